@@ -1,0 +1,143 @@
+"""hedgesim command line: parses arguments and calls the library, nothing more.
+
+User mistakes (HedgesimError) become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from model.errors import HedgesimError
+
+DEFAULT_OUT = Path("results")
+
+
+class Group(click.Group):
+    """Turns user errors into one line and exit 2; Ctrl-C into exit 130."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HedgesimError as exc:
+            click.echo(f"hedgesim: error: {exc}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("hedgesim: interrupted; nothing partial was kept.", err=True)
+            ctx.exit(130)
+
+
+def _progress(total: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="run", file=sys.stderr, delay=1.0,
+                dynamic_ncols=True, leave=False)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hedgesim", message="hedgesim %(version)s")
+def main() -> None:
+    """hedgesim: an agent-based model of North Korea hedging between China and Russia.
+
+    Run scenario files, check them, and list the shipped ones.
+
+    \b
+    Example:
+      hedgesim run scenarios/baseline.yaml
+    """
+
+
+@main.command()
+@click.argument("scenario", type=str)
+@click.option("--replications", "-n", type=click.IntRange(1, 100000), default=None,
+              help="Replications to run (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Base seed (default: the scenario's).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="Folder under which results/<scenario>/<timestamp>/ is written.")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+def run(scenario: str, replications: int | None, seed: int | None, out: Path,
+        no_charts: bool) -> None:
+    """Run a scenario's replications and write Parquet, a manifest and charts.
+
+    SCENARIO is a YAML file or the name of a shipped scenario.
+
+    \b
+    Example:
+      hedgesim run scenarios/russia_1bn_push.yaml --replications 50 --seed 7
+    """
+    from model.analysis.summary import format_table
+    from model.experiments.single import execute
+    from model.scenario import load
+
+    sc = load(scenario)
+    changes = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
+    if changes:
+        sc = sc.with_values(**changes)
+    with _progress(sc.replications, sc.name) as bar:
+        report = execute(sc, out, progress=bar.update, charts=not no_charts)
+    click.echo(f"{sc.name}: {sc.replications} replications, {sc.horizon - 1988 + 1} years, "
+               f"seed {sc.seed}, {report.wall_seconds:.2f} s")
+    click.echo(format_table(report.figures))
+    click.echo(f"results: {report.folder}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=str)
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario files without running them.
+
+    Prints "ok" per valid file; the first problem in each bad file is one line.
+    Exit status 2 if any file is invalid.
+
+    \b
+    Example:
+      hedgesim validate scenarios/*.yaml
+    """
+    from model.scenario import load
+
+    bad = 0
+    for f in files:
+        try:
+            sc = load(f)
+            click.echo(f"ok: {f} ({sc.name})")
+        except HedgesimError as exc:
+            click.echo(f"hedgesim: error: {exc}", err=True)
+            bad += 1
+    if bad:
+        sys.exit(2)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files, for editors.
+
+    \b
+    Example:
+      hedgesim schema > scenario.schema.json
+    """
+    from model.scenario import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command(name="list")
+def list_() -> None:
+    """List the shipped scenarios with their one-line descriptions.
+
+    \b
+    Example:
+      hedgesim list
+    """
+    from model.scenario import load, shipped
+
+    for path in shipped():
+        sc = load(path)
+        click.echo(f"{path.stem:<24} {sc.description}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Key figures of a run: median and 90% interval across replications."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KEY_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("trade_china_usd", "DPRK-China trade", "usd"),
+    ("trade_russia_usd", "DPRK-Russia trade", "usd"),
+    ("china_share", "China's share of DPRK trade", "share"),
+    ("china_russia_ratio", "China/Russia trade ratio", "ratio"),
+    ("support_china_usd", "Cost to China (aid+subsidy+credit)", "usd"),
+    ("support_russia_usd", "Cost to Russia (aid+subsidy+credit)", "usd"),
+    ("dependence_hhi", "Dependence index (HHI)", "index"),
+)
+
+
+def key_figures(df: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    rows = []
+    for col, label, unit in KEY_FIGURES:
+        for year in years:
+            v = df.loc[df["year"] == year, col].to_numpy(dtype=float)
+            v = v[np.isfinite(v)]
+            if v.size == 0:
+                continue
+            p5, med, p95 = np.percentile(v, [5, 50, 95])
+            rows.append({"figure": label, "column": col, "year": year, "unit": unit,
+                         "median": med, "p05": p5, "p95": p95, "replications": v.size})
+    return pd.DataFrame(rows)
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "usd":
+        return f"${value / 1e9:.2f} bn" if abs(value) >= 1e9 else f"${value / 1e6:.0f} m"
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "ratio":
+        return f"{value:.0f}x"
+    return f"{value:.2f}"
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """Plain-text table: one row per figure, a column per year (median [5%-95%])."""
+    if table.empty:
+        return "(no figures)"
+    years = sorted(table["year"].unique())
+    head = ["figure"] + [f"{y} median [90% interval]" for y in years]
+    lines = []
+    for label, grp in table.groupby("figure", sort=False):
+        cells = [label]
+        for y in years:
+            r = grp[grp["year"] == y]
+            if r.empty:
+                cells.append("-")
+                continue
+            r = r.iloc[0]
+            cells.append(f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - "
+                         f"{fmt(r['p95'], r['unit'])}]")
+        lines.append(cells)
+    widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
+    out = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths))]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in lines]
+    return "\n".join(out)

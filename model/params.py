@@ -1,0 +1,354 @@
+"""The one parameter registry: every number the model uses is declared here.
+
+Each :class:`Param` has a dotted name, a unit, a default, a plausible range,
+its source (a seed article, or "assumed, because ...") and a kind:
+
+- ``lever``: a policy setting an analyst chooses (subsidies, sanctions,
+  enforcement, project support). Scenarios set these under ``levers:``.
+- ``uncertainty``: a contested behavioural parameter (margins, elasticities,
+  doctrine weights). Scenarios set these under ``parameters:``; the free ones
+  are fitted by the calibration.
+- ``fixed``: an input taken from the sources (history, prices, sizes), still
+  overridable under ``parameters:`` for what-if runs.
+
+Anything that varies by year is a *timeline*: its default is a step function
+``{year: value}`` that encodes the history the sources give (1988 onwards);
+a scenario's single value takes effect from its ``policy_start`` year.
+
+The scenario schema, the calibration's free parameters, the docs' parameter
+tables and the sweep designs all read this registry, so a parameter is
+declared once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from model.sources import BRIEF, cite
+
+Kind = Literal["lever", "uncertainty", "fixed"]
+Value = float | dict[int, float]
+
+PATRONS = ("china", "russia")
+EXPORT_SECTORS = ("coal", "ore", "seafood", "labour", "transit")
+IMPORT_SECTORS = ("fuel", "food", "goods")
+SECTORS = EXPORT_SECTORS + IMPORT_SECTORS
+PARTNERS = ("china", "russia", "korea", "others")
+PROJECTS = ("rajin_khasan", "pobeda", "gas_pipeline", "tumen_bridge")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One registry entry. ``default`` is a float or a ``{year: value}`` timeline."""
+
+    name: str
+    unit: str
+    default: Value
+    low: float
+    high: float
+    source: str
+    kind: Kind
+    doc: str
+    free: bool = False
+    fit_year: int | None = None
+    integer: bool = False
+
+    @property
+    def timeline(self) -> bool:
+        return isinstance(self.default, dict)
+
+    @property
+    def group(self) -> str:
+        return self.name.rsplit(".", 1)[0]
+
+    def check(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+REGISTRY: dict[str, Param] = {}
+
+
+def _p(name, unit, default, low, high, source, kind, doc, **kw) -> None:
+    if name in REGISTRY:
+        raise ValueError(f"parameter {name} declared twice")
+    if kind == "lever" and not name.startswith("projects.") and not isinstance(default, dict):
+        default = {1988: default}  # every policy setting can change by year
+    if isinstance(default, dict):
+        default = {int(y): float(v) for y, v in default.items()}
+    else:
+        default = float(default)
+    REGISTRY[name] = Param(name, unit, default, low, high, source, kind, doc, **kw)
+
+
+ASSUMED = "assumed"
+
+# --- World: prices, shocks and the exogenous partners -------------------------
+_p("world.oil_price_usd_per_bbl", "USD/bbl", {1988: 110.0, 2015: 70.0}, 10, 200,
+   cite("003") + "; pre-2014 level assumed flat at $110 (only Russia's fiscal room reads it)",
+   "fixed", "Oil price; Russia's fiscal room reads it against world.oil_reference_usd_per_bbl.")
+_p("world.oil_reference_usd_per_bbl", "USD/bbl", 110.0, 50, 150, cite("003"), "fixed",
+   "Oil price at which Russia's budget is comfortable (the pre-crash 2014 level).")
+_p("world.rouble_fall", "fraction", {1988: 0.0, 2015: 0.4}, 0, 0.9, cite("003"), "fixed",
+   "Fall of the rouble against its 2013 value (0.4 = lost 40%).")
+_p("world.nuclear_test", "0/1 event", {1988: 0.0, 2013: 1.0, 2014: 0.0}, 0, 1, cite("004"),
+   "fixed", "1 in a year with a DPRK nuclear test (February 2013 in the history).")
+_p("world.nuclear_memory", "fraction kept per year", 0.6, 0.0, 0.95,
+   ASSUMED + ": relations cooled for years after 2013 (003, 004); range 0-0.95", "uncertainty",
+   "Share of last year's nuclear tension carried into this year.")
+_p("world.inter_korean_trade_usd", "USD/yr",
+   {1988: 0.0, 1991: 1.5e8, 2000: 4.0e8, 2005: 1.0e9, 2008: 1.8e9, 2013: 1.1e9, 2014: 2.3e9},
+   0, 5e9, BRIEF + " for 2013-14; earlier steps assumed (Kaesong ramp-up from 2004), +/-50%",
+   "fixed", "Inter-Korean trade (Kaesong and other), a partner of its own.")
+_p("world.inter_korean_export_share", "fraction", 0.45, 0.3, 0.6,
+   ASSUMED + ": Kaesong trade is roughly balanced (inputs in, goods out)", "fixed",
+   "Share of inter-Korean trade that is DPRK exports.")
+_p("world.food_price_usd_per_t", "USD/t", 400.0, 250, 700,
+   ASSUMED + ": grain delivered to the DPRK incl. transport", "fixed",
+   "Values food aid given in tonnes.")
+_p("world.coal_price_usd_per_t", "USD/t", 75.0, 50, 120,
+   cite("004") + ": over $1 bn for ~14.4 Mt in 2014 gives at least ~$70/t", "fixed",
+   "Converts coal export value to tonnes.")
+
+# --- Sanctions (levers) -------------------------------------------------------
+for s in EXPORT_SECTORS + ("fuel",):
+    _p(f"sanctions.un_{s}", "fraction banned", 0.0, 0, 1,
+       ASSUMED + ": no sectoral UN bans in the 1988-2014 history", "lever",
+       f"Share of DPRK {s} trade the UN bans; binds in proportion to each partner's enforcement.")
+_p("sanctions.enforcement_china", "0-1", 0.3, 0, 1,
+   ASSUMED + ": China enforced loosely before 2016; range 0-1", "lever",
+   "How strictly China enforces UN sanctions on its firms (1 = fully).")
+_p("sanctions.enforcement_russia", "0-1", 0.2, 0, 1,
+   ASSUMED + ": Russia backed Pyongyang at the UN (003); range 0-1", "lever",
+   "How strictly Russia enforces UN sanctions on its firms.")
+_p("sanctions.enforcement_others", "0-1", 0.7, 0, 1,
+   ASSUMED + ": third countries are more exposed to Western pressure; range 0.3-1", "lever",
+   "How strictly third countries enforce UN sanctions.")
+_p("sanctions.west_on_russia", "0-1", {1988: 0.0, 2014: 1.0}, 0, 2,
+   cite("001", "003", "004") + ": Crimea sanctions from 2014", "lever",
+   "Intensity of Western sanctions on Russia (1 = the 2014 Crimea package).")
+_p("sanctions.secondary_on_firms", "0-1", 0.0, 0, 1,
+   ASSUMED + ": none in the history; range 0-1", "lever",
+   "Intensity of secondary sanctions on firms that trade with the DPRK.")
+
+# --- Patrons: doctrine, value, fiscal room, levers ------------------------------
+_p("china.strategic_value_usd", "USD/yr", 1.2e9, 2e8, 4e9,
+   ASSUMED + ": China keeps the DPRK as a buffer (001, 003); range $0.2-4 bn/yr", "uncertainty",
+   "What a stable, friendly DPRK is worth to China per year before doctrine and nuclear friction.")
+_p("russia.strategic_value_usd", "USD/yr", 1.0e9, 1e8, 4e9,
+   ASSUMED + ": value of a buffer and bargaining chip (002); range $0.1-4 bn/yr", "uncertainty",
+   "What the DPRK is worth to Russia per year, before the 2014 break with the West.")
+_p("china.earn_not_spend", "0-1", {1988: 0.9, 2000: 0.75}, 0, 1,
+   cite("001") + ": early-2000s decision to aid the regime's survival; levels calibrated",
+   "uncertainty", "Share of the DPRK's value to China that China will not spend on aid.",
+   free=True, fit_year=2000)
+_p("russia.earn_not_spend", "0-1", {1988: 0.3, 1991: 1.0}, 0, 1,
+   cite("000", "001") + ": Soviet foreign policy spent, post-Soviet Russia's must earn",
+   "uncertainty",
+   "Share of the DPRK's value to Russia that Russia will not spend on aid (1 = earn, never spend).")
+_p("china.rivalry", "0-1", {1988: 1.0, 1991: 0.2}, 0, 2,
+   cite("000", "003") + ": 1960s-80s the patrons competed; weaker after 1991 (assumed level)",
+   "uncertainty", "How much China raises its support when Pyongyang tilts to Russia.")
+_p("russia.rivalry", "0-1", {1988: 1.0, 1991: 0.2}, 0, 2,
+   cite("000", "003") + ": 1960s-80s the patrons competed; weaker after 1991 (assumed level)",
+   "uncertainty", "How much Russia raises its support when Pyongyang tilts to China.")
+_p("russia.west_break_sensitivity", "multiplier per unit sanctions", 1.0, 0, 3,
+   cite("000", "001") + "; size assumed, range 0-3", "uncertainty",
+   "How much the break with the West raises the DPRK's value to Russia.")
+_p("china.nuclear_aversion", "0-1", 0.5, 0, 1,
+   cite("003", "004") + ": relations cooled after the 2013 test; size assumed", "uncertainty",
+   "Share of the DPRK's value to China lost in a year of full nuclear tension.")
+_p("russia.nuclear_aversion", "0-1", 0.1, 0, 1,
+   cite("003") + ": Moscow asked no denuclearisation preconditions; size assumed", "uncertainty",
+   "Share of the DPRK's value to Russia lost in a year of full nuclear tension.")
+_p("china.nuclear_enforcement_response", "0-1", 0.3, 0, 1,
+   cite("003") + ": China could halt grain and oil; size assumed", "uncertainty",
+   "Extra sanctions enforcement by China under full nuclear tension.")
+_p("russia.nuclear_enforcement_response", "0-1", 0.05, 0, 1, ASSUMED + ": range 0-0.5",
+   "uncertainty", "Extra sanctions enforcement by Russia under full nuclear tension.")
+_p("russia.oil_elasticity", "elasticity", 0.5, 0, 1.5,
+   cite("003") + ": oil and rouble crisis; size assumed", "uncertainty",
+   "Elasticity of Russia's spending room to the oil price.")
+_p("russia.rouble_elasticity", "elasticity", 0.5, 0, 1.5,
+   cite("003") + ": oil and rouble crisis; size assumed", "uncertainty",
+   "Elasticity of Russia's spending room to the rouble's value.")
+for p, sub in (("china", {1988: 0.0, 2000: 0.06}), ("russia", {1988: 0.35, 1991: 0.0})):
+    _p(f"{p}.trade_subsidy_rate", "USD per USD traded", sub, 0, 0.9,
+       cite("001", "002") + (": China began to subsidise trade in the early 2000s"
+                             if p == "china" else ": Moscow absorbed Soviet-era trade losses"),
+       "lever", f"Share of each dollar of DPRK trade by {p}'s firms that {p}'s state pays.",
+       free=True, fit_year=2000 if p == "china" else 1988)
+    _p(f"{p}.aid_usd", "USD/yr", 0.0, 0, 5e9, ASSUMED + ": committed aid beyond the discretionary",
+       "lever", f"Aid budget {p} commits on top of what its doctrine gives.")
+    _p(f"{p}.food_aid_t", "t/yr", {1988: 0.0, 2014: 25000.0, 2016: 0.0} if p == "russia" else 0.0,
+       0, 2e6, cite("004") + ": 50,000 t over 2014-15" if p == "russia" else ASSUMED + ": none set",
+       "lever", f"Food aid from {p} in tonnes.")
+    _p(f"{p}.credit_usd", "USD/yr",
+       {1988: 0.0, 2013: 5.0e7, 2033: 0.0} if p == "russia" else {1988: 0.0, 2000: 3.0e8},
+       0, 5e9, cite("004") + ": the remaining ~$1 bn reinvested over 20 years" if p == "russia"
+       else cite("001") + ": China began to subsidise and finance trade in the early 2000s; "
+       "level calibrated", "lever", f"Trade credit {p} extends to the DPRK.",
+       free=p == "china", fit_year=2000 if p == "china" else None)
+    _p(f"{p}.debt_relief_usd", "USD (face value)",
+       {1988: 0.0, 2012: 1.0e10, 2013: 0.0} if p == "russia" else 0.0, 0, 2e10,
+       cite("004") + ": 90% of ~$11 bn written off in 2012" if p == "russia"
+       else ASSUMED + ": none set", "lever", f"Debt {p} writes off in the year (face value).")
+    _p(f"{p}.preference", "0-1", 0.0, 0, 1,
+       cite("001") + ": favours and preferential treatment for firms taking DPRK risk", "lever",
+       f"How far {p}'s state favours its firms that trade with the DPRK.")
+    _p(f"{p}.halt_oil_grain", "0/1", 0.0, 0, 1, cite("003") + ": a lever China holds", "lever",
+       f"1 in years {p} halts oil and grain to the DPRK (its fuel and food trade and its aid).")
+_p("china.preference_effect", "margin per unit preference", 0.08, 0, 0.3, ASSUMED + ": range 0-0.3",
+   "uncertainty", "Margin a fully favoured Chinese firm gains.")
+_p("russia.preference_effect", "margin per unit preference", 0.08, 0, 0.3,
+   ASSUMED + ": range 0-0.3", "uncertainty", "Margin a fully favoured Russian firm gains.")
+_p("patrons.aid_fuel_share", "fraction", 0.5, 0.2, 0.8, ASSUMED + ": aid is mostly oil and grain (003)",
+   "fixed", "Share of aid delivered as fuel; the rest is food.")
+
+# --- DPRK -----------------------------------------------------------------------
+_cap2014 = {"coal": 1.15e9, "ore": 6.0e8, "seafood": 3.0e8, "labour": 8.0e8, "transit": 5.0e7}
+for s, v in _cap2014.items():
+    _p(f"dprk.capacity_{s}_usd", "USD/yr (2014)", v, v * 0.4, v * 2.5,
+       (cite("004") + ": coal over $1 bn in 2014" if s == "coal"
+        else cite("002") + ": raw materials over a third of exports; split assumed"),
+       "uncertainty", f"What the DPRK could export in {s} in 2014 at full energy supply.",
+       free=s in ("coal", "labour"))
+_need2014 = {"fuel": 1.0e9, "food": 6.0e8, "goods": 3.5e9}
+for s, v in _need2014.items():
+    _p(f"dprk.need_{s}_usd", "USD/yr (2014)", v, v * 0.4, v * 2.5,
+       ASSUMED + ": sized so 2014 imports can match the cited trade totals", "uncertainty",
+       f"What the DPRK would import in {s} in 2014 if it could pay.", free=s == "goods")
+_p("dprk.capacity_growth", "per year", {1988: 0.0, 2000: 0.07, 2015: 0.02}, -0.1, 0.2,
+   cite("000", "002") + ": two decades of growth in China trade; rates calibrated/assumed",
+   "uncertainty", "Growth of DPRK export capacity and import needs.", free=True, fit_year=2000)
+_p("firms.china_reach_growth", "per year", {1988: 0.0, 2000: 0.10, 2015: 0.0}, -0.1, 0.3,
+   cite("001", "002", "003") + ": China's demand for raw materials and its firms' mining "
+   "and trading networks grew for two decades; rate calibrated", "uncertainty",
+   "Growth of the share of DPRK trade Chinese firms can reach (capped at 1 from 2014).",
+   free=True, fit_year=2000)
+_p("dprk.energy_elasticity", "elasticity", 0.8, 0, 2,
+   cite("001") + ": the aid halt pushed the economy into collapse; size assumed", "uncertainty",
+   "How export capacity falls when fuel supply falls short of need.")
+_p("dprk.capacity_noise", "sd (log)", 0.05, 0, 0.2, ASSUMED + ": harvests, floods, mine output",
+   "uncertainty", "Year-to-year noise in export capacity.")
+_p("dprk.others_trade_usd", "USD/yr (2014)", 4.0e8, 5e7, 1.5e9,
+   cite("004") + ": India and others are small partners; level calibrated", "uncertainty",
+   "Trade with third countries in 2014 at neutral outreach.", free=True)
+_p("dprk.others_export_share", "fraction", 0.5, 0.2, 0.8, ASSUMED + ": range 0.2-0.8", "fixed",
+   "Share of third-country trade that is DPRK exports.")
+_p("dprk.outreach_effect", "multiplier", 1.0, 0, 3,
+   cite("004") + ": 18 foreign-minister visits in a year; size assumed", "uncertainty",
+   "Growth of third-country trade at full outreach (1 = doubles).")
+_p("dprk.alignment_risk_effect", "fraction", 0.5, 0, 1,
+   cite("001") + ": June 2014 privileges for Russian firms; size assumed", "uncertainty",
+   "How far the DPRK's tilt toward a patron cuts the political risk its firms face.")
+_p("dprk.dependence_aversion", "payoff per unit HHI", 1.0, 0, 3,
+   cite("001") + ": warnings against dependence on China from 2005-06; size assumed",
+   "uncertainty", "Weight of dependence (Herfindahl of partner shares) against income.")
+_p("dprk.playoff_responsiveness", "per year", 0.3, 0.05, 1,
+   cite("000") + ": tilting to whichever patron gives more; speed assumed", "uncertainty",
+   "Share of the gap to the better-paying patron the play-off strategy closes each year.")
+_p("dprk.self_reliance_openness", "fraction", 0.6, 0.2, 1, cite("004") + ": Juche; size assumed",
+   "uncertainty", "Openness to trade under the self-reliance strategy.")
+_p("dprk.adaptive_learning_rate", "fraction", 0.3, 0.01, 1, ASSUMED + ": range 0.01-1",
+   "uncertainty", "Weight of the newest payoff in the adaptive strategy's estimates.")
+_p("dprk.adaptive_temperature", "payoff units", 0.05, 0.001, 1, ASSUMED + ": range 0.001-1",
+   "uncertainty", "Exploration of the adaptive strategy (higher = more random stance choice).")
+
+# --- Firms ----------------------------------------------------------------------
+_p("firms.count", "firms", 300, 10, 200000, ASSUMED + ": resolution only; totals do not scale with it",
+   "fixed", "Number of firms (each a cohort of real traders).", integer=True)
+_p("firms.russia_share", "fraction", 0.3, 0.05, 0.6, ASSUMED + ": range 0.05-0.6", "fixed",
+   "Share of the firm population that is Russian.")
+_p("firms.size_sigma", "sd (log)", 1.0, 0.2, 2.5, ASSUMED + ": firm sizes are skewed", "fixed",
+   "Spread of firm sizes (log-normal).")
+_p("firms.margin_noise", "sd", 0.04, 0, 0.2, ASSUMED + ": prices, exchange rates, luck",
+   "uncertainty", "Yearly idiosyncratic shock to each firm's margin.")
+_p("firms.margin_saturation", "margin", 0.15, 0.03, 0.5, ASSUMED + ": range 0.03-0.5",
+   "uncertainty", "Margin at which a firm deploys its whole potential volume.")
+_p("firms.incumbency_bonus", "margin", 0.02, 0, 0.1, ASSUMED + ": contacts and sunk costs",
+   "uncertainty", "Margin advantage of a firm that traded last year.")
+_p("firms.risk_tolerance_a", "beta shape", 2.0, 0.5, 8, ASSUMED, "fixed",
+   "Beta-distribution shape a of firms' risk tolerance.")
+_p("firms.risk_tolerance_b", "beta shape", 2.0, 0.5, 8, ASSUMED, "fixed",
+   "Beta-distribution shape b of firms' risk tolerance.")
+_p("firms.secondary_penalty", "margin", 0.3, 0, 1, ASSUMED + ": range 0-1", "uncertainty",
+   "Margin the largest firm loses under full secondary sanctions (smaller firms less).")
+_p("firms.required_return", "per year", 0.12, 0.05, 0.3, ASSUMED + ": private hurdle rate",
+   "uncertainty", "Return private sponsors require of an infrastructure project.")
+for c, (exp_m, imp_m, transport, risk) in {
+    "china": (0.30, 0.30, 0.03, 0.10), "russia": (0.14, 0.08, 0.08, 0.12)}.items():
+    _p(f"firms.{c}_export_margin", "margin", exp_m, 0.0, 0.6,
+       cite("000", "002") + ": complementarity; level calibrated", "uncertainty",
+       f"Margin {c}'s firms make on DPRK goods they fully want (scaled by complementarity).",
+       free=True)
+    _p(f"firms.{c}_import_margin", "margin", imp_m, 0.0, 0.6,
+       cite("000", "002") + ": DPRK cannot pay market prices; level calibrated", "uncertainty",
+       f"Margin {c}'s firms make selling to the DPRK goods it fully wants.", free=True)
+    _p(f"firms.{c}_transport_cost", "margin", transport, 0, 0.3,
+       ASSUMED + (": long shared border, many crossings" if c == "china"
+                  else ": 17 km of border, one rail link, road via China (004)"),
+       "fixed", f"Transport cost for {c}'s firms, as a share of value.")
+    _p(f"firms.{c}_political_risk", "margin", risk, 0, 0.5,
+       cite("000", "002") + ": political risk deters investors; size assumed", "uncertainty",
+       f"Expected loss to political risk for a fully risk-averse {c} firm.")
+# Complementarity: how much each economy wants each DPRK export, and how much the
+# DPRK wants each of its goods (000, 002). Ordinal reading of the sources, sizes assumed.
+_COMP = {
+    "china": {"coal": 1.0, "ore": 1.0, "seafood": 1.0, "labour": 0.7, "transit": 0.2,
+              "fuel": 1.0, "food": 1.0, "goods": 1.0},
+    "russia": {"coal": 0.1, "ore": 0.2, "seafood": 0.2, "labour": 0.5, "transit": 0.8,
+               "fuel": 1.0, "food": 0.5, "goods": 0.3},
+}
+for c, row in _COMP.items():
+    for s, v in row.items():
+        _p(f"firms.{c}_complementarity_{s}", "0-1", v, 0, 1,
+           cite("000", "002") + ": ordinal reading of the sources; size assumed", "fixed",
+           f"How much {c}'s economy wants DPRK {s}" if s in EXPORT_SECTORS
+           else f"How much the DPRK wants {c}'s {s}")
+
+# --- Projects -------------------------------------------------------------------
+_PROJ = {
+    # capex, build years, proposed, committed (0 = the model decides), benefit/yr,
+    # sponsor, dprk income/yr, transport saving, sectors, state support, sources
+    "rajin_khasan": (3.5e8, 5, 2008, 2010, 6.0e7, "russia", 2.0e7, 0.05, "transit,coal",
+                     0.5, cite("002", "003", "004") + ": 54 km, coal terminal, first coal Nov 2014; "
+                     "cost assumed"),
+    "pobeda": (2.5e10, 20, 2014, 0, 8.0e8, "russia", 1.0e8, 0.04, "coal,ore",
+               0.0, cite("003", "004") + ": $25 bn over 20 years for 3,500 km, paid in mineral rights; "
+               "benefits assumed"),
+    "gas_pipeline": (2.5e9, 4, 1998, 0, 2.0e8, "russia", 1.0e8, 0.0, "transit",
+                     0.0, cite("001", "002") + ": discussed since the late 1990s; cost assumed"),
+    "tumen_bridge": (1.0e8, 2, 2015, 0, 1.2e7, "russia", 0.0, 0.03, "goods,food,labour",
+                     0.0, cite("004") + ": a road bridge over the Tumen; cost assumed"),
+}
+PROJECT_SPONSOR = {k: v[5] for k, v in _PROJ.items()}
+PROJECT_SECTORS = {k: tuple(v[8].split(",")) for k, v in _PROJ.items()}
+for k, (capex, years, proposed, committed, benefit, sponsor, income, saving, _sectors,
+        support, src) in _PROJ.items():
+    _p(f"projects.{k}.capex_usd", "USD", capex, capex * 0.5, capex * 2, src, "fixed",
+       "Capital cost.")
+    _p(f"projects.{k}.build_years", "years", years, 1, 30, src, "fixed", "Years to build.",
+       integer=True)
+    _p(f"projects.{k}.proposed_year", "year", proposed, 1988, 2100, src, "fixed",
+       "First year sponsors may commit.", integer=True)
+    _p(f"projects.{k}.committed_year", "year (0 = decided by the model)", committed, 0, 2100,
+       src, "lever", "Year the sponsor commits regardless of returns (0: returns decide).",
+       integer=True)
+    _p(f"projects.{k}.benefit_usd", "USD/yr", benefit, 0, 1e10, src, "uncertainty",
+       "What the project earns its sponsors a year once running.")
+    _p(f"projects.{k}.dprk_income_usd", "USD/yr", income, 0, 1e9, src, "uncertainty",
+       "Transit fees the DPRK earns a year once running.")
+    _p(f"projects.{k}.transport_saving", "margin", saving, 0, 0.3, src, "uncertainty",
+       "Cut in the sponsor's firms' transport cost once running, in the sectors it serves.")
+    _p(f"projects.{k}.state_support", "share of capex", support, 0, 1, src, "lever",
+       "Share of capital cost the sponsor's state pays (the rest must earn the hurdle rate).")
+
+
+def free_parameters() -> list[Param]:
+    """Parameters the calibration fits, in registry order."""
+    return [p for p in REGISTRY.values() if p.free]
+
+
+def by_kind(kind: Kind) -> list[Param]:
+    return [p for p in REGISTRY.values() if p.kind == kind]

@@ -1,0 +1,86 @@
+"""Infrastructure projects: Rajin-Khasan rail and Rason terminal, Pobeda, the gas
+pipeline and the Tumen road bridge.
+
+Sources argue that political risk deters large, slow projects (trans-Korean
+rail, the gas pipeline, Pobeda) while small quick-return ones (Rason coal
+transit) can work (seeds 000, 001, 002). The rule here: from its proposal
+year a project starts when its sponsor's state commits (a lever), or when the
+private part of its cost earns the hurdle rate after political risk,
+
+    benefit / (capex * (1 - state_support)) * (1 - risk) ** build_years >= required_return,
+
+so the longer the build, the more the risk bites. The state pays its share of
+capex during construction; once running, the project cuts its sponsor's
+firms' transport cost in the sectors it serves and pays the DPRK transit fees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.params import PATRONS, PROJECT_SECTORS, PROJECT_SPONSOR, PROJECTS, SECTORS
+
+NOT_PROPOSED, STALLED, BUILDING, OPERATING = 0, 1, 2, 3
+STATUS_NAMES = {NOT_PROPOSED: "not proposed", STALLED: "proposed, not financed",
+                BUILDING: "building", OPERATING: "operating"}
+
+
+class Project:
+    def __init__(self, name: str, params: dict) -> None:
+        pre = f"projects.{name}."
+        self.name = name
+        self.sponsor = PATRONS.index(PROJECT_SPONSOR[name])
+        self.sectors = np.array([SECTORS.index(s) for s in PROJECT_SECTORS[name]])
+        self.capex = params[pre + "capex_usd"]
+        self.build_years = max(1, int(params[pre + "build_years"]))
+        self.proposed = int(params[pre + "proposed_year"])
+        self.committed = int(params[pre + "committed_year"])
+        self.benefit = params[pre + "benefit_usd"]
+        self.income = params[pre + "dprk_income_usd"]
+        self.saving = params[pre + "transport_saving"]
+        self.support = params[pre + "state_support"]
+        self.required = params["firms.required_return"]
+        self.status = NOT_PROPOSED
+        self.progress = 0.0
+
+    def viable(self, risk: float) -> bool:
+        private = self.capex * (1.0 - self.support)
+        if private <= 0:
+            return True
+        survival = max(0.0, 1.0 - risk) ** self.build_years
+        return self.benefit / private * survival >= self.required
+
+    def step(self, year: int, risk: float) -> float:
+        """Advance one year; returns what the sponsor's state spends on it (USD)."""
+        if self.status in (NOT_PROPOSED, STALLED) and year >= self.proposed:
+            committed = 0 < self.committed <= year
+            self.status = BUILDING if committed or self.viable(risk) else STALLED
+        if self.status != BUILDING:
+            return 0.0
+        self.progress += 1.0 / self.build_years
+        if self.progress >= 1.0 - 1e-9:
+            self.status = OPERATING
+        return self.support * self.capex / self.build_years
+
+
+class ProjectPortfolio:
+    """All projects; exposes their combined effects as arrays the market reads."""
+
+    def __init__(self, params: dict) -> None:
+        self.projects = [Project(name, params) for name in PROJECTS]
+        self.saving = np.zeros((len(PATRONS), len(SECTORS)))
+        self.income = np.zeros(len(PATRONS))
+
+    def step(self, year: int, risk: np.ndarray) -> np.ndarray:
+        """Advance all projects; returns state spending per patron this year (USD)."""
+        spend = np.zeros(len(PATRONS))
+        for p in self.projects:
+            was_operating = p.status == OPERATING
+            spend[p.sponsor] += p.step(year, float(risk[p.sponsor]))
+            if p.status == OPERATING and not was_operating:
+                self.saving[p.sponsor, p.sectors] += p.saving
+                self.income[p.sponsor] += p.income
+        return spend
+
+    def statuses(self) -> list[int]:
+        return [p.status for p in self.projects]

@@ -1,0 +1,524 @@
+"""Scenario files: schema, ``extends``, loading, validation and compilation.
+
+A scenario is YAML::
+
+    name: russia_1bn_push
+    description: One line for `hedgesim list`.
+    extends: baseline.yaml          # optional, relative to this file
+    horizon: 2035                   # last simulated year
+    policy_start: 2015              # single values take effect from this year
+    replications: 50
+    seed: 20150707
+    strategy: play_off              # or {2015: play_off, 2020: equidistance}
+    levers:                         # policy settings (registry kind "lever")
+      russia: {trade_subsidy_rate: 0.4, credit_usd: {2016: 2.0e8}}
+    parameters:                     # behavioural and fixed inputs
+      firms: {count: 300}
+    shocks:
+      - {type: nuclear_test, year: 2016}
+      - {type: oil_price, year: 2016, usd_per_bbl: 40}
+
+Every error is a :class:`HedgesimError` naming the file, the field and what
+was expected. The registry (params.py) is the schema for levers and
+parameters; :func:`json_schema` exports it for editors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from model.errors import HedgesimError
+from model.params import PATRONS, REGISTRY, Param
+from model.strategies import STRATEGIES
+
+HISTORY_START = 1988
+HISTORY_STRATEGY = "play_off"
+TOP_KEYS = {
+    "name": "a short identifier (letters, digits, _ or -)",
+    "description": "one line saying what question the scenario answers",
+    "extends": "a scenario file to start from, relative to this one",
+    "horizon": "the last simulated year (2015-2100)",
+    "policy_start": "the year single-valued settings take effect (1989-horizon)",
+    "replications": "how many replications to run (1-100000)",
+    "seed": "base random seed (a non-negative integer)",
+    "strategy": "the DPRK hedging strategy from policy_start, or {year: strategy}",
+    "levers": "policy settings by group: china, russia, sanctions, projects",
+    "parameters": "behavioural and fixed inputs by group",
+    "shocks": "a list of events: nuclear_test, oil_price, rouble_crash, halt_oil_grain",
+    "experiment": "a sweep design (see docs/how-to/sweep.md)",
+}
+SHOCKS = {
+    "nuclear_test": {"year": "year"},
+    "oil_price": {"year": "year", "usd_per_bbl": "number", "until": "year"},
+    "rouble_crash": {"year": "year", "fall": "number", "until": "year"},
+    "halt_oil_grain": {"year": "year", "patron": "patron", "until": "year"},
+}
+SHOCK_REQUIRED = {"nuclear_test": ("year",), "oil_price": ("year", "usd_per_bbl"),
+                  "rouble_crash": ("year", "fall"), "halt_oil_grain": ("year", "patron")}
+DEFAULTS = {"horizon": 2035, "policy_start": 2015, "replications": 20, "seed": 20150707}
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads 1e9 and 2.5e8 as numbers, as YAML 1.2 does."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def parse_yaml(text: str):
+    return yaml.load(text, Loader=_Loader)
+
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+CALIBRATED = Path(__file__).resolve().parent / "calibration" / "calibrated.yaml"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: its own settings on top of the registry defaults."""
+
+    name: str
+    description: str
+    path: str
+    horizon: int
+    policy_start: int
+    replications: int
+    seed: int
+    strategy: dict[int, str]
+    values: dict[str, float | dict[int, float]]
+    shocks: tuple[dict, ...]
+    experiment: dict | None = None
+    raw: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def years(self) -> np.ndarray:
+        return np.arange(HISTORY_START, self.horizon + 1)
+
+    def with_values(self, **changes: Any) -> Scenario:
+        """A copy with overridden top-level fields or registry values (``values={...}``)."""
+        values = dict(self.values)
+        values.update(changes.pop("values", {}))
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        fields.update(changes, values=values)
+        return Scenario(**fields)
+
+    def resolved(self) -> dict:
+        """The scenario as plain data (for manifests): every setting it changed."""
+        return {
+            "name": self.name, "description": self.description, "path": self.path,
+            "horizon": self.horizon, "policy_start": self.policy_start,
+            "replications": self.replications, "seed": self.seed,
+            "strategy": {int(k): v for k, v in self.strategy.items()},
+            "values": {k: (v if not isinstance(v, dict) else {int(y): x for y, x in v.items()})
+                       for k, v in self.values.items()},
+            "shocks": [dict(s) for s in self.shocks],
+        }
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Compiled inputs: every registry value as a float or a per-year array."""
+
+    years: np.ndarray
+    params: dict[str, Any]
+    strategy: list[str]
+
+
+# ---------------------------------------------------------------- helpers
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _int(file: str, field_: str, v: Any, low: int, high: int, what: str) -> int:
+    if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, float) and v.is_integer())):
+        raise HedgesimError(file, field_, f"expected {what}, got {v!r}")
+    if not low <= int(v) <= high:
+        raise HedgesimError(file, field_, f"{int(v)} is out of range; expected {what} ({low}-{high})")
+    return int(v)
+
+
+def _read_yaml(path: Path, where: str | None = None) -> dict:
+    if not path.is_file():
+        raise HedgesimError(where or path, None if where is None else "extends",
+                            f"file not found: {path}")
+    try:
+        data = parse_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise HedgesimError(path, line, f"invalid YAML ({problem})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HedgesimError(path, None, f"cannot read file ({exc})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise HedgesimError(path, None, "expected a mapping of scenario keys at the top level")
+    return data
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        if k == "shocks":
+            out[k] = list(base.get(k) or []) + list(v or [])
+        elif isinstance(v, dict) and isinstance(out.get(k), dict) and k in ("levers", "parameters"):
+            out[k] = _merge_nested(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _merge_nested(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        if (isinstance(v, dict) and isinstance(out.get(k), dict)
+                and not all(isinstance(y, int) for y in v)):
+            out[k] = _merge_nested(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise HedgesimError(chain[-1], "extends", f"expected no cycle, found {cycle}")
+    data = _read_yaml(path, str(chain[-1]) if chain else None)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise HedgesimError(path, str(key), "unknown key" + _suggest(key, TOP_KEYS)
+                                + f" (allowed: {', '.join(TOP_KEYS)})")
+    own = {k: v for k, v in data.items() if k not in ("extends",)}
+    own.setdefault("horizon", 2100)
+    from_dict(own, str(path))
+    parent = data.get("extends")
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise HedgesimError(path, "extends", f"expected a file name, got {parent!r}")
+    target = (path.parent / parent)
+    if not target.suffix:
+        target = target.with_suffix(".yaml")
+    if not target.is_file():
+        raise HedgesimError(path, "extends", f"expected an existing scenario file, "
+                            f"{parent!r} not found in {path.parent}")
+    base = _resolve(target, (*chain, path))
+    base.pop("name", None)
+    base.pop("description", None)
+    base.pop("experiment", None)
+    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"})
+    return merged
+
+
+def _flatten(file: str, section: str, tree: Any, prefix: str = "") -> dict[str, Any]:
+    """``{'russia': {'aid_usd': 1}}`` -> ``{'russia.aid_usd': 1}``, checking names."""
+    out: dict[str, Any] = {}
+    if not isinstance(tree, dict):
+        raise HedgesimError(file, section + (f".{prefix[:-1]}" if prefix else ""),
+                            "expected a mapping of names to values")
+    groups = {n[len(prefix):].split(".")[0] for n in REGISTRY if n.startswith(prefix)}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        where = f"{section}.{name}"
+        if name in REGISTRY:
+            out[name] = value
+        elif str(key) in groups and isinstance(value, dict):
+            out.update(_flatten(file, section, value, name + "."))
+        else:
+            raise HedgesimError(file, where, "unknown key" + _suggest(key, groups))
+    return out
+
+
+def _check_value(file: str, where: str, p: Param, v: Any, horizon: int) -> float | dict[int, float]:
+    def one(x: Any, at: str) -> float:
+        if not _is_number(x):
+            raise HedgesimError(file, at, f"expected a number in {p.unit}, got {x!r}")
+        if p.integer and not float(x).is_integer():
+            raise HedgesimError(file, at, f"expected a whole number ({p.unit}), got {x!r}")
+        if not p.check(float(x)):
+            raise HedgesimError(file, at, f"{x} is out of range; expected {p.low:g} to "
+                                f"{p.high:g} ({p.unit})")
+        return float(x)
+
+    if isinstance(v, dict):
+        if not p.timeline:
+            raise HedgesimError(file, where, "expected a single number: this parameter does "
+                                "not vary by year")
+        if not v:
+            raise HedgesimError(file, where, "expected at least one {year: value} entry")
+        steps = {}
+        for y, x in v.items():
+            year = _int(file, f"{where}.{y}", y, HISTORY_START, horizon, "a year")
+            steps[year] = one(x, f"{where}.{y}")
+        return dict(sorted(steps.items()))
+    return one(v, where)
+
+
+def _check_strategy(file: str, v: Any, horizon: int) -> dict[int, str]:
+    def one(name: Any, at: str) -> str:
+        if name not in STRATEGIES:
+            raise HedgesimError(file, at, f"unknown strategy {name!r}{_suggest(name, STRATEGIES)}"
+                                f" (one of: {', '.join(STRATEGIES)})")
+        return name
+
+    if isinstance(v, dict):
+        if not v:
+            raise HedgesimError(file, "strategy", "expected {year: strategy} entries")
+        return {_int(file, f"strategy.{y}", y, HISTORY_START, horizon, "a year"):
+                one(s, f"strategy.{y}") for y, s in sorted(v.items(), key=lambda kv: str(kv[0]))}
+    return {-1: one(v, "strategy")}
+
+
+def _check_shocks(file: str, shocks: Any, horizon: int) -> tuple[dict, ...]:
+    if shocks is None:
+        return ()
+    if not isinstance(shocks, list):
+        raise HedgesimError(file, "shocks", "expected a list of events")
+    out = []
+    for i, s in enumerate(shocks):
+        at = f"shocks[{i}]"
+        if not isinstance(s, dict) or "type" not in s:
+            raise HedgesimError(file, at, "expected a mapping with a 'type'")
+        kind = s["type"]
+        if kind not in SHOCKS:
+            raise HedgesimError(file, f"{at}.type", f"unknown shock {kind!r}{_suggest(kind, SHOCKS)}"
+                                f" (one of: {', '.join(SHOCKS)})")
+        spec = SHOCKS[kind]
+        clean = {"type": kind}
+        for k, v in s.items():
+            if k == "type":
+                continue
+            if k not in spec:
+                raise HedgesimError(file, f"{at}.{k}", f"unknown field for {kind}"
+                                    f"{_suggest(k, spec)} (allowed: {', '.join(spec)})")
+            if spec[k] == "year":
+                clean[k] = _int(file, f"{at}.{k}", v, HISTORY_START, horizon, "a year")
+            elif spec[k] == "patron":
+                if v not in PATRONS:
+                    raise HedgesimError(file, f"{at}.{k}", f"expected one of {PATRONS}, got {v!r}")
+                clean[k] = v
+            else:
+                if not _is_number(v) or v < 0:
+                    raise HedgesimError(file, f"{at}.{k}", f"expected a non-negative number, got {v!r}")
+                if k == "fall" and v >= 1:
+                    raise HedgesimError(file, f"{at}.{k}", f"expected a fraction below 1, got {v!r}")
+                clean[k] = float(v)
+        for k in SHOCK_REQUIRED[kind]:
+            if k not in clean:
+                raise HedgesimError(file, f"{at}.{k}", f"missing; {kind} needs "
+                                    f"{', '.join(SHOCK_REQUIRED[kind])}")
+        if "until" in clean and clean["until"] < clean["year"]:
+            raise HedgesimError(file, f"{at}.until", "expected a year after 'year'")
+        out.append(clean)
+    return tuple(out)
+
+
+def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
+    """Validate merged scenario data (``extends`` already resolved)."""
+    for key in data:
+        if key not in TOP_KEYS or key == "extends":
+            raise HedgesimError(file, str(key), "unknown key" + _suggest(key, TOP_KEYS))
+    name = data.get("name", Path(file).stem)
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
+        raise HedgesimError(file, "name", f"expected letters, digits, _ or -, got {name!r}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise HedgesimError(file, "description", "expected one line of text")
+    horizon = _int(file, "horizon", data.get("horizon", DEFAULTS["horizon"]), 2015, 2100,
+                   "a year")
+    policy_start = _int(file, "policy_start", data.get("policy_start", DEFAULTS["policy_start"]),
+                        HISTORY_START + 1, horizon, "a year up to the horizon")
+    replications = _int(file, "replications", data.get("replications", DEFAULTS["replications"]),
+                        1, 100000, "a count of replications")
+    seed = _int(file, "seed", data.get("seed", DEFAULTS["seed"]), 0, 2**63 - 1,
+                "a non-negative integer")
+    strategy = _check_strategy(file, data.get("strategy", HISTORY_STRATEGY), horizon)
+    if -1 in strategy:
+        strategy = {policy_start: strategy[-1]}
+
+    values: dict[str, Any] = {}
+    for section, kinds in (("levers", ("lever",)), ("parameters", ("uncertainty", "fixed"))):
+        flat = _flatten(file, section, data.get(section) or {})
+        for key, v in flat.items():
+            p = REGISTRY[key]
+            where = f"{section}.{key}"
+            if p.kind not in kinds:
+                right = "levers" if p.kind == "lever" else "parameters"
+                raise HedgesimError(file, where, f"is a {p.kind}; set it under {right}:")
+            values[key] = _check_value(file, where, p, v, horizon)
+    shocks = _check_shocks(file, data.get("shocks"), horizon)
+    experiment = data.get("experiment")
+    if experiment is not None and not isinstance(experiment, dict):
+        raise HedgesimError(file, "experiment", "expected a mapping describing the design")
+    return Scenario(name, description.strip(), str(file), horizon, policy_start, replications,
+                    seed, strategy, values, shocks, experiment, raw=data)
+
+
+def load(path: str | Path) -> Scenario:
+    """Load and validate a scenario file, following ``extends``."""
+    p = Path(path)
+    if not p.exists() and not p.suffix and (SCENARIO_DIR / f"{p}.yaml").is_file():
+        p = SCENARIO_DIR / f"{p}.yaml"
+    if not p.is_file():
+        hint = _suggest(p.stem, [s.stem for s in SCENARIO_DIR.glob("*.yaml")])
+        raise HedgesimError(path, None, f"scenario file not found{hint}")
+    data = _resolve(p)
+    return from_dict(data, str(path))
+
+
+def shipped() -> list[Path]:
+    return sorted(SCENARIO_DIR.glob("*.yaml"))
+
+
+# ---------------------------------------------------------------- compile
+def calibrated_values() -> dict[str, Any]:
+    """Fitted values from the committed calibration, if present (the defaults' defaults)."""
+    if not CALIBRATED.is_file():
+        return {}
+    data = parse_yaml(CALIBRATED.read_text(encoding="utf-8")) or {}
+    out = {}
+    for name, v in (data.get("values") or {}).items():
+        if name in REGISTRY:
+            out[name] = {int(y): float(x) for y, x in v.items()} if isinstance(v, dict) else float(v)
+    return out
+
+
+def _steps_to_array(steps: dict[int, float], years: np.ndarray) -> np.ndarray:
+    keys = np.array(sorted(steps))
+    vals = np.array([steps[k] for k in keys])
+    idx = np.searchsorted(keys, years, side="right") - 1
+    return vals[np.clip(idx, 0, None)]
+
+
+def _override(default: dict[int, float], over: float | dict[int, float], start: int) -> dict:
+    steps = over if isinstance(over, dict) else {start: over}
+    first = min(steps)
+    merged = {y: v for y, v in default.items() if y < first}
+    merged.update(steps)
+    return merged
+
+
+def compile_inputs(scenario: Scenario, calibrated: dict | None = None) -> Inputs:
+    """Registry defaults, then calibrated values, then the scenario; timelines to arrays."""
+    years = scenario.years
+    cal = calibrated_values() if calibrated is None else calibrated
+    params: dict[str, Any] = {}
+    for name, p in REGISTRY.items():
+        value = cal.get(name, p.default)
+        if name in scenario.values:
+            over = scenario.values[name]
+            value = _override(value, over, scenario.policy_start) if p.timeline else over
+        if p.timeline:
+            params[name] = _steps_to_array(value if isinstance(value, dict) else {HISTORY_START: value},
+                                           years)
+        else:
+            params[name] = float(value)
+    for shock in scenario.shocks:
+        start = shock["year"] - HISTORY_START
+        stop = (shock.get("until", scenario.horizon) - HISTORY_START) + 1
+        kind = shock["type"]
+        if kind == "nuclear_test":
+            params["world.nuclear_test"] = params["world.nuclear_test"].copy()
+            params["world.nuclear_test"][start] = 1.0
+        elif kind == "oil_price":
+            params["world.oil_price_usd_per_bbl"] = params["world.oil_price_usd_per_bbl"].copy()
+            params["world.oil_price_usd_per_bbl"][start:stop] = shock["usd_per_bbl"]
+        elif kind == "rouble_crash":
+            params["world.rouble_fall"] = params["world.rouble_fall"].copy()
+            params["world.rouble_fall"][start:stop] = shock["fall"]
+        elif kind == "halt_oil_grain":
+            key = f"{shock['patron']}.halt_oil_grain"
+            params[key] = params[key].copy()
+            params[key][start:stop] = 1.0
+    plan = {HISTORY_START: HISTORY_STRATEGY, **scenario.strategy}
+    keys = sorted(plan)
+    idx = np.searchsorted(np.array(keys), years, side="right") - 1
+    strategy = [plan[keys[i]] for i in idx]
+    return Inputs(years, params, strategy)
+
+
+# ---------------------------------------------------------------- JSON Schema
+def json_schema() -> dict:
+    """JSON Schema (draft 2020-12) for scenario files, generated from the registry."""
+
+    def leaf(p: Param) -> dict:
+        num = {"type": "integer" if p.integer else "number", "minimum": p.low, "maximum": p.high}
+        desc = f"{p.doc} [{p.unit}] Source: {p.source}"
+        if not p.timeline:
+            return {**num, "description": desc, "default": p.default}
+        return {"description": desc + " (a single value from policy_start, or {year: value})",
+                "oneOf": [num, {"type": "object", "patternProperties": {"^[0-9]{4}$": num},
+                                "additionalProperties": False}]}
+
+    def section(kinds: tuple[str, ...]) -> dict:
+        root: dict = {"type": "object", "properties": {}, "additionalProperties": False}
+        for p in REGISTRY.values():
+            if p.kind not in kinds:
+                continue
+            node = root
+            *groups, last = p.name.split(".")
+            for g in groups:
+                node = node["properties"].setdefault(
+                    g, {"type": "object", "properties": {}, "additionalProperties": False})
+            node["properties"][last] = leaf(p)
+        return root
+
+    year = {"type": "integer", "minimum": HISTORY_START, "maximum": 2100}
+    strategy = {"enum": list(STRATEGIES)}
+    shock_items = []
+    for kind, spec in SHOCKS.items():
+        props: dict = {"type": {"const": kind}}
+        for k, t in spec.items():
+            props[k] = year if t == "year" else ({"enum": list(PATRONS)} if t == "patron"
+                                                 else {"type": "number", "minimum": 0})
+        shock_items.append({"type": "object", "properties": props,
+                            "required": ["type", *SHOCK_REQUIRED[kind]],
+                            "additionalProperties": False})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "hedgesim scenario",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$",
+                     "description": TOP_KEYS["name"]},
+            "description": {"type": "string", "description": TOP_KEYS["description"]},
+            "extends": {"type": "string", "description": TOP_KEYS["extends"]},
+            "horizon": {"type": "integer", "minimum": 2015, "maximum": 2100,
+                        "default": DEFAULTS["horizon"], "description": TOP_KEYS["horizon"]},
+            "policy_start": {**year, "default": DEFAULTS["policy_start"],
+                             "description": TOP_KEYS["policy_start"]},
+            "replications": {"type": "integer", "minimum": 1, "maximum": 100000,
+                             "default": DEFAULTS["replications"]},
+            "seed": {"type": "integer", "minimum": 0, "default": DEFAULTS["seed"]},
+            "strategy": {"description": TOP_KEYS["strategy"], "default": HISTORY_STRATEGY,
+                         "oneOf": [strategy, {"type": "object",
+                                              "patternProperties": {"^[0-9]{4}$": strategy},
+                                              "additionalProperties": False}]},
+            "levers": {**section(("lever",)), "description": TOP_KEYS["levers"]},
+            "parameters": {**section(("uncertainty", "fixed")),
+                           "description": TOP_KEYS["parameters"]},
+            "shocks": {"type": "array", "items": {"oneOf": shock_items},
+                       "description": TOP_KEYS["shocks"]},
+            "experiment": {"type": "object", "description": TOP_KEYS["experiment"]},
+        },
+    }

@@ -1,0 +1,131 @@
+"""The three states as Mesa agents: the DPRK and its two patrons.
+
+A patron's yearly decision (seeds 000, 001, 003):
+
+    value    = strategic_value * (1 + west_break * western_sanctions)      [Russia only]
+               * (1 + rivalry * pull of the DPRK toward the other patron)
+               * (1 - nuclear_aversion * nuclear_tension)
+    aid      = fiscal_room * ((1 - earn_not_spend) * value + committed aid) + food aid
+    subsidy  = trade_subsidy_rate * fiscal_room   (paid per dollar its firms trade)
+    credit   = committed credit * fiscal_room
+    enforce  = enforcement lever + nuclear_enforcement_response * nuclear_tension
+
+``earn_not_spend`` is the doctrine: at 1 the patron spends nothing beyond what
+it commits (post-Soviet Russia, 000); at 0 it spends the DPRK's full value to
+it (the Soviet Union, 000). ``rivalry`` makes the patrons bid against each
+other for Pyongyang's alignment (the 1960s-80s pattern, 000 and 003).
+Russia's fiscal room shrinks with the oil price and the rouble (003).
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from model.strategies import STRATEGIES, Observation, Stance, Strategy
+
+
+class Patron(mesa.Agent):
+    """China or Russia: decides aid, subsidy, credit, preference and enforcement."""
+
+    index = 0
+    key = ""
+
+    def __init__(self, model: mesa.Model, params: dict) -> None:
+        super().__init__(model)
+        pre = self.key + "."
+        self.value_usd = params[pre + "strategic_value_usd"]
+        self.earn_not_spend = params[pre + "earn_not_spend"]
+        self.rivalry = params[pre + "rivalry"]
+        self.nuclear_aversion = params[pre + "nuclear_aversion"]
+        self.nuclear_response = params[pre + "nuclear_enforcement_response"]
+        self.subsidy_rate = params[pre + "trade_subsidy_rate"]
+        self.aid_usd = params[pre + "aid_usd"]
+        self.food_aid_usd = params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"]
+        self.credit_usd = params[pre + "credit_usd"]
+        self.debt_relief_usd = params[pre + "debt_relief_usd"]
+        self.preference = params[pre + "preference"] * params[pre + "preference_effect"]
+        self.halt = params[pre + "halt_oil_grain"] > 0.5
+        self.enforcement_lever = params["sanctions.enforcement_" + self.key]
+        self.fiscal = self.fiscal_path(params)
+        self.decision = (0.0, 0.0, 0.0, 0.0, 0.0)
+
+    def fiscal_path(self, params: dict) -> np.ndarray:
+        return np.ones_like(params["world.oil_price_usd_per_bbl"])
+
+    def geopolitical_value(self, t: int) -> float:
+        return self.value_usd
+
+    def decide(self, t: int, pull_to_rival: float, tension: float) -> tuple:
+        """This year's (aid, subsidy rate, credit, enforcement, debt relief)."""
+        value = self.geopolitical_value(t) * (1.0 + self.rivalry[t] * pull_to_rival)
+        value *= max(0.0, 1.0 - self.nuclear_aversion * tension)
+        room = self.fiscal[t]
+        if self.halt[t]:
+            aid = 0.0
+        else:
+            aid = room * ((1.0 - self.earn_not_spend[t]) * value + self.aid_usd[t])
+            aid += self.food_aid_usd[t]
+        enforcement = min(1.0, max(0.0, self.enforcement_lever[t] + self.nuclear_response * tension))
+        self.decision = (aid, self.subsidy_rate[t] * room, self.credit_usd[t] * room, enforcement,
+                         self.debt_relief_usd[t])
+        return self.decision
+
+
+class China(Patron):
+    index = 0
+    key = "china"
+
+
+class Russia(Patron):
+    index = 1
+    key = "russia"
+
+    def __init__(self, model: mesa.Model, params: dict) -> None:
+        super().__init__(model, params)
+        self.west = params["sanctions.west_on_russia"] * params["russia.west_break_sensitivity"]
+
+    def fiscal_path(self, params: dict) -> np.ndarray:
+        oil = np.minimum(1.0, params["world.oil_price_usd_per_bbl"]
+                         / params["world.oil_reference_usd_per_bbl"])
+        rouble = 1.0 - params["world.rouble_fall"]
+        return oil ** params["russia.oil_elasticity"] * rouble ** params["russia.rouble_elasticity"]
+
+    def geopolitical_value(self, t: int) -> float:
+        return self.value_usd * (1.0 + self.west[t])
+
+
+class DPRK(mesa.Agent):
+    """Pyongyang: picks a stance by its strategy and scores the year's payoff.
+
+    Payoff = log(gains / $1 bn) - dependence_aversion * HHI, where gains are
+    export earnings, aid, credit and the subsidised part of its imports, and
+    HHI is the Herfindahl index of its partner shares of trade (001: it wants
+    at least two sponsors and dislikes dependence on one).
+    """
+
+    def __init__(self, model: mesa.Model, params: dict, strategy_by_year: list[str]) -> None:
+        super().__init__(model)
+        self.aversion = params["dprk.dependence_aversion"]
+        self._strategies: dict[str, Strategy] = {}
+        self.plan = [self._strategy(name, params) for name in strategy_by_year]
+        self.stance = Stance(0.0, 0.1, 1.0)
+        self.payoff: float | None = None
+        self.offers = (0.0, 0.0)
+
+    def _strategy(self, name: str, params: dict) -> Strategy:
+        if name not in self._strategies:
+            self._strategies[name] = STRATEGIES[name](params, self.model.rng)
+        return self._strategies[name]
+
+    def choose(self, t: int) -> Stance:
+        obs = Observation(self.offers[0], self.offers[1], self.payoff, self.stance)
+        s = self.plan[t].choose(obs)
+        self.stance = Stance(min(1.0, max(-1.0, s.alignment)), min(1.0, max(0.0, s.outreach)),
+                             min(1.0, max(0.01, s.openness)))
+        return self.stance
+
+    def score(self, gains_usd: float, hhi: float, offers: tuple[float, float]) -> float:
+        self.payoff = float(np.log(max(gains_usd, 1e6) / 1e9) - self.aversion * hhi)
+        self.offers = offers
+        return self.payoff

@@ -1,0 +1,57 @@
+"""Accounting invariants a user relies on when reading any chart."""
+
+import numpy as np
+import pytest
+
+from model.runner import run_scenario
+from model.scenario import load, shipped
+from model.world import COLUMN, OUTPUTS
+
+TRADE = [c for c in OUTPUTS if c.startswith(("exports_", "imports_", "trade_"))]
+
+
+def col(result, name):
+    return result.values[:, :, COLUMN[name]]
+
+
+def test_no_negative_trade(baseline_run):
+    for name in TRADE:
+        assert (col(baseline_run, name) >= 0).all(), name
+
+
+def test_partner_shares_sum_to_one(baseline_run):
+    total = col(baseline_run, "trade_total_usd")
+    parts = sum(col(baseline_run, f"trade_{p}_usd") for p in ("china", "russia", "korea", "others"))
+    np.testing.assert_allclose(parts, total, rtol=1e-12)
+    share_sum = parts / total
+    np.testing.assert_allclose(share_sum, 1.0, rtol=1e-12)
+    assert ((col(baseline_run, "china_share") >= 0) & (col(baseline_run, "china_share") <= 1)).all()
+
+
+def test_trade_is_exports_plus_imports(baseline_run):
+    for p in ("china", "russia", "korea", "others"):
+        np.testing.assert_allclose(col(baseline_run, f"trade_{p}_usd"),
+                                   col(baseline_run, f"exports_{p}_usd") + col(baseline_run, f"imports_{p}_usd"))
+
+
+@pytest.mark.parametrize("path", shipped(), ids=lambda p: p.stem)
+def test_patron_spending_equals_what_dprk_and_firms_receive(path):
+    """Aid + subsidies + credit paid by patrons = aid and credit the DPRK gets + subsidies firms get."""
+    r = run_scenario(load(path).with_values(replications=2))
+    spent = sum(col(r, f"{k}_{p}_usd") for k in ("aid", "subsidy", "credit") for p in ("china", "russia"))
+    received = (col(r, "dprk_aid_received_usd") + col(r, "dprk_credit_received_usd")
+                + col(r, "firm_subsidy_received_usd"))
+    np.testing.assert_allclose(spent, received, rtol=1e-9, atol=1e-3)
+
+
+def test_dependence_index_is_herfindahl_of_shares(baseline_run):
+    total = col(baseline_run, "trade_total_usd")
+    hhi = sum((col(baseline_run, f"trade_{p}_usd") / total) ** 2
+              for p in ("china", "russia", "korea", "others"))
+    np.testing.assert_allclose(col(baseline_run, "dependence_hhi"), hhi, rtol=1e-12)
+
+
+def test_firm_counts_bounded_by_population(baseline_run, baseline):
+    n = 300
+    active = col(baseline_run, "active_firms_china") + col(baseline_run, "active_firms_russia")
+    assert (active <= n).all() and (active >= 0).all()
