@@ -31,7 +31,7 @@ N_GROUPS = len(PATRONS) * N_SECTORS
 class FirmPopulation:
     """Firm attributes as columns; :meth:`decide` computes every firm's volume at once."""
 
-    def __init__(self, params: dict, rng: np.random.Generator) -> None:
+    def __init__(self, params: dict, rng: np.random.Generator, n_years: int) -> None:
         n = int(params["firms.count"])
         n_russia = int(round(n * params["firms.russia_share"]))
         self.country = np.repeat(np.arange(2, dtype=np.int64), [n - n_russia, n_russia])
@@ -40,6 +40,7 @@ class FirmPopulation:
             [np.arange(n - n_russia) % N_SECTORS, np.arange(n_russia) % N_SECTORS]
         ).astype(np.int64)
         self.group = self.country * N_SECTORS + self.sector
+        self.n_china = n - n_russia  # China's firms come first
         size = rng.lognormal(0.0, params["firms.size_sigma"], n)
         group_size = np.bincount(self.group, weights=size, minlength=N_GROUPS)
         self.weight = size / group_size[self.group]
@@ -48,42 +49,46 @@ class FirmPopulation:
         )
         rank = np.argsort(np.argsort(size))
         self.exposure = rank / max(n - 1, 1)
+        # Idiosyncratic margin shocks, one per firm and year, drawn up front.
+        self.noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
         self.active = np.zeros(n, dtype=bool)
+        self.bonus = np.zeros(n)
         self.n = n
-        self._noise_sd = params["firms.margin_noise"]
         self._inv_saturation = 1.0 / params["firms.margin_saturation"]
         self._incumbency = params["firms.incumbency_bonus"]
         self._secondary_penalty = params["firms.secondary_penalty"]
         self.volume = np.zeros(n)
 
-    def decide(
-        self,
-        group_margin: np.ndarray,
-        risk: np.ndarray,
-        secondary: float,
-        potential: np.ndarray,
-        rng: np.random.Generator,
-    ) -> np.ndarray:
-        """Volumes firms want this year (USD), summed by (country, sector) cohort.
+    def decide(self, t: int, margin: list[float], risk: list[float], secondary: float,
+               potential: list[float]) -> list[float]:
+        """Volumes firms want in year index ``t`` (USD), summed by (country, sector) cohort.
 
-        ``group_margin`` and ``potential`` are per cohort (length 16), ``risk``
-        per country (length 2). Sets ``self.active`` for next year's bonus.
+        ``margin``, ``risk`` and ``potential`` are per cohort (16 values: China's
+        eight sectors, then Russia's). Remembers who traded for next year's bonus.
         """
-        margin = group_margin[self.group] - risk[self.country] * self.risk_aversion
+        cohort = np.array((margin, risk, potential))[:, self.group]
+        m = cohort[1] * self.risk_aversion
+        np.subtract(cohort[0], m, out=m)
+        m += self.noise[t]
         if secondary:
-            margin -= (secondary * self._secondary_penalty) * self.exposure
-        margin += self._incumbency * self.active
-        if self._noise_sd:
-            margin += rng.normal(0.0, self._noise_sd, self.n)
-        intensity = np.clip(margin * self._inv_saturation, 0.0, 1.0)
-        volume = potential[self.group] * self.weight * intensity
+            m -= (secondary * self._secondary_penalty) * self.exposure
+        if self._incumbency:
+            m += self.bonus
+        m *= self._inv_saturation
+        np.maximum(m, 0.0, out=m)
+        np.minimum(m, 1.0, out=m)
+        volume = cohort[2] * self.weight
+        volume *= m
         self.active = volume > 0.0
+        self.bonus = self.active * self._incumbency
         self.volume = volume
-        return np.bincount(self.group, weights=volume, minlength=N_GROUPS)
+        return np.bincount(self.group, weights=volume, minlength=N_GROUPS).tolist()
 
-    def realised(self, fill: np.ndarray) -> np.ndarray:
-        """Each firm's traded volume once cohorts are rationed by ``fill`` (length 16)."""
-        return self.volume * fill[self.group]
+    def subsidy_received(self, fill: list[float], rate_china: float, rate_russia: float) -> float:
+        """What firms are paid in subsidies: each firm's traded volume times its state's rate."""
+        traded = self.volume * np.array(fill)[self.group]
+        n_china = self.n_china
+        return float(traded[:n_china].sum() * rate_china + traded[n_china:].sum() * rate_russia)
 
-    def active_counts(self) -> np.ndarray:
-        return np.bincount(self.group[self.active], minlength=N_GROUPS)
+    def active_counts(self) -> list[int]:
+        return np.bincount(self.group, weights=self.active, minlength=N_GROUPS).astype(int).tolist()

@@ -91,8 +91,11 @@ _p("world.oil_reference_usd_per_bbl", "USD/bbl", 110.0, 50, 150, cite("003"), "f
    "Oil price at which Russia's budget is comfortable (the pre-crash 2014 level).")
 _p("world.rouble_fall", "fraction", {1988: 0.0, 2015: 0.4}, 0, 0.9, cite("003"), "fixed",
    "Fall of the rouble against its 2013 value (0.4 = lost 40%).")
-_p("world.nuclear_test", "0/1 event", {1988: 0.0, 2013: 1.0, 2014: 0.0}, 0, 1, cite("004"),
-   "fixed", "1 in a year with a DPRK nuclear test (February 2013 in the history).")
+_p("world.nuclear_test", "0/1 event",
+   {1988: 0.0, 2006: 1.0, 2007: 0.0, 2009: 1.0, 2010: 0.0, 2013: 1.0, 2014: 0.0}, 0, 1,
+   cite("004") + ": the February 2013 test was the third; the years of the first two "
+   "(2006, 2009) are public record, not in the seeds", "fixed",
+   "1 in a year with a DPRK nuclear test.")
 _p("world.nuclear_memory", "fraction kept per year", 0.6, 0.0, 0.95,
    ASSUMED + ": relations cooled for years after 2013 (003, 004); range 0-0.95", "uncertainty",
    "Share of last year's nuclear tension carried into this year.")
@@ -173,7 +176,7 @@ _p("russia.rouble_elasticity", "elasticity", 0.5, 0, 1.5,
    cite("003") + ": oil and rouble crisis; size assumed", "uncertainty",
    "Elasticity of Russia's spending room to the rouble's value.")
 for p, sub in (("china", {1988: 0.0, 2000: 0.06}), ("russia", {1988: 0.35, 1991: 0.0})):
-    _p(f"{p}.trade_subsidy_rate", "USD per USD traded", sub, 0, 0.9,
+    _p(f"{p}.trade_subsidy_rate", "USD per USD traded", sub, 0, 0.9 if p == "russia" else 0.4,
        cite("001", "002") + (": China began to subsidise trade in the early 2000s"
                              if p == "china" else ": Moscow absorbed Soviet-era trade losses"),
        "lever", f"Share of each dollar of DPRK trade by {p}'s firms that {p}'s state pays.",
@@ -185,7 +188,7 @@ for p, sub in (("china", {1988: 0.0, 2000: 0.06}), ("russia", {1988: 0.35, 1991:
        "lever", f"Food aid from {p} in tonnes.")
     _p(f"{p}.credit_usd", "USD/yr",
        {1988: 0.0, 2013: 5.0e7, 2033: 0.0} if p == "russia" else {1988: 0.0, 2000: 3.0e8},
-       0, 5e9, cite("004") + ": the remaining ~$1 bn reinvested over 20 years" if p == "russia"
+       0, 5e9 if p == "russia" else 1.5e9, cite("004") + ": the remaining ~$1 bn reinvested over 20 years" if p == "russia"
        else cite("001") + ": China began to subsidise and finance trade in the early 2000s; "
        "level calibrated", "lever", f"Trade credit {p} extends to the DPRK.",
        free=p == "china", fit_year=2000 if p == "china" else None)
@@ -221,7 +224,7 @@ for s, v in _need2014.items():
 _p("dprk.capacity_growth", "per year", {1988: 0.0, 2000: 0.07, 2015: 0.02}, -0.1, 0.2,
    cite("000", "002") + ": two decades of growth in China trade; rates calibrated/assumed",
    "uncertainty", "Growth of DPRK export capacity and import needs.", free=True, fit_year=2000)
-_p("firms.china_reach_growth", "per year", {1988: 0.0, 2000: 0.10, 2015: 0.0}, -0.1, 0.3,
+_p("firms.china_reach_growth", "per year", {1988: 0.0, 2000: 0.10, 2014: 0.0}, -0.1, 0.3,
    cite("001", "002", "003") + ": China's demand for raw materials and its firms' mining "
    "and trading networks grew for two decades; rate calibrated", "uncertainty",
    "Growth of the share of DPRK trade Chinese firms can reach (capped at 1 from 2014).",

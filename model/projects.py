@@ -9,7 +9,9 @@ private part of its cost earns the hurdle rate after political risk,
 
     benefit / (capex * (1 - state_support)) * (1 - risk) ** build_years >= required_return,
 
-so the longer the build, the more the risk bites. The state pays its share of
+so the longer the build, the more the risk bites. A project with a
+``committed_year`` starts that year whatever its returns (history, or a
+scenario's political decision). The state pays its share of
 capex during construction; once running, the project cuts its sponsor's
 firms' transport cost in the sectors it serves and pays the DPRK transit fees.
 """
@@ -53,8 +55,10 @@ class Project:
     def step(self, year: int, risk: float) -> float:
         """Advance one year; returns what the sponsor's state spends on it (USD)."""
         if self.status in (NOT_PROPOSED, STALLED) and year >= self.proposed:
-            committed = 0 < self.committed <= year
-            self.status = BUILDING if committed or self.viable(risk) else STALLED
+            if self.committed > 0:  # a dated commitment decides, not returns
+                self.status = BUILDING if year >= self.committed else STALLED
+            else:
+                self.status = BUILDING if self.viable(risk) else STALLED
         if self.status != BUILDING:
             return 0.0
         self.progress += 1.0 / self.build_years
@@ -69,18 +73,21 @@ class ProjectPortfolio:
     def __init__(self, params: dict) -> None:
         self.projects = [Project(name, params) for name in PROJECTS]
         self.saving = np.zeros((len(PATRONS), len(SECTORS)))
-        self.income = np.zeros(len(PATRONS))
+        self.income = [0.0] * len(PATRONS)
 
-    def step(self, year: int, risk: np.ndarray) -> np.ndarray:
-        """Advance all projects; returns state spending per patron this year (USD)."""
-        spend = np.zeros(len(PATRONS))
+    def step(self, year: int, risk: tuple[float, float]) -> tuple[float, float, bool]:
+        """Advance all projects: (China's spend, Russia's spend, whether any opened)."""
+        spend = [0.0, 0.0]
+        opened = False
         for p in self.projects:
-            was_operating = p.status == OPERATING
-            spend[p.sponsor] += p.step(year, float(risk[p.sponsor]))
-            if p.status == OPERATING and not was_operating:
+            if p.status == OPERATING or year < p.proposed:
+                continue
+            spend[p.sponsor] += p.step(year, risk[p.sponsor])
+            if p.status == OPERATING:
                 self.saving[p.sponsor, p.sectors] += p.saving
                 self.income[p.sponsor] += p.income
-        return spend
+                opened = True
+        return spend[0], spend[1], opened
 
     def statuses(self) -> list[int]:
         return [p.status for p in self.projects]

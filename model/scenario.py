@@ -53,7 +53,7 @@ TOP_KEYS = {
     "levers": "policy settings by group: china, russia, sanctions, projects",
     "parameters": "behavioural and fixed inputs by group",
     "shocks": "a list of events: nuclear_test, oil_price, rouble_crash, halt_oil_grain",
-    "experiment": "a sweep design (see docs/how-to/sweep.md)",
+    "experiment": "a sweep design (see docs/how-to/run-a-sweep.md)",
 }
 SHOCKS = {
     "nuclear_test": {"year": "year"},
@@ -505,7 +505,7 @@ def json_schema() -> dict:
             "extends": {"type": "string", "description": TOP_KEYS["extends"]},
             "horizon": {"type": "integer", "minimum": 2015, "maximum": 2100,
                         "default": DEFAULTS["horizon"], "description": TOP_KEYS["horizon"]},
-            "policy_start": {**year, "default": DEFAULTS["policy_start"],
+            "policy_start": {**year, "minimum": HISTORY_START + 1, "default": DEFAULTS["policy_start"],
                              "description": TOP_KEYS["policy_start"]},
             "replications": {"type": "integer", "minimum": 1, "maximum": 100000,
                              "default": DEFAULTS["replications"]},

@@ -19,6 +19,10 @@ class Seed:
     year: int
     title: str
 
+    @property
+    def surname(self) -> str:
+        return "Park" if self.author.startswith("Park") else self.author.split()[-1]
+
     def short(self) -> str:
         return f"{self.key} {self.outlet} {self.year}"
 
@@ -75,6 +79,6 @@ BRIEF = "domain brief (South Korean figures for inter-Korean trade)"
 def cite(*keys: str) -> str:
     """Source string for one or more seeds, e.g. ``cite("000", "001")``."""
     return "; ".join(
-        f"{SEEDS[k].file} ({SEEDS[k].outlet}, {SEEDS[k].author.split()[-1]}, {SEEDS[k].year})"
+        f"{SEEDS[k].file} ({SEEDS[k].outlet}, {SEEDS[k].surname}, {SEEDS[k].year})"
         for k in keys
     )

@@ -2,12 +2,12 @@
 
 A patron's yearly decision (seeds 000, 001, 003):
 
+    warmth   = 1 - nuclear_aversion * nuclear_tension (last year's: policy reacts with a lag)
     value    = strategic_value * (1 + west_break * western_sanctions)      [Russia only]
-               * (1 + rivalry * pull of the DPRK toward the other patron)
-               * (1 - nuclear_aversion * nuclear_tension)
+               * (1 + rivalry * pull of the DPRK toward the other patron) * warmth
     aid      = fiscal_room * ((1 - earn_not_spend) * value + committed aid) + food aid
-    subsidy  = trade_subsidy_rate * fiscal_room   (paid per dollar its firms trade)
-    credit   = committed credit * fiscal_room
+    subsidy  = trade_subsidy_rate * fiscal_room * warmth  (paid per dollar its firms trade)
+    credit   = committed credit * fiscal_room * warmth
     enforce  = enforcement lever + nuclear_enforcement_response * nuclear_tension
 
 ``earn_not_spend`` is the doctrine: at 1 the patron spends nothing beyond what
@@ -34,20 +34,21 @@ class Patron(mesa.Agent):
     def __init__(self, model: mesa.Model, params: dict) -> None:
         super().__init__(model)
         pre = self.key + "."
+        # Per-year inputs as lists: indexing them is cheap inside the yearly step.
         self.value_usd = params[pre + "strategic_value_usd"]
-        self.earn_not_spend = params[pre + "earn_not_spend"]
-        self.rivalry = params[pre + "rivalry"]
+        self.earn_not_spend = params[pre + "earn_not_spend"].tolist()
+        self.rivalry = params[pre + "rivalry"].tolist()
         self.nuclear_aversion = params[pre + "nuclear_aversion"]
         self.nuclear_response = params[pre + "nuclear_enforcement_response"]
-        self.subsidy_rate = params[pre + "trade_subsidy_rate"]
-        self.aid_usd = params[pre + "aid_usd"]
-        self.food_aid_usd = params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"]
-        self.credit_usd = params[pre + "credit_usd"]
-        self.debt_relief_usd = params[pre + "debt_relief_usd"]
-        self.preference = params[pre + "preference"] * params[pre + "preference_effect"]
-        self.halt = params[pre + "halt_oil_grain"] > 0.5
-        self.enforcement_lever = params["sanctions.enforcement_" + self.key]
-        self.fiscal = self.fiscal_path(params)
+        self.subsidy_rate = params[pre + "trade_subsidy_rate"].tolist()
+        self.aid_usd = params[pre + "aid_usd"].tolist()
+        self.food_aid_usd = (params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"]).tolist()
+        self.credit_usd = params[pre + "credit_usd"].tolist()
+        self.debt_relief_usd = params[pre + "debt_relief_usd"].tolist()
+        self.preference = (params[pre + "preference"] * params[pre + "preference_effect"]).tolist()
+        self.halt = (params[pre + "halt_oil_grain"] > 0.5).tolist()
+        self.enforcement_lever = params["sanctions.enforcement_" + self.key].tolist()
+        self.fiscal = self.fiscal_path(params).tolist()
         self.decision = (0.0, 0.0, 0.0, 0.0, 0.0)
 
     def fiscal_path(self, params: dict) -> np.ndarray:
@@ -58,8 +59,8 @@ class Patron(mesa.Agent):
 
     def decide(self, t: int, pull_to_rival: float, tension: float) -> tuple:
         """This year's (aid, subsidy rate, credit, enforcement, debt relief)."""
-        value = self.geopolitical_value(t) * (1.0 + self.rivalry[t] * pull_to_rival)
-        value *= max(0.0, 1.0 - self.nuclear_aversion * tension)
+        warmth = max(0.0, 1.0 - self.nuclear_aversion * tension)
+        value = self.geopolitical_value(t) * (1.0 + self.rivalry[t] * pull_to_rival) * warmth
         room = self.fiscal[t]
         if self.halt[t]:
             aid = 0.0
@@ -67,8 +68,8 @@ class Patron(mesa.Agent):
             aid = room * ((1.0 - self.earn_not_spend[t]) * value + self.aid_usd[t])
             aid += self.food_aid_usd[t]
         enforcement = min(1.0, max(0.0, self.enforcement_lever[t] + self.nuclear_response * tension))
-        self.decision = (aid, self.subsidy_rate[t] * room, self.credit_usd[t] * room, enforcement,
-                         self.debt_relief_usd[t])
+        self.decision = (aid, self.subsidy_rate[t] * room * warmth, self.credit_usd[t] * room * warmth,
+                         enforcement, self.debt_relief_usd[t])
         return self.decision
 
 
@@ -83,7 +84,7 @@ class Russia(Patron):
 
     def __init__(self, model: mesa.Model, params: dict) -> None:
         super().__init__(model, params)
-        self.west = params["sanctions.west_on_russia"] * params["russia.west_break_sensitivity"]
+        self.west = (params["sanctions.west_on_russia"] * params["russia.west_break_sensitivity"]).tolist()
 
     def fiscal_path(self, params: dict) -> np.ndarray:
         oil = np.minimum(1.0, params["world.oil_price_usd_per_bbl"]

@@ -3,7 +3,7 @@
 One step is one year, from 1988 to the scenario's horizon:
 
 1. Pyongyang picks its stance (strategy, from last year's offers and payoff).
-2. Nuclear tension updates (tests add, memory decays).
+2. Patrons read last year's nuclear tension; this year's tests add to it.
 3. China and Russia decide aid, subsidy, credit and enforcement (states.py).
 4. Projects advance (projects.py); running ones cut transport costs.
 5. DPRK export capacity and import needs follow trend growth, energy supply
@@ -45,6 +45,7 @@ OUTPUTS: tuple[str, ...] = (
     "aid_russia_usd", "subsidy_russia_usd", "credit_russia_usd", "support_russia_usd",
     "debt_relief_russia_usd", "project_spend_russia_usd",
     "dprk_aid_received_usd", "dprk_credit_received_usd", "firm_subsidy_received_usd",
+    "transit_income_usd",
     "dprk_resources_usd", "dprk_payoff", "dependence_hhi",
     "alignment", "outreach", "openness", "energy_index", "nuclear_tension",
     "fiscal_room_russia", "enforcement_china", "enforcement_russia",
@@ -60,171 +61,190 @@ class World(mesa.Model):
 
     ``World(inputs, rng=seed)``: ``inputs`` from :func:`model.scenario.compile_inputs`;
     ``rng`` an integer seed (Mesa seeds ``self.rng`` from it).
+
+    The 2 x 8 cohort tables (country x sector) are small, so the clearing works
+    on Python floats; only the firm population is vectorised (firms.py).
     """
 
     def __init__(self, inputs, rng: int = 0) -> None:
         super().__init__(rng=rng)
         p = inputs.params
         self.years = inputs.years
+        n_years = len(self.years)
         self.dprk = DPRK(self, p, inputs.strategy)
         self.china = China(self, p)
         self.russia = Russia(self, p)
-        self.firms = FirmPopulation(p, self.rng)
         self.projects = ProjectPortfolio(p)
-        self.out = np.zeros((len(self.years), len(OUTPUTS)))
+        self.rows: list[tuple] = []
         self.t = 0
 
         self.tension = 0.0
         self.energy = 1.0
         self.memory = p["world.nuclear_memory"]
-        self.nuclear_test = p["world.nuclear_test"]
-        self.korea = p["world.inter_korean_trade_usd"]
+        self.nuclear_test = p["world.nuclear_test"].tolist()
+        self.korea = p["world.inter_korean_trade_usd"].tolist()
         self.korea_export_share = p["world.inter_korean_export_share"]
         self.others_usd = p["dprk.others_trade_usd"]
         self.others_export_share = p["dprk.others_export_share"]
         self.outreach_effect = p["dprk.outreach_effect"]
         self.align_effect = p["dprk.alignment_risk_effect"]
         self.energy_elasticity = p["dprk.energy_elasticity"]
-        self.capacity_noise = p["dprk.capacity_noise"]
         self.coal_price = p["world.coal_price_usd_per_t"]
         self.fuel_share = p["patrons.aid_fuel_share"]
-        self.enforcement_others = p["sanctions.enforcement_others"]
-        self.secondary = p["sanctions.secondary_on_firms"]
+        self.enforcement_others = p["sanctions.enforcement_others"].tolist()
+        self.secondary = p["sanctions.secondary_on_firms"].tolist()
 
+        i2014 = int(np.searchsorted(self.years, 2014)) if self.years[0] <= 2014 else 0
         growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
-        anchor = growth[np.searchsorted(self.years, 2014)] if self.years[0] <= 2014 else growth[0]
-        self.growth_index = growth / anchor
+        self.growth_index = (growth / growth[i2014]).tolist()
         reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
-        self.china_reach = np.minimum(1.0, reach / (reach[np.searchsorted(self.years, 2014)]
-                                                    if self.years[0] <= 2014 else reach[0]))
-        self.capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
-        self.need = np.array([p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS])
-        self.un_ban = np.stack([p[f"sanctions.un_{s}"] for s in EXPORT_SECTORS + ("fuel",)], 1)
-        self.un_ban_sectors = np.array([SECTORS.index(s) for s in EXPORT_SECTORS + ("fuel",)])
+        self.china_reach = np.minimum(1.0, reach / reach[i2014]).tolist()
+        # Capacity noise is drawn up front (one draw per year and sector), then firms'.
+        capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
+        noise = np.exp(self.rng.normal(0.0, p["dprk.capacity_noise"], (n_years, N_EXP)))
+        self.capacity_path = (capacity * noise).tolist()
+        self.firms = FirmPopulation(p, self.rng, n_years)
+        self.need = [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS]
+        un = np.stack([p[f"sanctions.un_{s}"] for s in EXPORT_SECTORS + ("fuel",)], 1)
+        self.un_ban = un.tolist()
+        self.un_mean = un[:, :N_EXP].mean(1).tolist()
 
-        self.base_margin = np.array([
+        base = np.array([
             [p[f"firms.{c}_{'export' if s in EXPORT_SECTORS else 'import'}_margin"]
-             * p[f"firms.{c}_complementarity_{s}"] for s in SECTORS]
+             * p[f"firms.{c}_complementarity_{s}"] - p[f"firms.{c}_transport_cost"]
+             for s in SECTORS]
             for c in PATRONS
-        ]) - np.array([[p[f"firms.{c}_transport_cost"]] for c in PATRONS])
-        self.base_risk = np.array([p[f"firms.{c}_political_risk"] for c in PATRONS])
-        self.preference = np.stack([self.china.preference, self.russia.preference], 1)
+        ])
+        self.base_margin = base
+        self.margin_now = base.ravel().tolist()
+        self.base_risk = [p[f"firms.{c}_political_risk"] for c in PATRONS]
+        self.preference = (self.china.preference, self.russia.preference)
 
     def step(self) -> None:
         t = self.t
         year = int(self.years[t])
         stance = self.dprk.choose(t)
         a = stance.alignment
-        self.tension = self.memory * self.tension + self.nuclear_test[t]
-        tension = min(1.0, self.tension)
+        tension = self.tension  # last year's: patrons react with a lag
+        self.tension = min(1.0, self.memory * self.tension + self.nuclear_test[t])
 
         aid_c, rate_c, credit_c, enf_c, debt_c = self.china.decide(t, max(0.0, a), tension)
         aid_r, rate_r, credit_r, enf_r, debt_r = self.russia.decide(t, max(0.0, -a), tension)
-        rate = np.array([rate_c, rate_r])
-        enforcement = np.array([enf_c, enf_r])
-        risk = self.base_risk * (1.0 + self.align_effect * np.array([a, -a]))
+        risk_c = self.base_risk[0] * (1.0 + self.align_effect * a)
+        risk_r = self.base_risk[1] * (1.0 - self.align_effect * a)
 
-        project_spend = self.projects.step(year, risk)
+        spend_c, spend_r, changed = self.projects.step(year, (risk_c, risk_r))
+        if changed:
+            self.margin_now = (self.base_margin + self.projects.saving).ravel().tolist()
 
-        # DPRK capacity and needs this year.
+        # DPRK capacity and needs this year (energy feedback from last year's fuel).
         q = stance.openness
         energy_factor = self.energy ** self.energy_elasticity
         scale = self.growth_index[t] * q
-        noise = np.exp(self.rng.normal(0.0, self.capacity_noise, N_EXP)) if self.capacity_noise else 1.0
-        capacity = self.capacity * (scale * energy_factor) * noise
-        need = self.need * scale
-        aid_fuel = (aid_c + aid_r) * self.fuel_share
-        aid_food = (aid_c + aid_r) - aid_fuel
-        need_left = need.copy()
-        need_left[0] = max(0.0, need[0] - aid_fuel)
-        need_left[1] = max(0.0, need[1] - aid_food)
+        capacity = [c * scale * energy_factor for c in self.capacity_path[t]]
+        need = [n * scale for n in self.need]
+        aid = aid_c + aid_r
+        aid_fuel = aid * self.fuel_share
+        need_left = [max(0.0, need[0] - aid_fuel), max(0.0, need[1] - (aid - aid_fuel)), need[2]]
 
-        potential = np.empty((2, N_SECTORS))
-        potential[:, :N_EXP] = capacity
-        potential[:, N_EXP:] = need_left
-        potential[0] *= self.china_reach[t]
-        potential[:, self.un_ban_sectors] *= 1.0 - self.un_ban[t] * enforcement[:, None]
+        ban = self.un_ban[t]
+        reach = self.china_reach[t]
+        potential = []
+        for enf, share in ((enf_c, reach), (enf_r, 1.0)):
+            potential += [capacity[s] * (1.0 - ban[s] * enf) * share for s in range(N_EXP)]
+            potential += [need_left[0] * (1.0 - ban[N_EXP] * enf) * share,
+                          need_left[1] * share, need_left[2] * share]
         if self.china.halt[t]:
-            potential[0, (FUEL, FOOD)] = 0.0
+            potential[FUEL] = potential[FOOD] = 0.0
         if self.russia.halt[t]:
-            potential[1, (FUEL, FOOD)] = 0.0
+            potential[N_SECTORS + FUEL] = potential[N_SECTORS + FOOD] = 0.0
 
-        margin = self.base_margin + self.projects.saving + (rate + self.preference[t])[:, None]
-        desired = self.firms.decide(margin.ravel(), risk, self.secondary[t], potential.ravel(),
-                                    self.rng).reshape(2, N_SECTORS)
+        add_c = rate_c + self.preference[0][t]
+        add_r = rate_r + self.preference[1][t]
+        m = self.margin_now
+        margin = [m[i] + add_c for i in range(N_SECTORS)] + [
+            m[i] + add_r for i in range(N_SECTORS, 2 * N_SECTORS)]
+        risk = [risk_c] * N_SECTORS + [risk_r] * N_SECTORS
+        d = self.firms.decide(t, margin, risk, self.secondary[t], potential)
 
         # Exogenous partners: inter-Korean (set by Seoul) and third countries.
         korea = self.korea[t]
         korea_exp = korea * self.korea_export_share
-        un_mean = self.un_ban[t, :N_EXP].mean()
-        others = (self.others_usd * scale * energy_factor * (1.0 + self.outreach_effect * stance.outreach)
-                  * (1.0 - un_mean * self.enforcement_others[t]))
+        others = (self.others_usd * scale * energy_factor
+                  * (1.0 + self.outreach_effect * stance.outreach)
+                  * (1.0 - self.un_mean[t] * self.enforcement_others[t]))
         others_exp = others * self.others_export_share
 
         # Exports: the DPRK's capacity rations what firms want, sector by sector.
-        fill = np.ones((2, N_SECTORS))
-        wanted = desired[:, :N_EXP].sum(0)
-        over = wanted > capacity
-        fill[:, :N_EXP][:, over] = capacity[over] / wanted[over]
-        # Imports: needs cap each sector, then the purse caps the lot.
-        wanted = desired[:, N_EXP:].sum(0)
-        over = wanted > need_left
-        fill[:, N_EXP:][:, over] = need_left[over] / wanted[over]
-        traded = desired * fill
-        transit = self.projects.income
-        exports = traded[:, :N_EXP].sum(1) + transit
+        # Imports: needs cap each sector, then the purse pays fuel, food, goods in turn.
+        fill = [1.0] * (2 * N_SECTORS)
+        limits = capacity + need_left
+        for s in range(N_SECTORS):
+            wanted = d[s] + d[N_SECTORS + s]
+            if wanted > limits[s]:
+                fill[s] = fill[N_SECTORS + s] = limits[s] / wanted
+        traded = [x * f for x, f in zip(d, fill, strict=True)]
+        # Transit fees from running projects are services income, not customs trade.
+        transit = self.projects.income[0] + self.projects.income[1]
+        exp_c = sum(traded[:N_EXP])
+        exp_r = sum(traded[N_SECTORS:N_SECTORS + N_EXP])
         # Inter-Korean trade is processing trade financed by Southern firms: purse-neutral.
-        purse = exports.sum() + credit_c + credit_r + others_exp - (others - others_exp)
-        bills = (1.0 - rate) @ traded[:, N_EXP:]
-        # Essentials first: fuel, then food, then goods get what is left.
-        for s, bill in enumerate(bills):
+        purse = exp_c + exp_r + transit + credit_c + credit_r + 2.0 * others_exp - others
+        for s in range(N_EXP, N_SECTORS):
+            bill = (1.0 - rate_c) * traded[s] + (1.0 - rate_r) * traded[N_SECTORS + s]
             if bill > purse:
                 cut = max(purse, 0.0) / bill
-                fill[:, N_EXP + s] *= cut
-                traded[:, N_EXP + s] *= cut
+                for i in (s, N_SECTORS + s):
+                    traded[i] *= cut
+                    fill[i] *= cut
                 bill = max(purse, 0.0)
             purse -= bill
-        imports = traded[:, N_EXP:].sum(1)
-        fuel_in = traded[:, FUEL].sum() + aid_fuel
+        imp_c = sum(traded[N_EXP:N_SECTORS])
+        imp_r = sum(traded[N_SECTORS + N_EXP:])
+        fuel_in = traded[FUEL] + traded[N_SECTORS + FUEL] + aid_fuel
         self.energy = min(1.0, fuel_in / need[0]) if need[0] > 0 else 1.0
 
         # Accounts.
-        subsidy = rate * traded.sum(1)
-        firm_subsidy = float(self.firms.realised(fill.ravel()) @ rate[self.firms.country])
-        trade = exports + imports
-        total = trade.sum() + korea + others
-        excl = trade.sum() + others
-        shares = np.array([trade[0], trade[1], korea, others]) / total if total > 0 else np.zeros(4)
-        hhi = float((shares ** 2).sum())
-        exports_excl = exports.sum() + others_exp
-        gains = (exports.sum() + korea_exp + others_exp + aid_c + aid_r + credit_c + credit_r
-                 + (rate * imports).sum())
-        support_c = aid_c + subsidy[0] + credit_c
-        support_r = aid_r + subsidy[1] + credit_r
+        subsidy_c = rate_c * (exp_c + imp_c)
+        subsidy_r = rate_r * (exp_r + imp_r)
+        firm_subsidy = self.firms.subsidy_received(fill, rate_c, rate_r)
+        trade_c, trade_r = exp_c + imp_c, exp_r + imp_r
+        others_total = trade_c + trade_r + others
+        total = others_total + korea
+        if total > 0:
+            shares = (trade_c / total, trade_r / total, korea / total, others / total)
+        else:
+            shares = (0.0, 0.0, 0.0, 0.0)
+        hhi = sum(x * x for x in shares)
+        exports_excl = exp_c + exp_r + others_exp
+        gains = (exp_c + exp_r + transit + korea_exp + others_exp + aid + credit_c + credit_r
+                 + rate_c * imp_c + rate_r * imp_r)
+        support_c = aid_c + subsidy_c + credit_c
+        support_r = aid_r + subsidy_r + credit_r
         payoff = self.dprk.score(gains, hhi, (support_c, support_r))
         active = self.firms.active_counts()
 
-        self.out[t, :] = (
-            exports[0], imports[0], exports[1], imports[1],
+        self.rows.append((
+            exp_c, imp_c, exp_r, imp_r,
             korea_exp, korea - korea_exp, others_exp, others - others_exp,
-            trade[0], trade[1], korea, others, total,
-            shares[0], trade[0] / excl if excl > 0 else 0.0,
-            exports[0] / exports_excl if exports_excl > 0 else 0.0,
-            trade[0] / trade[1] if trade[1] > 0 else math.inf,
-            traded[0, COAL], traded[0, COAL] / self.coal_price,
-            aid_c, subsidy[0], credit_c, support_c, debt_c, project_spend[0],
-            aid_r, subsidy[1], credit_r, support_r, debt_r, project_spend[1],
-            aid_c + aid_r, credit_c + credit_r, firm_subsidy,
+            trade_c, trade_r, korea, others, total,
+            shares[0], trade_c / others_total if others_total > 0 else 0.0,
+            exp_c / exports_excl if exports_excl > 0 else 0.0,
+            trade_c / trade_r if trade_r > 0 else math.inf,
+            traded[COAL], traded[COAL] / self.coal_price,
+            aid_c, subsidy_c, credit_c, support_c, debt_c, spend_c,
+            aid_r, subsidy_r, credit_r, support_r, debt_r, spend_r,
+            aid, credit_c + credit_r, firm_subsidy, transit,
             gains, payoff, hhi,
             a, stance.outreach, q, self.energy, tension,
             self.russia.fiscal[t], enf_c, enf_r,
-            active[:N_SECTORS].sum(), active[N_SECTORS:].sum(),
+            sum(active[:N_SECTORS]), sum(active[N_SECTORS:]),
             *active, *self.projects.statuses(),
-        )
+        ))
         self.t += 1
 
     def run(self) -> np.ndarray:
         """Step through every year; returns the outputs, a row per year."""
         for _ in range(len(self.years)):
             self.step()
-        return self.out
+        return np.array(self.rows, dtype=float)
