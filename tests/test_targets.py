@@ -119,7 +119,9 @@ def test_every_target_cites_existing_seeds(targets, scenario_targets):
 def test_every_reading_inside_its_band(targets, scenario_targets):
     for t in targets + scenario_targets:
         lo, hi = t.band
-        assert any(r.value is not None or r.range is not None for r in t.readings) or t.role == "corroborate"
+        # A target with only qualitative readings (a shape) must say how its band was set.
+        qualitative = not any(r.value is not None or r.range is not None for r in t.readings)
+        assert not qualitative or t.role == "corroborate" or t.band_basis.strip(), t.id
         for r in t.readings:
             if r.value is not None:
                 assert lo <= r.value <= hi, (t.id, r)
