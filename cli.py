@@ -139,5 +139,82 @@ def list_() -> None:
         click.echo(f"{path.stem:<24} {sc.description}")
 
 
+@main.command()
+@click.option("--budget", type=click.IntRange(50, 10**7), default=None,
+              help="Loss evaluations the optimiser may spend (default 16000, about 6 minutes on 2 cores).")
+@click.option("--workers", "-w", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes for the optimiser.")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Optimiser seed.")
+@click.option("--replications", type=click.IntRange(1, 1000), default=None,
+              help="Replications per evaluation (fitting) or per check (default 6 / 20).")
+@click.option("--check", "check_only", is_flag=True,
+              help="Do not fit: run the committed calibration and fail if a target leaves its band.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder for the report (default docs/calibration/ after a fit).")
+@click.option("--no-identifiability", is_flag=True, help="Skip the per-parameter loss profiles.")
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the fitted values (default model/calibration/calibrated.yaml).")
+def calibrate(budget, workers, seed, replications, check_only, report_dir, no_identifiability,
+              target):
+    """Fit the free parameters to the cited figures, or check the committed fit.
+
+    Fitting runs differential evolution over the parameters marked free in
+    the registry, writes model/calibration/calibrated.yaml (used by every
+    scenario) and a report. --check runs the committed calibration over at
+    least 20 replications and exits 1, naming the targets, if any median
+    leaves its band.
+
+    \b
+    Example:
+      hedgesim calibrate --workers 2 --seed 1
+      hedgesim calibrate --check
+    """
+    from model.calibration import fit as cal
+    from model.calibration.report import write_report
+    from model.experiments.store import code_version
+    from model.scenario import CALIBRATED
+
+    if check_only:
+        reps = max(cal.CHECK_REPLICATIONS, replications or 0)
+        table = cal.check(reps)
+        scen = cal.check_scenarios(reps)
+        for r in table.itertuples():
+            click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
+                       f"band [{r.band_low:.4g}, {r.band_high:.4g}] ({r.role})")
+        for r in scen.itertuples():
+            click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
+                       f"band [{r.band_low:.4g}, {r.band_high:.4g}] (scenario {r.scenario})")
+        misses = cal.unexpected_misses(table, scen)
+        if misses:
+            click.echo(f"hedgesim: calibration check failed: out of band: {', '.join(misses)}",
+                       err=True)
+            sys.exit(1)
+        click.echo(f"calibration check passed ({reps} replications)")
+        return
+    reps = replications or cal.DEFAULT_REPLICATIONS
+    total = budget or cal.DEFAULT_BUDGET
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc="calibrate", unit="eval", file=sys.stderr) as bar:
+        def progress(done, _total):
+            bar.update(done - bar.n)
+        result = cal.fit(total, workers=workers, seed=seed, replications=reps, callback=progress)
+    version = code_version()
+    path = cal.write_calibrated(result, version, target or CALIBRATED)
+    click.echo(f"fitted {len(result.values)} parameters: loss {result.loss:.4g} after "
+               f"{result.evaluations} evaluations in {result.seconds:.0f} s -> {path}")
+    from model.scenario import parse_yaml
+
+    meta = parse_yaml(path.read_text())
+    values = result.values
+    table = cal.check(cal.CHECK_REPLICATIONS, values)
+    scen = cal.check_scenarios(cal.CHECK_REPLICATIONS, values)
+    ident = None if no_identifiability else cal.identifiability(values, replications=reps)
+    folder = report_dir or Path("docs") / "calibration"
+    report = write_report(folder, meta, values, table, scen, ident, cal.CHECK_REPLICATIONS)
+    click.echo(f"{int(table['in_band'].sum())} of {len(table)} targets in band; report: {report}")
+
+
 if __name__ == "__main__":
     main()
