@@ -182,6 +182,13 @@ def free_parameters_md() -> str:
     return _table(["parameter", "unit", "default", "search range", "fitted step", "meaning"], rows)
 
 
+def history_md() -> str:
+    """Every timeline whose default changes over the years: the history the model replays."""
+    rows = [[f"`{p.name}`", p.unit, default_text(p), p.source]
+            for p in REGISTRY.values() if isinstance(p.default, dict) and len(p.default) > 1]
+    return _table(["input", "unit", "history (year: value)", "source"], rows)
+
+
 # ------------------------------------------------------------------ scenario file
 def _schema_type(node: dict) -> str:
     if "enum" in node:
@@ -539,6 +546,7 @@ REFERENCE: dict[str, Callable[[], str]] = {
 }
 BLOCKS: dict[str, Callable[[], str]] = {
     "free-parameters": free_parameters_md,
+    "history": history_md,
     "fit-targets": fit_targets_md,
     "strategies": strategies_md,
     "shocks": _shock_table,
