@@ -216,5 +216,46 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
     click.echo(f"{int(table['in_band'].sum())} of {len(table)} targets in band; report: {report}")
 
 
+@main.command()
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 naming the files that differ from what the code generates.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(__file__).resolve().parent / "docs", show_default="docs/ of this checkout",
+              help="Documentation folder: reference/ is written there and generated blocks in its "
+                   "pages are refreshed.")
+def docs(check: bool, out: Path) -> None:
+    """Generate the reference docs from the registry, schema, outputs and targets.
+
+    Writes reference/parameters.md, reference/scenario-file.md,
+    reference/outputs.md and reference/targets.md, and refreshes every
+    <!-- BEGIN GENERATED: name --> block in the other pages (e.g. ODD.md).
+
+    \b
+    Example:
+      hedgesim docs --check
+    """
+    from model import docsgen
+
+    def shown(p: Path) -> str:
+        try:
+            return str(p.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(p)
+
+    if check:
+        old = docsgen.stale(out)
+        if old:
+            click.echo(f"hedgesim: docs are stale: {', '.join(shown(p) for p in old)}; "
+                       "run `hedgesim docs` and commit the result", err=True)
+            sys.exit(1)
+        click.echo(f"docs up to date: {shown(out)}")
+        return
+    written = docsgen.write(out)
+    for p in written:
+        click.echo(f"wrote {shown(p)}")
+    if not written:
+        click.echo(f"docs up to date: {shown(out)}")
+
+
 if __name__ == "__main__":
     main()
