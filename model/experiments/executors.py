@@ -125,8 +125,11 @@ def _dask_executor(workers: int | None, scheduler: str | None):
     scratch = tempfile.mkdtemp(prefix="hedgesim-dask-")
     cluster = None
     try:
-        with dask.config.set({"temporary-directory": scratch,
-                              "distributed.worker.daemon": False}):
+        settings = {"temporary-directory": scratch, "distributed.worker.daemon": False}
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            _process_context()  # workers fork from a server that has imported the model
+            settings["distributed.worker.multiprocessing-method"] = "forkserver"
+        with dask.config.set(settings):
             if scheduler is None:
                 n = workers or default_workers()
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

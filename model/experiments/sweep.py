@@ -382,7 +382,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     total = experiment.total_runs
     ok_before = len(done)
     failed_before = int((status["status"] == "error").sum())
-    sessions = list((previous or {}).get("sessions", []))
+    sessions = [s if s.get("state") != "running" else {**s, "state": "killed"}
+                for s in (previous or {}).get("sessions", [])]
 
     def manifest(state: str, ok: int, failed: int, info, wall: float) -> dict:
         session = {"started_utc": started, "executor": info.kind if info else executor,
@@ -414,8 +415,6 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             files=["design.parquet", "runs/", "status/", "summary.parquet", "manifest.json"],
         )
 
-    write_json_atomic(folder / "manifest.json", manifest("running", ok_before, failed_before,
-                                                         None, 0.0))
     ok, failed, lost = ok_before, 0, 0
     # runs that failed before and are retried now are counted again when they finish
     failed_pending = failed_before
@@ -445,6 +444,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
 
     try:
         with make_executor(executor, workers, scheduler) as (ex, info):
+            write_json_atomic(folder / "manifest.json",
+                              manifest("running", ok_before, failed_before, info, 0.0))
             remaining = total - len(done)
             chunk = max(1, min(32, remaining // max(1, info.workers * 8)))
             window = max(2, info.workers * 3)
