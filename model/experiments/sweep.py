@@ -447,7 +447,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             write_json_atomic(folder / "manifest.json",
                               manifest("running", ok_before, failed_before, info, 0.0))
             remaining = total - len(done)
-            chunk = max(1, min(32, remaining // max(1, info.workers * 8)))
+            chunk = max(1, min(16, remaining // max(1, info.workers * 8)))
             window = max(2, info.workers * 3)
             tasks = _tasks(experiment, done, chunk)
             pending: dict[Future, int] = {}
