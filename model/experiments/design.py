@@ -238,8 +238,8 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
     points = []
     for s_idx, strat, combo, row in itertools.product(
             range(len(scenarios)), strategies, itertools.product(*grid.values()), sample_rows):
-        values = dict(zip(names, combo))
-        values.update(zip(sampled_names, (float(x) for x in row)))
+        values = dict(zip(names, combo, strict=True))
+        values.update(zip(sampled_names, (float(x) for x in row), strict=True))
         points.append(DesignPoint(len(points), s_idx, strat, values))
     return Experiment(name, description.strip(), file, tuple(scenarios), replications, seed,
                       tuple(names + sampled_names), tuple(points), dict(spec))

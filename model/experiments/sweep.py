@@ -243,7 +243,7 @@ class Buffer:
         for r in self.results:
             good = np.array([e is None for e in r.errors])
             ny = len(r.years)
-            for rep, seed, err, sec in zip(r.replications, r.seeds, r.errors, r.seconds):
+            for rep, seed, err, sec in zip(r.replications, r.seeds, r.errors, r.seconds, strict=True):
                 st["point"].append(r.point)
                 st["replication"].append(rep)
                 st["seed"].append(seed)
@@ -378,7 +378,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     calibrated = calibrated_values()
     status = store.status()
     done = {(int(p), int(r)) for p, r, s in
-            zip(status["point"], status["replication"], status["status"]) if s == "ok"}
+            zip(status["point"], status["replication"], status["status"], strict=True) if s == "ok"}
     total = experiment.total_runs
     ok_before = len(done)
     failed_before = int((status["status"] == "error").sum())
@@ -419,7 +419,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     # runs that failed before and are retried now are counted again when they finish
     failed_pending = failed_before
     failed_keys = {(int(p), int(r)) for p, r, s in
-                   zip(status["point"], status["replication"], status["status"]) if s == "error"}
+                   zip(status["point"], status["replication"], status["status"], strict=True) if s == "error"}
     del status
     seq = store.next_sequence()
     buffer = Buffer()
@@ -584,9 +584,9 @@ def format_summary(summary: pd.DataFrame, design: pd.DataFrame, year: int | None
                          f"{fmt(r['p95'], r['unit'])}]")
         lines.append(cells)
     widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
-    out = ["  ".join(c.ljust(w) for c, w in zip(head, widths))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True))]
     out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in lines]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in lines]
     return "\n".join(out)
 
 
@@ -594,9 +594,9 @@ def missing_runs(folder: str | Path, experiment: Experiment) -> pd.DataFrame:
     """Runs without an ``ok`` status: point, replication and the last error (if any)."""
     status = read_status(folder)
     ok = {(int(p), int(r)) for p, r, s in
-          zip(status["point"], status["replication"], status["status"]) if s == "ok"}
+          zip(status["point"], status["replication"], status["status"], strict=True) if s == "ok"}
     errors = {(int(p), int(r)): e for p, r, s, e in
-              zip(status["point"], status["replication"], status["status"], status["error"])
+              zip(status["point"], status["replication"], status["status"], status["error"], strict=True)
               if s != "ok"}
     rows = [{"point": p.point, "replication": r, "error": errors.get((p.point, r))}
             for p in experiment.points for r in range(experiment.replications)
