@@ -257,5 +257,83 @@ def docs(check: bool, out: Path) -> None:
         click.echo(f"docs up to date: {shown(out)}")
 
 
+@main.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workers", "-w", type=click.IntRange(1, 4096), default=None,
+              help="Worker processes (default: all cores; dask: the cluster's).")
+@click.option("--executor", "-e", type=click.Choice(["serial", "local", "dask"]),
+              default="local", show_default=True, help="Where runs execute.")
+@click.option("--scheduler", type=str, default=None,
+              help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted sweep: --out is then its folder.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True,
+              help="Folder under which <experiment>/<timestamp>/ is written (--resume: the "
+                   "sweep folder).")
+def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str | None,
+          resume: bool, out: Path) -> None:
+    """Run a batch experiment: every design point's replications, in parallel.
+
+    EXPERIMENT is a standalone experiment file or a scenario with an
+    `experiment:` section. Results stream to a Parquet dataset; Ctrl-C keeps
+    every finished run and --resume runs only what is missing.
+
+    \b
+    Example:
+      hedgesim sweep scenarios/experiments/russia_subsidy_sweep.yaml --workers 4
+      hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
+    """
+    from model.experiments.design import load_experiment
+    from model.experiments.sweep import SweepInterrupted, format_summary, missing_runs, run_sweep
+
+    exp = load_experiment(experiment)
+    click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
+               f"{exp.total_runs} runs, seed {exp.seed}", err=True)
+    try:
+        report = run_sweep(exp, out, executor=executor, workers=workers, resume=resume,
+                           scheduler=scheduler,
+                           progress=lambda total, done: _progress_from(total, done, exp.name))
+    except SweepInterrupted as stop:
+        click.echo(f"hedgesim: interrupted after {stop.done} of {stop.total} runs; finished runs "
+                   f"are kept. Resume with:\n  hedgesim sweep {experiment} --resume --out "
+                   f"{stop.folder}", err=True)
+        sys.exit(130)
+    rate = report.ok / report.wall_seconds if report.wall_seconds > 0 else 0.0
+    click.echo(f"{exp.name}: {report.ok} of {report.total} runs ok, {report.failed} failed, "
+               f"{report.missing} missing; {report.wall_seconds:.1f} s ({rate:.0f} runs/s)")
+    if exp.size <= 30 and report.summary is not None:
+        click.echo(format_summary(report.summary, report.design))
+    click.echo(f"results: {report.folder}")
+    if not report.complete:
+        gaps = missing_runs(report.folder, exp)
+        errors = gaps["error"].dropna()
+        click.echo(f"hedgesim: {len(gaps)} runs have no result (points "
+                   f"{_ranges(sorted(set(gaps['point'])))})"
+                   + (f"; first error: {errors.iloc[0]}" if len(errors) else "")
+                   + f". Retry them with:\n  hedgesim sweep {experiment} --resume --out "
+                   f"{report.folder}", err=True)
+        sys.exit(1)
+
+
+def _progress_from(total: int, done: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, desc=label, unit="run", file=sys.stderr,
+                dynamic_ncols=True, smoothing=0.1)
+
+
+def _ranges(values: list[int], limit: int = 8) -> str:
+    spans: list[str] = []
+    for v in values:
+        if spans and "-" not in spans[-1] and int(spans[-1]) == v - 1:
+            spans[-1] = f"{spans[-1]}-{v}"
+        elif spans and "-" in spans[-1] and int(spans[-1].split("-")[1]) == v - 1:
+            spans[-1] = f"{spans[-1].split('-')[0]}-{v}"
+        else:
+            spans.append(str(v))
+    return ", ".join(spans[:limit]) + (", ..." if len(spans) > limit else "")
+
+
 if __name__ == "__main__":
     main()

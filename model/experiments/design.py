@@ -1,0 +1,388 @@
+"""Experiments: what a sweep varies, validated against the registry, and its design.
+
+An experiment is either the ``experiment:`` section of a scenario file or a
+standalone file that points at scenario files::
+
+    name: russia_subsidy_sweep        # optional (default: the file's stem)
+    scenario: ../baseline.yaml        # or scenarios: [a.yaml, b.yaml] (a factor)
+    replications: 10                  # per design point
+    seed: 42                          # base seed
+    vary:                             # full factorial across keys
+      levers.russia.trade_subsidy_rate: [0.0, 0.2, 0.4]
+      strategy: [play_off, equidistance]
+      russia.earn_not_spend: {from: 0.5, to: 1.0, step: 0.25}
+    sample:                           # quasi-random design (crossed with vary)
+      method: sobol                   # sobol | lhs
+      n: 64                           # sobol: a power of two
+      ranges: {firms.russia_export_margin: [0.05, 0.3], russia.rivalry: null}
+
+Following EMA Workbench, the model stays a function from settings to outcomes:
+the design is a list of :class:`DesignPoint` (a scenario, a strategy and
+registry values); :meth:`Experiment.scenario_for` turns one into a Scenario.
+A varied timeline value applies from the scenario's ``policy_start``, exactly
+as a single value in a scenario file does. Every mistake is one
+:class:`HedgesimError` line naming the file, the field and the expectation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.errors import HedgesimError
+from model.params import REGISTRY, Param
+from model.scenario import (
+    Scenario,
+    _int,
+    _is_number,
+    _read_yaml,
+    _suggest,
+    load,
+)
+from model.strategies import STRATEGIES
+
+EXPERIMENT_KEYS = {
+    "name": "a short identifier for the results folder",
+    "description": "one line saying what question the sweep answers",
+    "replications": "replications per design point (1-100000)",
+    "seed": "base seed of the sweep (a non-negative integer)",
+    "vary": "factors with explicit values or ranges: full factorial",
+    "sample": "a Latin hypercube or Sobol sample over parameter ranges",
+}
+FILE_KEYS = {**EXPERIMENT_KEYS, "scenario": "the base scenario file",
+             "scenarios": "a list of scenario files (a factor of the design)",
+             "experiment": "the experiment keys, if not at the top level"}
+SAMPLE_KEYS = {"method": "sobol or lhs", "n": "the sample size",
+               "ranges": "{parameter: [low, high]} (null: the registry's range)"}
+RANGE_KEYS = ("from", "to", "step", "n")
+METHODS = ("sobol", "lhs")
+MAX_POINTS = 1_000_000
+MAX_RANGE_VALUES = 10_000
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One design point: a base scenario, a strategy name (or None) and registry values."""
+
+    point: int
+    scenario: int
+    strategy: str | None
+    values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: base scenarios, factors and the generated design."""
+
+    name: str
+    description: str
+    path: str
+    scenarios: tuple[Scenario, ...]
+    replications: int
+    seed: int
+    parameters: tuple[str, ...]  # varied registry names, in column order
+    points: tuple[DesignPoint, ...]
+    spec: dict  # the experiment as given
+
+    @property
+    def size(self) -> int:
+        return len(self.points)
+
+    @property
+    def total_runs(self) -> int:
+        return self.size * self.replications
+
+    def scenario_for(self, point: int | DesignPoint) -> Scenario:
+        """The scenario a design point runs: its base with the point's settings."""
+        dp = self.points[point] if isinstance(point, int) else point
+        base = self.scenarios[dp.scenario]
+        changes: dict[str, Any] = {"values": dict(dp.values)}
+        if dp.strategy is not None:
+            changes["strategy"] = {base.policy_start: dp.strategy}
+        return base.with_values(**changes)
+
+    def design_frame(self) -> pd.DataFrame:
+        """``point, scenario, strategy`` and a float column per varied parameter."""
+        rows = {
+            "point": np.array([p.point for p in self.points], dtype=np.int32),
+            "scenario": [self.scenarios[p.scenario].name for p in self.points],
+            "strategy": [p.strategy if p.strategy is not None
+                         else _strategy_label(self.scenarios[p.scenario]) for p in self.points],
+        }
+        for name in self.parameters:
+            rows[name] = np.array([p.values[name] for p in self.points], dtype=float)
+        return pd.DataFrame(rows)
+
+    def horizon(self, point: int) -> int:
+        return self.scenarios[self.points[point].scenario].horizon
+
+
+def _strategy_label(sc: Scenario) -> str:
+    if len(sc.strategy) == 1:
+        return next(iter(sc.strategy.values()))
+    return ",".join(f"{y}:{s}" for y, s in sorted(sc.strategy.items()))
+
+
+# ---------------------------------------------------------------- loading
+def load_experiment(path: str | Path) -> Experiment:
+    """Read an experiment file (standalone, or a scenario with an ``experiment:`` section)."""
+    p = Path(path)
+    file = str(path)
+    if not p.is_file():
+        raise HedgesimError(file, None, "experiment file not found")
+    data = _read_yaml(p)
+    if "scenario" in data or "scenarios" in data:
+        for key in data:
+            if key not in FILE_KEYS:
+                raise HedgesimError(file, str(key), "unknown key" + _suggest(key, FILE_KEYS)
+                                    + f" (allowed: {', '.join(FILE_KEYS)})")
+        spec = {k: v for k, v in data.items() if k in EXPERIMENT_KEYS}
+        nested = data.get("experiment")
+        if nested is not None:
+            if not isinstance(nested, dict):
+                raise HedgesimError(file, "experiment", "expected a mapping of experiment keys")
+            for key in nested:
+                if key in spec:
+                    raise HedgesimError(file, f"experiment.{key}", "given twice (top level too)")
+            spec.update(nested)
+        if "scenario" in data and "scenarios" in data:
+            raise HedgesimError(file, "scenarios", "expected either 'scenario' or 'scenarios'")
+        names = data.get("scenarios", [data.get("scenario")])
+        field_ = "scenarios" if "scenarios" in data else "scenario"
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise HedgesimError(file, field_, "expected a scenario file name or a list of them")
+        scenarios = []
+        for i, n in enumerate(names):
+            target = p.parent / n
+            if not target.suffix:
+                target = target.with_suffix(".yaml")
+            where = field_ if field_ == "scenario" else f"scenarios[{i}]"
+            if not target.is_file():
+                raise HedgesimError(file, where, f"expected an existing scenario file, "
+                                    f"{n!r} not found in {p.parent}")
+            scenarios.append(load(target))
+        default_name = p.stem
+    else:
+        sc = load(p)
+        if sc.experiment is None:
+            raise HedgesimError(file, "experiment", "expected an 'experiment:' section, or "
+                                "'scenario:'/'scenarios:' naming the files to sweep")
+        spec, scenarios, default_name = dict(sc.experiment), [sc], sc.name
+    seen = [s.name for s in scenarios]
+    if len(set(seen)) != len(seen):
+        raise HedgesimError(file, "scenarios", "expected scenarios with distinct names")
+    return from_spec(spec, scenarios, file, default_name)
+
+
+def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
+              default_name: str = "experiment") -> Experiment:
+    """Validate the experiment keys and generate the design."""
+    where = "experiment."
+    for key in spec:
+        if key not in EXPERIMENT_KEYS:
+            raise HedgesimError(file, where + str(key), "unknown key"
+                                + _suggest(key, EXPERIMENT_KEYS)
+                                + f" (allowed: {', '.join(EXPERIMENT_KEYS)})")
+    name = spec.get("name", default_name)
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
+        raise HedgesimError(file, where + "name", f"expected letters, digits, _ or -, got {name!r}")
+    description = spec.get("description", scenarios[0].description if len(scenarios) == 1 else "")
+    if not isinstance(description, str):
+        raise HedgesimError(file, where + "description", "expected one line of text")
+    replications = _int(file, where + "replications",
+                        spec.get("replications", scenarios[0].replications), 1, 100000,
+                        "a count of replications per design point")
+    seed = _int(file, where + "seed", spec.get("seed", scenarios[0].seed), 0, 2**63 - 1,
+                "a non-negative integer")
+    vary = spec.get("vary") or {}
+    if not isinstance(vary, dict):
+        raise HedgesimError(file, where + "vary", "expected a mapping of factor: values")
+    sample = spec.get("sample")
+    if not vary and sample is None and len(scenarios) == 1:
+        raise HedgesimError(file, where + "vary", "expected something to vary: 'vary', "
+                            "'sample' or several 'scenarios'")
+
+    strategies: list[str | None] = [None]
+    grid: dict[str, list[float]] = {}
+    for key, value in vary.items():
+        at = f"{where}vary.{key}"
+        if key == "strategy":
+            strategies = _strategies(file, at, value)
+            continue
+        pname = _param_name(file, at, key)
+        if pname in grid:
+            raise HedgesimError(file, at, f"{pname} is varied twice")
+        grid[pname] = _values(file, at, REGISTRY[pname], value)
+
+    sampled_names: list[str] = []
+    sample_rows = np.empty((1, 0))
+    if sample is not None:
+        sampled_names, sample_rows = _sample(file, where + "sample", sample, seed)
+        for n in sampled_names:
+            if n in grid:
+                raise HedgesimError(file, f"{where}sample.ranges.{n}", "is also under 'vary'; "
+                                    "vary it in one place")
+
+    size = len(scenarios) * len(strategies) * math.prod(len(v) for v in grid.values()) \
+        * len(sample_rows)
+    if size > MAX_POINTS:
+        raise HedgesimError(file, where + "vary", f"the design has {size} points; expected at "
+                            f"most {MAX_POINTS}")
+    names = list(grid)
+    points = []
+    for s_idx, strat, combo, row in itertools.product(
+            range(len(scenarios)), strategies, itertools.product(*grid.values()), sample_rows):
+        values = dict(zip(names, combo, strict=True))
+        values.update(zip(sampled_names, (float(x) for x in row), strict=True))
+        points.append(DesignPoint(len(points), s_idx, strat, values))
+    return Experiment(name, description.strip(), file, tuple(scenarios), replications, seed,
+                      tuple(names + sampled_names), tuple(points), dict(spec))
+
+
+# ---------------------------------------------------------------- factors
+def _param_name(file: str, at: str, key: Any) -> str:
+    """A registry name, with an optional ``levers.``/``parameters.`` prefix checked."""
+    key = str(key)
+    section = None
+    for prefix in ("levers.", "parameters."):
+        if key.startswith(prefix):
+            section, key = prefix[:-1], key[len(prefix):]
+    if key not in REGISTRY:
+        raise HedgesimError(file, at, "unknown parameter" + _suggest(key, [*REGISTRY, "strategy"]))
+    kind = REGISTRY[key].kind
+    if section == "levers" and kind != "lever":
+        raise HedgesimError(file, at, f"is a {kind}; name it parameters.{key} or {key}")
+    if section == "parameters" and kind == "lever":
+        raise HedgesimError(file, at, f"is a lever; name it levers.{key} or {key}")
+    return key
+
+
+def _one(file: str, at: str, p: Param, x: Any) -> float:
+    if not _is_number(x):
+        raise HedgesimError(file, at, f"expected a number in {p.unit}, got {x!r}")
+    if p.integer and not float(x).is_integer():
+        raise HedgesimError(file, at, f"expected a whole number ({p.unit}), got {x!r}")
+    if not p.check(float(x)):
+        raise HedgesimError(file, at, f"{x} is out of range; expected {p.low:g} to {p.high:g} "
+                            f"({p.unit})")
+    return float(x)
+
+
+def _values(file: str, at: str, p: Param, value: Any) -> list[float]:
+    """Explicit list, a single number, or ``{from, to, step}`` / ``{from, to, n}``."""
+    if isinstance(value, list):
+        if not value:
+            raise HedgesimError(file, at, "expected at least one value")
+        out = [_one(file, f"{at}[{i}]", p, x) for i, x in enumerate(value)]
+    elif isinstance(value, dict):
+        for k in value:
+            if k not in RANGE_KEYS:
+                raise HedgesimError(file, f"{at}.{k}", "unknown key" + _suggest(k, RANGE_KEYS)
+                                    + " (a range has from, to and step or n)")
+        if "from" not in value or "to" not in value or ("step" in value) == ("n" in value):
+            raise HedgesimError(file, at, "expected {from: a, to: b, step: s} or "
+                                "{from: a, to: b, n: count}")
+        lo = _one(file, f"{at}.from", p, value["from"])
+        hi = _one(file, f"{at}.to", p, value["to"])
+        if hi < lo:
+            raise HedgesimError(file, f"{at}.to", f"expected 'to' >= 'from' ({lo:g})")
+        if "step" in value:
+            step = value["step"]
+            if not _is_number(step) or step <= 0:
+                raise HedgesimError(file, f"{at}.step", f"expected a positive number, got {step!r}")
+            count = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        else:
+            count = _int(file, f"{at}.n", value["n"], 1, MAX_RANGE_VALUES, "a count of values")
+            step = (hi - lo) / (count - 1) if count > 1 else 0.0
+        if count > MAX_RANGE_VALUES:
+            raise HedgesimError(file, at, f"expected at most {MAX_RANGE_VALUES} values, "
+                                f"the range gives {count}")
+        out = [_one(file, at, p, round(lo + i * step, 12)) for i in range(count)]
+    else:
+        out = [_one(file, at, p, value)]
+    if len(set(out)) != len(out):
+        raise HedgesimError(file, at, "expected distinct values")
+    return out
+
+
+def _strategies(file: str, at: str, value: Any) -> list[str | None]:
+    names = value if isinstance(value, list) else [value]
+    if not names:
+        raise HedgesimError(file, at, "expected at least one strategy")
+    for i, n in enumerate(names):
+        if n not in STRATEGIES:
+            raise HedgesimError(file, f"{at}[{i}]", f"unknown strategy {n!r}"
+                                f"{_suggest(n, STRATEGIES)} (one of: {', '.join(STRATEGIES)})")
+    if len(set(names)) != len(names):
+        raise HedgesimError(file, at, "expected distinct strategies")
+    return list(names)
+
+
+def _sample(file: str, at: str, sample: Any, seed: int) -> tuple[list[str], np.ndarray]:
+    """Scaled Sobol or Latin hypercube rows, seeded from the experiment's base seed."""
+    from scipy.stats import qmc
+
+    if not isinstance(sample, dict):
+        raise HedgesimError(file, at, "expected {method: sobol|lhs, n: size, ranges: {...}}")
+    for k in sample:
+        if k not in SAMPLE_KEYS:
+            raise HedgesimError(file, f"{at}.{k}", "unknown key" + _suggest(k, SAMPLE_KEYS)
+                                + f" (allowed: {', '.join(SAMPLE_KEYS)})")
+    method = sample.get("method")
+    if method not in METHODS:
+        raise HedgesimError(file, f"{at}.method", f"expected one of {', '.join(METHODS)}, "
+                            f"got {method!r}{_suggest(method, METHODS)}")
+    n = _int(file, f"{at}.n", sample.get("n"), 1, MAX_POINTS, "a sample size")
+    if method == "sobol" and n & (n - 1):
+        raise HedgesimError(file, f"{at}.n", f"expected a power of two for a Sobol sample, "
+                            f"got {n} (try {1 << (n - 1).bit_length()})")
+    ranges = sample.get("ranges")
+    if not isinstance(ranges, dict) or not ranges:
+        raise HedgesimError(file, f"{at}.ranges", "expected {parameter: [low, high]} with at "
+                            "least one parameter")
+    names, lows, highs = [], [], []
+    for key, bounds in ranges.items():
+        where = f"{at}.ranges.{key}"
+        pname = _param_name(file, where, key)
+        p = REGISTRY[pname]
+        if pname in names:
+            raise HedgesimError(file, where, f"{pname} is sampled twice")
+        if bounds is None:
+            lo, hi = p.low, p.high
+        elif isinstance(bounds, list) and len(bounds) == 2:
+            lo, hi = (_one(file, f"{where}[{i}]", p, b) for i, b in enumerate(bounds))
+        else:
+            raise HedgesimError(file, where, f"expected [low, high] or null for the registry's "
+                                f"range ({p.low:g} to {p.high:g} {p.unit})")
+        if not hi > lo:
+            raise HedgesimError(file, where, f"expected low < high, got [{lo:g}, {hi:g}]")
+        names.append(pname)
+        lows.append(lo)
+        highs.append(hi)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3]))
+    engine = qmc.Sobol if method == "sobol" else qmc.LatinHypercube
+    try:
+        sampler = engine(d=len(names), rng=rng)
+    except TypeError:  # scipy < 1.15 names it seed=
+        sampler = engine(d=len(names), seed=rng)
+    unit = sampler.random_base2(int(math.log2(n))) if method == "sobol" else sampler.random(n)
+    rows = qmc.scale(unit, lows, highs)
+    for j, pname in enumerate(names):
+        if REGISTRY[pname].integer:
+            rows[:, j] = np.clip(np.round(rows[:, j]), lows[j], highs[j])
+    return names, rows
+
+
+def validate_scenario_experiment(sc: Scenario) -> None:
+    """Check a scenario's ``experiment:`` section (used by tests and `validate`)."""
+    if sc.experiment is not None:
+        from_spec(dict(sc.experiment), [sc], sc.path, sc.name)
+
+
+__all__ = ["DesignPoint", "Experiment", "load_experiment", "from_spec"]

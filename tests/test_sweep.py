@@ -1,0 +1,219 @@
+"""Sweeps: executors agree, failures are recorded, interruptions lose nothing, memory is flat."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.analysis.summary import KEY_FIGURES
+from model.experiments import sweep as sweep_mod
+from model.experiments.design import load_experiment
+from model.experiments.sweep import (
+    SweepStore,
+    read_runs,
+    read_status,
+    run_sweep,
+)
+from model.runner import run_seed, simulate
+from model.scenario import compile_inputs
+from model.world import OUTPUTS
+from tests.conftest import ROOT
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def small_experiment(tmp_path, points: int = 4, replications: int = 2, horizon: int = 2020):
+    """A baseline at a short horizon, ``points`` subsidy rates x ``replications``."""
+    (tmp_path / "short.yaml").write_text(f"name: short\nextends: {BASELINE}\nhorizon: {horizon}\n")
+    rates = ", ".join(f"{0.4 * i / max(1, points - 1):.4f}" for i in range(points))
+    p = tmp_path / "exp.yaml"
+    p.write_text(f"name: small\nscenario: short.yaml\nreplications: {replications}\nseed: 11\n"
+                 f"vary:\n  levers.russia.trade_subsidy_rate: [{rates}]\n")
+    return p
+
+
+def test_serial_local_and_dask_give_identical_datasets(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.chdir(tmp_path)  # dask must not leave dask-scratch-space/ here
+    exp = load_experiment(small_experiment(tmp_path, points=3, replications=2))
+    frames = {}
+    for kind in ("serial", "local", "dask"):
+        report = run_sweep(exp, tmp_path / kind, executor=kind, workers=2)
+        assert report.complete and report.ok == 6
+        frames[kind] = read_runs(report.folder)
+        m = json.loads((report.folder / "manifest.json").read_text())
+        assert m["executor"] == kind and m["runs"] == {"total": 6, "ok": 6, "failed": 0,
+                                                       "missing": 0}
+    assert len(frames["serial"]) == 6 * (2020 - 1988 + 1)
+    pd.testing.assert_frame_equal(frames["serial"], frames["local"])
+    pd.testing.assert_frame_equal(frames["serial"], frames["dask"])
+    assert not (tmp_path / "dask-scratch-space").exists()
+
+
+def test_each_run_equals_the_model_run_alone(tmp_path):
+    exp = load_experiment(small_experiment(tmp_path, points=2, replications=2))
+    report = run_sweep(exp, tmp_path / "out", executor="serial")
+    df = read_runs(report.folder)
+    assert list(df.columns) == ["point", "replication", "seed", "year", *OUTPUTS]
+    one = df[(df["point"] == 1) & (df["replication"] == 1)]
+    seed = run_seed(11, 1, 1)
+    assert (one["seed"] == seed).all()
+    alone = simulate(compile_inputs(exp.scenario_for(1)), seed)
+    np.testing.assert_array_equal(one[list(OUTPUTS)].to_numpy(), alone)
+    design = pd.read_parquet(report.folder / "design.parquet")
+    assert design["russia.trade_subsidy_rate"].dtype == float
+    assert design.equals(exp.design_frame())
+
+
+def test_a_run_that_raises_is_recorded_and_retried_on_resume(tmp_path, monkeypatch):
+    exp = load_experiment(small_experiment(tmp_path, points=3, replications=2))
+    bad_seed = run_seed(11, 1, 0)
+
+    def flaky(inputs, seed):
+        if seed == bad_seed:
+            raise FloatingPointError("firms diverged")
+        return simulate(inputs, seed)
+
+    monkeypatch.setattr(sweep_mod, "simulate", flaky)
+    report = run_sweep(exp, tmp_path / "out", executor="serial")
+    assert (report.ok, report.failed, report.missing) == (5, 1, 0) and not report.complete
+    status = read_status(report.folder)
+    row = status[status["status"] == "error"].iloc[0]
+    assert (row["point"], row["replication"], row["seed"]) == (1, 0, bad_seed)
+    assert "FloatingPointError: firms diverged" in row["error"]
+    assert (status["pid"] == os.getpid()).all() and (status["seconds"] >= 0).all()
+    runs = read_runs(report.folder)
+    assert not ((runs["point"] == 1) & (runs["replication"] == 0)).any()
+    summary = report.summary
+    assert set(summary.loc[summary["point"] == 1, "replications"]) == {1}
+    assert set(summary.loc[summary["point"] == 0, "replications"]) == {2}
+    m = json.loads((report.folder / "manifest.json").read_text())
+    assert m["runs"]["failed"] == 1 and m["state"] == "incomplete"
+
+    monkeypatch.setattr(sweep_mod, "simulate", simulate)
+    again = run_sweep(exp, report.folder, executor="serial", resume=True)
+    assert again.complete and again.failed == 0
+    clean = run_sweep(exp, tmp_path / "clean", executor="serial")
+    pd.testing.assert_frame_equal(read_runs(again.folder), read_runs(clean.folder))
+
+
+def test_summary_gives_median_and_interval_per_point_and_year(tmp_path):
+    exp = load_experiment(small_experiment(tmp_path, points=2, replications=5, horizon=2025))
+    report = run_sweep(exp, tmp_path / "out", executor="serial")
+    s = pd.read_parquet(report.folder / "summary.parquet")
+    assert set(s["year"]) == {2014, 2020, 2025}
+    assert set(s["column"]) == {c for c, _, _ in KEY_FIGURES}
+    assert len(s) == 2 * 3 * len(KEY_FIGURES)
+    runs = read_runs(report.folder)
+    v = runs.loc[(runs["point"] == 1) & (runs["year"] == 2020), "trade_russia_usd"].to_numpy()
+    row = s[(s["point"] == 1) & (s["year"] == 2020) & (s["column"] == "trade_russia_usd")].iloc[0]
+    np.testing.assert_allclose([row["p05"], row["median"], row["p95"]],
+                               np.percentile(v, [5, 50, 95]))
+    assert row["replications"] == 5
+    assert (s["p05"] <= s["median"]).all() and (s["median"] <= s["p95"]).all()
+
+
+def test_resume_refuses_a_different_experiment(tmp_path):
+    from model.errors import HedgesimError
+
+    report = run_sweep(small_experiment(tmp_path, points=2, replications=1),
+                       tmp_path / "out", executor="serial")
+    other = load_experiment(small_experiment(tmp_path, points=3, replications=1))
+    with pytest.raises(HedgesimError, match="same design"):
+        run_sweep(other, report.folder, executor="serial", resume=True)
+
+
+def _cli(*args):
+    return [sys.executable, "cli.py", "sweep", *map(str, args)]
+
+
+def _wait_for_parts(folder_root, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = list(folder_root.glob("*/*/status/part-*.parquet"))
+        if found:
+            return found[0].parents[1]
+        time.sleep(0.05)
+    raise AssertionError("the sweep wrote no part within the timeout")
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
+    exp_file = small_experiment(tmp_path, points=30, replications=4)
+    exp = load_experiment(exp_file)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_cli(exp_file, "--executor", "serial", "--out", out), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        folder = _wait_for_parts(out)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    done_before = (read_status(folder)["status"] == "ok").sum()
+    assert 0 < done_before < exp.total_runs, "the kill must land part-way"
+    assert json.loads((folder / "manifest.json").read_text())["state"] == "running"
+
+    resumed = subprocess.run(_cli(exp_file, "--executor", "local", "--workers", "2", "--resume",
+                                  "--out", folder), cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    status = read_status(folder)
+    assert len(status) == exp.total_runs and (status["status"] == "ok").all()
+    # the resume ran only what was missing: one status row per run over all parts
+    store = SweepStore(folder)
+    attempts = sum(len(pd.read_parquet(f)) for f in store.status_files())
+    assert attempts == exp.total_runs
+    assert not [p for p in folder.rglob(".*") if p.is_file()]
+
+    clean = run_sweep(exp, tmp_path / "clean", executor="serial")
+    pd.testing.assert_frame_equal(read_runs(folder), read_runs(clean.folder))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["state"] == "complete"
+    assert [s["state"] for s in manifest["sessions"]] == ["killed", "complete"]
+    assert [s["executor"] for s in manifest["sessions"]] == ["serial", "local"]
+    assert manifest["runs"]["ok"] == exp.total_runs
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    exp_file = small_experiment(tmp_path, points=30, replications=4)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_cli(exp_file, "--executor", "local", "--workers", "2", "--out", out),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    folder = _wait_for_parts(out)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "--resume --out" in err and str(folder) in err
+    assert "Traceback" not in err
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["state"] == "interrupted" and 0 < m["runs"]["ok"] < m["runs"]["total"]
+
+
+def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
+    """A stub model makes runs instant; peak Python memory must not grow with the sweep."""
+    rows = 2020 - 1988 + 1
+
+    def instant(inputs, seed):
+        return np.full((rows, len(OUTPUTS)), float(seed % 1000))
+
+    monkeypatch.setattr(sweep_mod, "simulate", instant)
+    peaks, parts = [], []
+    for reps in (100, 800):
+        exp = load_experiment(small_experiment(tmp_path, points=4, replications=reps))
+        tracemalloc.start()
+        report = run_sweep(exp, tmp_path / f"out{reps}", executor="serial", flush_runs=50)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert report.ok == 4 * reps
+        parts.append(len(SweepStore(report.folder).status_files()))
+    one_run_bytes = rows * len(OUTPUTS) * 8
+    assert parts[1] >= 20  # flushed as it went, not at the end
+    assert peaks[1] < 1.3 * peaks[0], peaks
+    assert peaks[1] < 0.2 * 4 * 800 * one_run_bytes, "results were held in memory"
