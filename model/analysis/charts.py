@@ -8,6 +8,7 @@ greyscale. Figures are 16:9 and legible on a slide at 1920 px wide.
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -24,6 +25,7 @@ STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 MARKERS = ("o", "s", "^", "D", "v", "P")
 FIGSIZE = (12.8, 7.2)
 DPI = 150
+TITLE_WIDTH = 80  # characters per title line at 19 pt on a 12.8 in figure
 SOURCE_NOTE = ("Sources for history and calibration: seeds 000-004 (Asia News Network 2015, "
                "Al Jazeera 2014, Carnegie Moscow 2015, JoongAng Daily 2014, Lowy/NBR 2015).")
 
@@ -60,13 +62,11 @@ def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: in
     """
     style()
     fig, ax = plt.subplots(nrows, ncols, figsize=FIGSIZE, **subplots)
-    if nrows * ncols == 1:
-        ax.set_title(title, loc="left", pad=14)
-    else:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=19, fontweight="bold")
-    fig.text(0.01, 0.01, f"{source}\n{provenance}", fontsize=10.5, color="#333333",
+    shown = textwrap.fill(title, TITLE_WIDTH)
+    fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
+    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 190)}", fontsize=10.5, color="#333333",
              ha="left", va="bottom")
-    fig.subplots_adjust(left=0.12, right=0.9, top=0.9, bottom=0.27)
+    fig.subplots_adjust(left=0.12, right=0.9, top=0.88 if shown == title else 0.83, bottom=0.27)
     fig._hedgesim_title = title
     return fig, ax
 
@@ -249,3 +249,24 @@ def standard_charts(df: pd.DataFrame, provenance: str, policy_start: int, folder
                     fmt: str = "png") -> list[Path]:
     return [fn(df, provenance, policy_start, folder / f"{name}.{fmt}")
             for name, fn in STANDARD.items()]
+
+
+def fmt_value(value: float, column: str) -> str:
+    """A number in the column's unit, for titles and tables: $1.20 bn, 45%, 1.2 Mt."""
+    unit = unit_of(column)
+    if not np.isfinite(value):
+        return "n/a"
+    if unit == "usd":
+        return f"${value / 1e9:.2f} bn" if abs(value) >= 1e9 else f"${value / 1e6:.0f} m"
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "tonnes":
+        return tonnes(value)
+    if unit == "ratio":
+        return f"{value:.0f}x"
+    return f"{value:.2f}"
+
+
+def finish_legend(ax, ncols: int = 3, **kw) -> None:
+    """Legend below the axes, above the source line, where it never covers data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False, ncols=ncols, **kw)
