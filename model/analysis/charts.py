@@ -25,7 +25,7 @@ STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 MARKERS = ("o", "s", "^", "D", "v", "P")
 FIGSIZE = (12.8, 7.2)
 DPI = 150
-TITLE_WIDTH = 80  # characters per title line at 19 pt on a 12.8 in figure
+TITLE_WIDTH = 74  # characters per title line at 19 pt on a 12.8 in figure
 SOURCE_NOTE = ("Sources for history and calibration: seeds 000-004 (Asia News Network 2015, "
                "Al Jazeera 2014, Carnegie Moscow 2015, JoongAng Daily 2014, Lowy/NBR 2015).")
 
@@ -64,7 +64,7 @@ def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: in
     fig, ax = plt.subplots(nrows, ncols, figsize=FIGSIZE, **subplots)
     shown = textwrap.fill(title, TITLE_WIDTH)
     fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
-    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 190)}", fontsize=10.5, color="#333333",
+    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 165)}", fontsize=10.5, color="#333333",
              ha="left", va="bottom")
     fig.subplots_adjust(left=0.12, right=0.9, top=0.88 if shown == title else 0.83, bottom=0.27)
     fig._hedgesim_title = title
