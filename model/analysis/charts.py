@@ -71,17 +71,26 @@ def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: in
     return fig, ax
 
 
-def save(fig, path: Path) -> Path:
-    """Save by the path's suffix (png, svg, pdf) with the title in the file's metadata."""
-    path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
+def save(fig, path) -> Path:
+    """Save by suffix (png, svg, pdf) with the title in the file's metadata; close the figure.
+
+    ``path`` may be a list of paths (e.g. the PNG and the SVG of one chart): the
+    figure is drawn once and written to each. Returns the first path.
+    """
+    targets = list(path) if isinstance(path, (list, tuple)) else [path]
+    pages = [p for p in targets if hasattr(p, "savefig")]  # a PdfPages collecting a document
+    paths = [Path(p) for p in targets if not hasattr(p, "savefig")]
     title = getattr(fig, "_hedgesim_title", "")
-    meta = {"Title": title} if fmt in ("png", "svg", "pdf") else {}
-    if fmt == "svg":
-        plt.rcParams["svg.hashsalt"] = "hedgesim"
-    fig.savefig(path, format=fmt, metadata=meta)
-    plt.close(fig)
-    return path
+    plt.rcParams["svg.hashsalt"] = "hedgesim"
+    try:
+        for pdf in pages:
+            pdf.savefig(fig)
+        for p in paths:
+            fmt = p.suffix.lstrip(".").lower()
+            fig.savefig(p, format=fmt, metadata={"Title": title} if fmt in ("png", "svg", "pdf") else None)
+    finally:
+        plt.close(fig)
+    return paths[0]
 
 
 def suggest(word: str, options) -> str:
