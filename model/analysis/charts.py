@@ -8,6 +8,8 @@ greyscale. Figures are 16:9 and legible on a slide at 1920 px wide.
 
 from __future__ import annotations
 
+import textwrap
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +25,7 @@ STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 MARKERS = ("o", "s", "^", "D", "v", "P")
 FIGSIZE = (12.8, 7.2)
 DPI = 150
+TITLE_WIDTH = 74  # characters per title line at 19 pt on a 12.8 in figure
 SOURCE_NOTE = ("Sources for history and calibration: seeds 000-004 (Asia News Network 2015, "
                "Al Jazeera 2014, Carnegie Moscow 2015, JoongAng Daily 2014, Lowy/NBR 2015).")
 
@@ -50,19 +53,120 @@ def series_style(i: int) -> dict:
             "marker": MARKERS[i % len(MARKERS)], "markevery": 5, "markersize": 6, "linewidth": 2.4}
 
 
-def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE):
+def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: int = 1,
+               ncols: int = 1, **subplots):
+    """A 16:9 slide figure: title top left, source and provenance lines at the bottom.
+
+    With ``nrows``/``ncols`` > 1 returns the array of axes and puts the title on
+    the figure; otherwise one axes with the title on it.
+    """
     style()
-    fig, ax = plt.subplots(figsize=FIGSIZE)
-    ax.set_title(title, loc="left", pad=14)
-    fig.text(0.01, 0.01, f"{source}\n{provenance}", fontsize=10.5, color="#333333",
+    fig, ax = plt.subplots(nrows, ncols, figsize=FIGSIZE, **subplots)
+    shown = textwrap.fill(title, TITLE_WIDTH)
+    fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
+    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 165)}", fontsize=10.5, color="#333333",
              ha="left", va="bottom")
-    fig.subplots_adjust(left=0.11, right=0.9, top=0.9, bottom=0.27)
+    fig.subplots_adjust(left=0.12, right=0.9, top=0.88 if shown == title else 0.83, bottom=0.27)
+    fig._hedgesim_title = title
     return fig, ax
+
+
+def save(fig, path) -> Path:
+    """Save by suffix (png, svg, pdf) with the title in the file's metadata; close the figure.
+
+    ``path`` may be a list of paths (e.g. the PNG and the SVG of one chart): the
+    figure is drawn once and written to each. Returns the first path.
+    """
+    targets = list(path) if isinstance(path, (list, tuple)) else [path]
+    pages = [p for p in targets if hasattr(p, "savefig")]  # a PdfPages collecting a document
+    paths = [Path(p) for p in targets if not hasattr(p, "savefig")]
+    title = getattr(fig, "_hedgesim_title", "")
+    plt.rcParams["svg.hashsalt"] = "hedgesim"
+    try:
+        for pdf in pages:
+            pdf.savefig(fig)
+        for p in paths:
+            fmt = p.suffix.lstrip(".").lower()
+            fig.savefig(p, format=fmt, metadata={"Title": title} if fmt in ("png", "svg", "pdf") else None)
+    finally:
+        plt.close(fig)
+    return paths[0]
+
+
+def suggest(word: str, options) -> str:
+    """' (did you mean X?)' for the closest option, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+LABELS = {
+    "trade_china_usd": "DPRK-China trade", "trade_russia_usd": "DPRK-Russia trade",
+    "trade_korea_usd": "Inter-Korean trade", "trade_others_usd": "DPRK trade with third countries",
+    "trade_total_usd": "DPRK total trade", "china_share": "China's share of DPRK trade",
+    "china_share_excl_korea": "China's share of DPRK trade (inter-Korean left out)",
+    "china_export_share_excl_korea": "China's share of DPRK exports (inter-Korean left out)",
+    "china_russia_ratio": "China/Russia trade ratio",
+    "support_china_usd": "Cost to China (aid + subsidy + credit)",
+    "support_russia_usd": "Cost to Russia (aid + subsidy + credit)",
+    "coal_exports_china_tonnes": "DPRK coal shipped to China",
+    "coal_exports_china_usd": "DPRK coal revenue from China",
+    "dependence_hhi": "Dependence index (HHI)", "dprk_payoff": "DPRK payoff",
+}
+
+
+def label(column: str) -> str:
+    return LABELS.get(column, column.replace("_usd", "").replace("_", " ").capitalize())
+
+
+def unit_of(column: str) -> str:
+    """'usd', 'share', 'tonnes', 'ratio' or 'index' from the column's name."""
+    if column.endswith("_usd"):
+        return "usd"
+    if "share" in column:
+        return "share"
+    if column.endswith("_tonnes"):
+        return "tonnes"
+    if column.endswith("_ratio"):
+        return "ratio"
+    return "index"
+
+
+def axis_units(ax, column: str, values: np.ndarray | None = None, axis: str = "y") -> None:
+    """Label and format an axis for ``column``'s unit (log scale for wide US$ spreads)."""
+    unit = unit_of(column)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    setter = ax.set_ylabel if axis == "y" else ax.set_xlabel
+    if unit == "usd":
+        v = np.asarray(values if values is not None else [], dtype=float)
+        v = v[np.isfinite(v) & (v > 0)]
+        log = v.size > 0 and v.max() / max(v.min(), 1.0) > 30
+        if log:
+            (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+        target.set_major_formatter(FuncFormatter(usd))
+        setter("US$ per year" + (" (log scale)" if log else ""))
+    elif unit == "share":
+        target.set_major_formatter(PercentFormatter(1.0))
+        setter("Share (%)")
+    elif unit == "tonnes":
+        target.set_major_formatter(FuncFormatter(tonnes))
+        setter("Tonnes per year")
+    elif unit == "ratio":
+        setter("Ratio (times)")
+    else:
+        setter("Index (model units)")
+
+
+def tonnes(x: float, _pos=None) -> str:
+    return f"{x / 1e6:.1f} Mt" if abs(x) >= 1e6 else f"{x / 1e3:.0f} kt"
 
 
 def band(ax, years, values: np.ndarray, i: int, label: str) -> None:
     """Median line with a shaded 90% interval across replications (rows)."""
-    lo, med, hi = np.nanpercentile(values, [5, 50, 95], axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # years where every run is NaN (gaps)
+        lo, med, hi = np.nanpercentile(values, [5, 50, 95], axis=0)
     st = series_style(i)
     ax.fill_between(years, lo, hi, color=st["color"], alpha=0.15, linewidth=0,
                     hatch=("//", "\\\\", "..", "xx")[i % 4] if i else None)
@@ -76,20 +180,20 @@ def _matrix(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
 
 def policy_marker(ax, year: int) -> None:
     ax.axvline(year, color="#555555", linewidth=1.2, linestyle=":")
-    ax.text(year + 0.3, ax.get_ylim()[1], "scenario settings start", fontsize=11, va="top",
-            color="#555555")
+    ax.text(year + 0.3, 0.99, "scenario settings start", fontsize=11, va="top",
+            color="#555555", transform=ax.get_xaxis_transform())
 
 
 def trade_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
     fig, ax = new_figure("Who does Pyongyang trade with? DPRK trade by partner", provenance)
-    for i, (col, label) in enumerate((("trade_china_usd", "China"), ("trade_russia_usd", "Russia"),
-                                      ("trade_korea_usd", "South Korea (inter-Korean)"),
-                                      ("trade_others_usd", "Third countries"))):
+    for i, (col, name) in enumerate((("trade_china_usd", "China"), ("trade_russia_usd", "Russia"),
+                                     ("trade_korea_usd", "South Korea (inter-Korean)"),
+                                     ("trade_others_usd", "Third countries"))):
         years, m = _matrix(df, col)
-        band(ax, years, m, i, label)
+        band(ax, years, np.where(m > 0, m, np.nan), i, name)  # no trade: a gap, not a cliff to $1 m
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(usd))
-    ax.set_ylabel("Trade, exports + imports (US$ per year, log scale)")
+    ax.set_ylabel("Exports + imports\n(US$ per year, log scale)")
     ax.set_xlabel("Year")
     ax2 = ax.twinx()
     years, share = _matrix(df, "china_share")
@@ -97,56 +201,53 @@ def trade_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path
              linestyle=(0, (1, 1)), label="China's share of DPRK trade (right axis)")
     ax2.set_ylim(0, 1)
     ax2.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax2.set_ylabel("China's share of DPRK trade (%)")
+    ax2.set_ylabel("China's share of DPRK trade")
     ax2.grid(False)
     ax2.spines["right"].set_visible(True)
+    ax.set_ylim(bottom=1e6)
     policy_marker(ax, policy_start)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.set_ylim(bottom=1e6)
     ax.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False,
               ncols=3)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, path)
+
+
+SUPPORT_CHANNELS = (("aid", "Aid"), ("subsidy", "Trade subsidies"), ("credit", "Credit"))
 
 
 def support_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
-    fig, ax = new_figure("What does Pyongyang cost its patrons? Aid, subsidies and credit",
-                         provenance)
-    for i, (col, label) in enumerate((("aid_china_usd", "China: aid"),
-                                      ("subsidy_china_usd", "China: trade subsidies"),
-                                      ("aid_russia_usd", "Russia: aid"),
-                                      ("subsidy_russia_usd", "Russia: trade subsidies"),
-                                      ("credit_china_usd", "China: credit"),
-                                      ("credit_russia_usd", "Russia: credit"))):
-        years, m = _matrix(df, col)
-        band(ax, years, m, i, label)
-    ax.yaxis.set_major_formatter(FuncFormatter(usd))
-    ax.set_ylabel("Cost to the patron (US$ per year)")
-    ax.set_xlabel("Year")
-    policy_marker(ax, policy_start)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=3)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    """One panel per patron so the six series do not sit on top of each other."""
+    fig, axes = new_figure("What does Pyongyang cost its patrons? Aid, subsidies and credit",
+                           provenance, ncols=2, sharey=True)
+    fig.subplots_adjust(top=0.85, wspace=0.06)
+    for ax, (patron, name) in zip(axes, (("china", "China"), ("russia", "Russia"))):
+        for i, (channel, what) in enumerate(SUPPORT_CHANNELS):
+            years, m = _matrix(df, f"{channel}_{patron}_usd")
+            band(ax, years, m, i, what)
+        ax.set_title(f"Cost to {name}", loc="left", fontsize=16)
+        ax.yaxis.set_major_formatter(FuncFormatter(usd))
+        ax.set_xlabel("Year")
+        policy_marker(ax, policy_start)
+    axes[0].set_ylabel("US$ per year")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=3)
+    return save(fig, path)
 
 
 def dependence_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
     fig, ax = new_figure("How dependent does Pyongyang stay? Concentration of its trade",
                          provenance)
     years, m = _matrix(df, "dependence_hhi")
-    band(ax, years, m, 0, "Dependence index (Herfindahl of partner shares)")
+    band(ax, years, m, 0, "Dependence index: Herfindahl of partner shares (1 = one partner)")
     years, m = _matrix(df, "china_share_excl_korea")
-    band(ax, years, m, 1, "China's share, inter-Korean trade left out")
+    band(ax, years, m, 1, "China's share of DPRK trade, inter-Korean trade left out")
     ax.set_ylim(0, 1)
-    ax.set_ylabel("Index / share (0 = spread evenly, 1 = one partner)")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel("Share / index (0-100%)")
     ax.set_xlabel("Year")
     policy_marker(ax, policy_start)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=2)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=1)
+    return save(fig, path)
 
 
 STANDARD = {"trade_by_partner": trade_chart, "patron_costs": support_chart,
@@ -157,3 +258,24 @@ def standard_charts(df: pd.DataFrame, provenance: str, policy_start: int, folder
                     fmt: str = "png") -> list[Path]:
     return [fn(df, provenance, policy_start, folder / f"{name}.{fmt}")
             for name, fn in STANDARD.items()]
+
+
+def fmt_value(value: float, column: str) -> str:
+    """A number in the column's unit, for titles and tables: $1.20 bn, 45%, 1.2 Mt."""
+    unit = unit_of(column)
+    if not np.isfinite(value):
+        return "n/a"
+    if unit == "usd":
+        return f"${value / 1e9:.2f} bn" if abs(value) >= 1e9 else f"${value / 1e6:.0f} m"
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "tonnes":
+        return tonnes(value)
+    if unit == "ratio":
+        return f"{value:.0f}x"
+    return f"{value:.2f}"
+
+
+def finish_legend(ax, ncols: int = 3, **kw) -> None:
+    """Legend below the axes, above the source line, where it never covers data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False, ncols=ncols, **kw)

@@ -1,0 +1,84 @@
+"""Scenario comparison: several scenarios or strategies on the same axes.
+
+Groups are the scenarios of several run folders, or the strategies (else
+scenarios) of a sweep. Each group shows its median and 50% band across runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.analysis.charts import (
+    axis_units, finish_legend, fmt_value, label, new_figure, policy_marker, save, series_style,
+)
+from model.analysis.fan import check_column
+from model.analysis.results import Results
+from model.errors import HedgesimError
+
+MAX_GROUPS = 8
+MAX_BANDS = 3  # more overlapping bands turn grey and hide the medians
+HISTORY_SHOWN = 5  # years before policy_start drawn for context
+
+
+def grouped(results: list[Results], by: str | None = None) -> tuple[str, pd.DataFrame]:
+    """All runs with a ``group`` column; ``by`` is scenario or strategy (default: what varies)."""
+    frames = []
+    for r in results:
+        frames.append(r.runs.assign(source=r.folder.name))
+    runs = pd.concat(frames, ignore_index=True)
+    if by is None:
+        by = "strategy" if runs["strategy"].nunique() > 1 and runs["scenario"].nunique() == 1 else "scenario"
+    if by not in ("scenario", "strategy"):
+        raise HedgesimError(by, "--by", "expected scenario or strategy")
+    runs["group"] = runs[by].astype(str)
+    if len(results) > 1 and runs.groupby("group")["source"].nunique().max() > 1:
+        runs["group"] = runs["group"] + " (" + runs["source"] + ")"
+    return by, runs
+
+
+def compare_table(results: list[Results], column: str, by: str | None = None) -> pd.DataFrame:
+    """Per group and year: 25th, 50th and 75th percentile of ``column`` and the run count."""
+    for r in results:
+        check_column(r, column)
+    _, runs = grouped(results, by)
+    g = runs.groupby(["group", "year"])[column]
+    out = g.quantile([0.25, 0.5, 0.75]).unstack()
+    out.columns = ["p25", "p50", "p75"]
+    out["runs"] = g.count()
+    return out.reset_index()
+
+
+def compare_chart(results: list[Results], column: str, path: Path, by: str | None = None) -> Path:
+    by, _ = grouped(results, by)
+    table = compare_table(results, column, by)
+    groups = list(dict.fromkeys(table["group"]))
+    if len(groups) > MAX_GROUPS:
+        raise HedgesimError(str(results[0].folder), "--by",
+                            f"expected at most {MAX_GROUPS} {by}s on one chart, found {len(groups)}")
+    end = table[table["year"] == table["year"].max()].set_index("group")["p50"]
+    best, worst = end.idxmax(), end.idxmin()
+    year = int(table["year"].max())
+    title = (f"{label(column)} in {year}: highest under {best} ({fmt_value(end[best], column)}), "
+             f"lowest under {worst} ({fmt_value(end[worst], column)})")
+    start = results[0].policy_start
+    table = table[table["year"] >= start - HISTORY_SHOWN]  # before that, the groups share history
+    prov = " || ".join(r.provenance() for r in results[:2]) + (" || ..." if len(results) > 2 else "")
+    bands = len(groups) <= MAX_BANDS
+    fig, ax = new_figure(title, prov + (" | median and 50% band" if bands else " | median across runs"))
+    axis_units(ax, column, table[["p25", "p75"]].to_numpy().ravel())
+    log = ax.get_yscale() == "log"
+    for i, g in enumerate(groups):
+        t = table[table["group"] == g]
+        st = series_style(i)
+        lo, mid, hi = (np.where(t[c] > 0, t[c], np.nan) if log else t[c] for c in ("p25", "p50", "p75"))
+        if bands:
+            ax.fill_between(t["year"], lo, hi, color=st["color"], alpha=0.12, linewidth=0)
+        ax.plot(t["year"], mid, label=f"{by}: {g}", **st)
+    ax.set_xlabel("Year")
+    if table["year"].min() < start < year:
+        policy_marker(ax, start)
+    finish_legend(ax, ncols=3 if len(groups) > 4 else 2)
+    return save(fig, path)

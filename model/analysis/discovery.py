@@ -1,0 +1,207 @@
+"""Scenario discovery: under which parameter ranges is a yes/no outcome likely?
+
+PRIM (Friedman and Fisher 1999) as used in exploratory modelling: start with
+the box that holds every run of a sweep and repeatedly peel a thin slice
+(``alpha`` of the runs still inside) off the low or high end of one
+parameter, always the slice whose removal raises the share of "yes" runs
+inside the box the most. Each step trades coverage (the share of all "yes"
+runs still inside) for density (the share of runs inside that are "yes").
+The reported box is the densest one that still covers at least
+``min_coverage`` of the "yes" runs.
+
+The outcome is one run's yes/no, e.g. ``trade_russia_usd@2020 >= 1e9`` (the
+$1 bn Russia-DPRK trade goal for 2020 set in 2014; seeds 001, 002, 003).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.analysis.charts import OKABE_ITO, fmt_value, label, new_figure, save
+from model.analysis.results import Outcome, Results
+from model.errors import HedgesimError
+
+
+@dataclass
+class Discovery:
+    outcome: Outcome
+    runs: int
+    hits: int
+    trajectory: pd.DataFrame  # step, coverage, density, mass, <param>_low, <param>_high
+    chosen: int
+    box: pd.DataFrame  # parameter, low, high, full_low, full_high, restricted
+
+    @property
+    def base_rate(self) -> float:
+        return self.hits / self.runs if self.runs else float("nan")
+
+    @property
+    def coverage(self) -> float:
+        return float(self.trajectory.loc[self.chosen, "coverage"])
+
+    @property
+    def density(self) -> float:
+        return float(self.trajectory.loc[self.chosen, "density"])
+
+    def describe(self) -> str:
+        """The box as a reader would say it: 'russia.trade_subsidy_rate >= 0.31 and ...'."""
+        parts = []
+        for r in self.box[self.box["restricted"]].itertuples():
+            if r.low > r.full_low and r.high < r.full_high:
+                parts.append(f"{r.parameter} {r.low:.3g}-{r.high:.3g}")
+            elif r.low > r.full_low:
+                parts.append(f"{r.parameter} >= {r.low:.3g}")
+            else:
+                parts.append(f"{r.parameter} <= {r.high:.3g}")
+        return " and ".join(parts) if parts else "anywhere in the swept ranges"
+
+
+def describe_outcome(outcome: Outcome) -> str:
+    return f"{label(outcome.column)} {outcome.op} {fmt_value(outcome.threshold, outcome.column)} in {outcome.year}"
+
+
+def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float):
+    """For one parameter: (side, new bound, mask after peeling) for low and high ends."""
+    v = x[inside]
+    values = np.unique(v)
+    if values.size < 2:
+        return
+    lo_cut = np.quantile(v, alpha)
+    if lo_cut <= values[0]:
+        lo_cut = values[1]  # discrete (grid) values: peel the lowest level
+    yield "low", lo_cut, inside & (x >= lo_cut)
+    hi_cut = np.quantile(v, 1 - alpha)
+    if hi_cut >= values[-1]:
+        hi_cut = values[-2]
+    yield "high", hi_cut, inside & (x <= hi_cut)
+
+
+def prim(frame: pd.DataFrame, params: list[str], hit: np.ndarray, alpha: float = 0.05,
+         min_mass: float = 0.05) -> pd.DataFrame:
+    """The peeling trajectory: one row per box from the full box to the smallest."""
+    x = {p: frame[p].to_numpy(dtype=float) for p in params}
+    n, total_hits = len(hit), hit.sum()
+    inside = np.ones(n, dtype=bool)
+    bounds = {p: [x[p].min(), x[p].max()] for p in params}
+    rows = []
+
+    def record():
+        k = inside.sum()
+        rows.append({"step": len(rows), "coverage": hit[inside].sum() / total_hits if total_hits else 0.0,
+                     "density": hit[inside].mean() if k else 0.0, "mass": k / n,
+                     **{f"{p}_low": bounds[p][0] for p in params},
+                     **{f"{p}_high": bounds[p][1] for p in params}})
+
+    record()
+    while True:
+        best = None
+        for p in params:
+            for side, cut, mask in _peel_candidates(x[p], inside, alpha):
+                k = mask.sum()
+                if k < min_mass * n or k == inside.sum():
+                    continue
+                score = (hit[mask].mean(), k)
+                if best is None or score > best[0]:
+                    best = (score, p, side, cut, mask)
+        if best is None or best[0][0] <= hit[inside].mean() + 1e-12:  # no gain: stop
+            break
+        _, p, side, cut, mask = best
+        bounds[p][0 if side == "low" else 1] = float(cut)
+        inside = mask
+        record()
+    return pd.DataFrame(rows)
+
+
+def discover(results: Results, outcome: Outcome, params: list[str] | None = None,
+             min_coverage: float = 0.5, alpha: float = 0.05) -> Discovery:
+    params = params or results.parameters
+    if not params:
+        raise HedgesimError(str(results.folder), "design.parquet",
+                            "expected a sweep that varies at least one parameter for scenario discovery")
+    yes = outcome.evaluate(results.runs)
+    frame = yes.merge(results.design[["point", *params]], on="point")
+    hit = frame["hit"].to_numpy(dtype=bool)
+    trajectory = prim(frame, params, hit, alpha=alpha)
+    ok = trajectory[trajectory["coverage"] >= min_coverage]
+    chosen = int((ok if not ok.empty else trajectory)["density"].idxmax())
+    row = trajectory.loc[chosen]
+    box = pd.DataFrame([{"parameter": p, "low": row[f"{p}_low"], "high": row[f"{p}_high"],
+                         "full_low": frame[p].min(), "full_high": frame[p].max()} for p in params])
+    box["restricted"] = (box["low"] > box["full_low"]) | (box["high"] < box["full_high"])
+    return Discovery(outcome, len(frame), int(hit.sum()), trajectory, chosen, box)
+
+
+def discovery_chart(results: Results, outcome: Outcome, path: Path,
+                    found: Discovery | None = None) -> Path:
+    """Left: the coverage-density trade-off of the peeling; right: the chosen box's limits."""
+    d = found or discover(results, outcome)
+    question = describe_outcome(outcome)
+    if d.hits == 0:
+        title = f"How likely is '{question}'? Not in any of the {d.runs} runs swept"
+    else:
+        title = (f"How likely is '{question}'? {d.base_rate:.0%} of swept runs, {d.density:.0%} when "
+                 f"{d.describe()}")
+    prov = (results.provenance() + f" | PRIM peeling: box holds {d.coverage:.0%} of the 'yes' runs "
+            f"(coverage) and {d.density:.0%} of runs in it are 'yes' (density)")
+    fig, (left, right) = new_figure(title, prov, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
+    fig.subplots_adjust(left=0.07, wspace=0.75, top=0.8)
+    t = d.trajectory
+    left.plot(t["coverage"], t["density"], color=OKABE_ITO[0], marker="o", markersize=5, linewidth=2,
+              label="Boxes found by peeling")
+    left.plot(d.coverage, d.density, marker="*", markersize=22, color=OKABE_ITO[1],
+              markeredgecolor="black", linestyle="none", label="Chosen box")
+    left.axhline(d.base_rate, color="#555555", linestyle=":", linewidth=1.4, label="All runs (base rate)")
+    left.set_xlim(-0.02, 1.02)
+    left.set_ylim(-0.02, 1.02)
+    left.xaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+    left.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+    left.set_xlabel("Coverage: share of all 'yes' runs in box")
+    left.set_ylabel("Density: 'yes' share in box")
+    left.set_title("Trade-off as the box shrinks", loc="left", fontsize=15)
+    left.legend(loc="lower left", frameon=True, framealpha=0.9, fontsize=12)
+
+    box = d.box
+    y = np.arange(len(box))
+    span = (box["full_high"] - box["full_low"]).replace(0, 1)
+    lo = (box["low"] - box["full_low"]) / span
+    hi = (box["high"] - box["full_low"]) / span
+    right.barh(y, np.ones(len(box)), color="#DDDDDD", edgecolor="#777777", height=0.5, label="Swept range")
+    right.barh(y, hi - lo, left=lo, color=OKABE_ITO[0], edgecolor="black", height=0.5, hatch="//",
+               label="Box: outcome likely")
+    for i, r in enumerate(box.itertuples()):
+        right.text(0, i + 0.3, _num(r.full_low, r.parameter), ha="left", va="top", fontsize=11,
+                   color="#444444")
+        right.text(1, i + 0.3, _num(r.full_high, r.parameter), ha="right", va="top", fontsize=11,
+                   color="#444444")
+        if r.restricted:
+            right.text((lo.iat[i] + hi.iat[i]) / 2, i - 0.3,
+                       f"box: {_num(r.low, r.parameter)} to {_num(r.high, r.parameter)}",
+                       ha="center", va="bottom", fontsize=12, fontweight="bold")
+    right.set_yticks(y, box["parameter"])
+    right.set_xlim(-0.02, 1.02)
+    right.set_ylim(len(box) - 0.4, -0.75)
+    right.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
+    right.set_xlabel("Position in the swept range")
+    right.set_title("Parameter ranges of the chosen box", loc="left", fontsize=15)
+    right.grid(False)
+    right.legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False, ncols=2)
+    return save(fig, path)
+
+
+def box_table(d: Discovery) -> pd.DataFrame:
+    """The chosen box for a report: parameter, swept range, box range, restricted."""
+    return d.box.assign(coverage=d.coverage, density=d.density, base_rate=d.base_rate)
+
+
+def _num(value: float, parameter: str) -> str:
+    from model.analysis.charts import usd
+    from model.params import REGISTRY
+
+    p = REGISTRY.get(parameter)
+    if p is not None and p.unit.upper().startswith("USD") and "per" not in p.unit:
+        return usd(value)
+    return f"{value:.3g}"

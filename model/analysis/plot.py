@@ -1,0 +1,66 @@
+"""One chart of one kind from results folders: what ``hedgesim plot`` calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model.analysis.charts import STANDARD, suggest
+from model.analysis.results import Results, load_many, parse_outcome
+from model.errors import HedgesimError
+
+KINDS = ("fan", "compare", "matrix", "sensitivity", "discovery", *STANDARD)
+FORMATS = ("png", "svg", "pdf")
+DEFAULT_COLUMN = "trade_russia_usd"
+DEFAULT_OUTCOME = "trade_russia_usd@2020 >= 1e9"
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise HedgesimError(kind, "--kind", f"expected one of {', '.join(KINDS)}{suggest(kind, KINDS)}")
+    return kind
+
+
+def render(kind: str, results: list[Results], path: Path, column: str | None = None,
+           outcome: str | None = None, metric: str = "payoff") -> Path:
+    """Draw chart ``kind`` from loaded results into ``path`` (format from its suffix)."""
+    from model.analysis.compare import compare_chart
+    from model.analysis.discovery import discovery_chart
+    from model.analysis.fan import fan_chart
+    from model.analysis.matrix import matrix_chart
+    from model.analysis.sensitivity import sensitivity_chart
+
+    check_kind(kind)
+    first = results[0]
+    if kind != "compare" and len(results) > 1:
+        raise HedgesimError(str(results[1].folder), "RESULTS", f"expected one results folder for {kind}")
+    if kind == "fan":
+        return fan_chart(first, column or DEFAULT_COLUMN, path)
+    if kind == "compare":
+        return compare_chart(results, column or DEFAULT_COLUMN, path)
+    if kind == "matrix":
+        return matrix_chart(first, path, metric=metric)
+    if kind == "sensitivity":
+        return sensitivity_chart(first, path)
+    if kind == "discovery":
+        parsed = parse_outcome(outcome or DEFAULT_OUTCOME, first.runs.columns)
+        return discovery_chart(first, parsed, path)
+    runs = first.runs
+    if runs["point"].nunique() > 1:
+        raise HedgesimError(str(first.folder), "--kind", f"expected a run folder for {kind}, not a sweep")
+    return STANDARD[kind](runs, first.provenance() + " | median and 90% interval", first.policy_start, path)
+
+
+def plot(folders, kind: str = "fan", fmt: str = "png", out: Path | None = None,
+         column: str | None = None, outcome: str | None = None, metric: str = "payoff") -> Path:
+    """Load ``folders`` and write one chart; default file ``<first folder>/<kind>.<fmt>``."""
+    check_kind(kind)
+    if fmt not in FORMATS:
+        raise HedgesimError(fmt, "--format", f"expected one of {', '.join(FORMATS)}{suggest(fmt, FORMATS)}")
+    results = load_many(folders)
+    if not results:
+        raise HedgesimError(None, "RESULTS", "expected at least one results folder")
+    path = Path(out) if out is not None else results[0].folder / f"{kind}.{fmt}"
+    if path.suffix.lstrip(".").lower() != fmt:
+        path = path.with_suffix(f".{fmt}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return render(kind, results, path, column=column, outcome=outcome, metric=metric)

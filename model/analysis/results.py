@@ -1,0 +1,205 @@
+"""Read run and sweep results folders into one shape the charts and the brief use.
+
+Analysis reads files only (never the model's insides). Two folder kinds:
+
+- run (``hedgesim run``): ``runs.parquet`` (scenario, replication, year, seed,
+  outputs), ``manifest.json`` with ``kind: run``. It becomes one design point.
+- sweep: ``design.parquet`` (point, scenario, strategy, one float column per
+  varied registry parameter), ``runs/`` and ``status/`` Parquet datasets and a
+  manifest with ``kind: sweep`` and ``design.method`` (grid, sobol, lhs).
+
+Failed runs (status ``error``) are kept in :attr:`Results.status` so every
+chart and the brief can say how many are missing instead of ignoring them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.errors import HedgesimError
+from model.experiments.store import read_manifest
+
+ID_COLUMNS = ("point", "replication", "seed", "year", "scenario", "strategy")
+DEFAULT_POLICY_START = 2015
+
+
+@dataclass
+class Results:
+    """One results folder: runs joined to their design point, plus run status."""
+
+    folder: Path
+    kind: str
+    manifest: dict
+    runs: pd.DataFrame
+    design: pd.DataFrame
+    status: pd.DataFrame
+
+    @property
+    def method(self) -> str | None:
+        return (self.manifest.get("design") or {}).get("method")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "run":
+            return str(self.manifest.get("scenario", {}).get("name") or self.folder.parent.name)
+        return f"sweep {self.folder.name}"
+
+    @property
+    def parameters(self) -> list[str]:
+        """Varied registry parameters: the dotted float columns of the design."""
+        return [c for c in self.design.columns
+                if "." in c and pd.api.types.is_numeric_dtype(self.design[c])]
+
+    @property
+    def policy_start(self) -> int:
+        sc = self.manifest.get("scenario") or {}
+        return int(sc.get("policy_start", DEFAULT_POLICY_START))
+
+    @property
+    def years(self) -> tuple[int, int]:
+        return int(self.runs["year"].min()), int(self.runs["year"].max())
+
+    @property
+    def failed(self) -> int:
+        return int((self.status["status"] != "ok").sum())
+
+    @property
+    def total(self) -> int:
+        return len(self.status)
+
+    def missing_note(self) -> str:
+        """'N of M runs failed; analysis uses the rest', or '' when all ran."""
+        if not self.failed:
+            return ""
+        return (f"{self.failed} of {self.total} runs failed in {self.folder.name}; "
+                "analysis uses the rest")
+
+    def provenance(self) -> str:
+        """One line: which runs, which code."""
+        m = self.manifest
+        reps = self.runs.groupby("point")["replication"].nunique()
+        what = (f"scenario {self.label}, {int(reps.max())} replications" if self.kind == "run" else
+                f"{self.method or '?'} sweep of {len(self.design)} points x {int(reps.max())} replications")
+        fail = f", {self.failed} of {self.total} runs failed" if self.failed else ""
+        return (f"hedgesim {m.get('code_version', '?')} | {what}{fail} | results "
+                f"{self.folder.parent.name}/{self.folder.name} ({m.get('created_utc', '?')})")
+
+
+def _expect(folder: Path, name: str, what: str) -> Path:
+    path = folder / name
+    if not path.exists():
+        raise HedgesimError(str(folder), name, f"expected {what} in a hedgesim results folder")
+    return path
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise HedgesimError(str(path), None, f"expected a readable Parquet table ({exc})") from None
+
+
+def _last_strategy(scenario: dict) -> str:
+    strategy = scenario.get("strategy") or {}
+    if not strategy:
+        return "default"
+    return str(strategy[max(strategy, key=lambda y: int(y))])
+
+
+def load_results(folder: str | Path) -> Results:
+    """Read a run or sweep folder; a folder that is neither is a user error."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise HedgesimError(str(folder), None, "expected a results folder (run or sweep), not found")
+    manifest = read_manifest(folder)
+    kind = manifest.get("kind")
+    if kind == "run":
+        runs = _read(_expect(folder, "runs.parquet", "runs.parquet"))
+        sc = manifest.get("scenario") or {}
+        runs = runs.assign(point=0, strategy=_last_strategy(sc))
+        design = pd.DataFrame({"point": [0], "scenario": [sc.get("name", runs["scenario"].iloc[0])],
+                               "strategy": [_last_strategy(sc)]})
+        status = (runs[["point", "replication", "seed"]].drop_duplicates()
+                  .assign(status="ok", error=""))
+    elif kind == "sweep":
+        design = _read(_expect(folder, "design.parquet", "design.parquet"))
+        raw = _read(_expect(folder, "runs", "the runs/ dataset"))
+        status_path = folder / "status"
+        status = _read(status_path) if status_path.exists() else (
+            raw[["point", "replication", "seed"]].drop_duplicates().assign(status="ok", error=""))
+        if "point" not in design.columns or "point" not in raw.columns:
+            raise HedgesimError(str(folder), "point", "expected a point column in design and runs")
+        for col, default in (("scenario", "sweep"), ("strategy", "default")):
+            if col not in design.columns:
+                design[col] = default
+        ok = status.loc[status["status"] == "ok", ["point", "replication"]]
+        raw = raw.merge(ok, on=["point", "replication"], how="inner")
+        runs = raw.drop(columns=[c for c in ("scenario", "strategy") if c in raw.columns]).merge(
+            design[["point", "scenario", "strategy"]], on="point", how="left")
+    else:
+        raise HedgesimError(str(folder / "manifest.json"), "kind",
+                            f"expected 'run' or 'sweep', not {kind!r}")
+    if runs.empty:
+        raise HedgesimError(str(folder), "runs", "expected at least one successful run")
+    return Results(folder, kind, manifest, runs.reset_index(drop=True), design, status)
+
+
+def load_many(folders) -> list[Results]:
+    return [load_results(f) for f in folders]
+
+
+# ----------------------------------------------------------- outcomes
+_OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
+_ALIASES = {f"{p}_trade": f"trade_{p}_usd" for p in ("china", "russia", "korea", "others")}
+_ALIASES |= {f"{p}_cost": f"support_{p}_usd" for p in ("china", "russia")}
+_EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*?)(?:@|_)?(\d{4})?\s*(>=|<=|>|<)\s*"
+                   r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A yes/no outcome of one run: ``column`` in ``year`` compared with ``threshold``."""
+
+    text: str
+    column: str
+    year: int
+    op: str
+    threshold: float
+
+    def evaluate(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """One row per (point, replication): ``value`` and ``hit`` (bool)."""
+        rows = runs.loc[runs["year"] == self.year, ["point", "replication", self.column]]
+        if rows.empty:
+            raise HedgesimError(self.text, "year", f"expected a year the runs cover, not {self.year}")
+        v = rows[self.column].to_numpy(dtype=float)
+        return pd.DataFrame({"point": rows["point"].to_numpy(), "replication": rows["replication"].to_numpy(),
+                             "value": v, "hit": _OPS[self.op](v, self.threshold) & np.isfinite(v)})
+
+
+def parse_outcome(text: str, columns, default_year: int | None = None) -> Outcome:
+    """Parse ``trade_russia_usd@2020 >= 1e9`` (also ``russia_trade_2020 >= 1e9``).
+
+    The name is an output column or an alias (``russia_trade`` for
+    ``trade_russia_usd``, ``russia_cost`` for ``support_russia_usd``); the
+    year follows ``@`` or ``_``; the operator is one of >=, <=, >, <.
+    """
+    from model.analysis.charts import suggest
+
+    m = _EXPR.match(str(text))
+    expected = "an outcome like 'trade_russia_usd@2020 >= 1e9' (column@year, >= <= > <, a number)"
+    if not m:
+        raise HedgesimError(str(text), "outcome", f"expected {expected}")
+    name, year, op, number = m.groups()
+    column = _ALIASES.get(name, name)
+    if column not in columns:
+        raise HedgesimError(str(text), "outcome", f"expected an output column{suggest(name, list(columns) + list(_ALIASES))}")
+    if year is None:
+        if default_year is None:
+            raise HedgesimError(str(text), "outcome", f"expected a year: {expected}")
+        year = default_year
+    return Outcome(str(text).strip(), column, int(year), op, float(number))

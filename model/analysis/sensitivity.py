@@ -1,0 +1,190 @@
+"""Sobol sensitivity: which swept parameters drive an outcome, with confidence intervals.
+
+Design (called by the sweep for ``method: sobol``)
+--------------------------------------------------
+:func:`sobol_design` draws ``n`` scrambled Sobol points in ``2 d`` dimensions
+(``d`` = number of parameters), splits them into base matrices A and B (first
+and last ``d`` columns) and adds, for each parameter ``i``, the matrix
+``AB_i``: A with column ``i`` taken from B. That is the sample structure
+``scipy.stats.sobol_indices`` uses (Saltelli 2010 first-order and Jansen
+total-order estimators). The design has ``n * (d + 2)`` rows with columns:
+
+- ``point``: 0..n(d+2)-1, the sweep's design point id;
+- ``sobol_block``: ``"A"``, ``"B"`` or ``"AB:<parameter>"``;
+- ``sobol_sample``: 0..n-1, the row of A/B the point derives from;
+- one float column per parameter, named by its dotted registry name.
+
+The sweep adds ``scenario`` and ``strategy`` and runs every point.
+
+Estimation
+----------
+:func:`sobol_table` reads design.parquet and the runs, reduces each point to
+one number per outcome (the mean over replications of a column in a year, or
+over the policy years), and passes the A, B and AB_i evaluations to
+``scipy.stats.sobol_indices`` (a maintained implementation) with bootstrap
+confidence intervals. Samples whose runs all failed are dropped from every
+block; the sample count is then cut to the largest power of two (the
+estimator needs one) and the table says how many were used.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc, sobol_indices
+
+from model.analysis.charts import OKABE_ITO, label, new_figure, save
+from model.analysis.results import Results
+from model.errors import HedgesimError
+
+#: Outcomes analysts ask about first: (column, year or None for the policy-years mean).
+DEFAULT_OUTCOMES: tuple[tuple[str, int | None], ...] = (
+    ("trade_russia_usd", 2020), ("china_share", None), ("support_russia_usd", None),
+)
+
+
+def sobol_design(ranges: dict[str, tuple[float, float]], n: int, seed: int) -> pd.DataFrame:
+    """Design points for Sobol indices over ``ranges`` (uniform, independent).
+
+    ``n`` base samples (a power of two, e.g. 64-1024); ``seed`` makes the
+    scrambling reproducible. Returns ``n * (len(ranges) + 2)`` rows.
+    """
+    names = list(ranges)
+    d = len(names)
+    if d == 0:
+        raise HedgesimError("design", "parameters", "expected at least one parameter range")
+    if n < 2 or n & (n - 1):
+        raise HedgesimError("design", "n", f"expected a power of two for a Sobol design, not {n}")
+    for name, (low, high) in ranges.items():
+        if not low < high:
+            raise HedgesimError("design", name, f"expected a range low < high, not {low}, {high}")
+    low = np.array([ranges[k][0] for k in names], dtype=float)
+    high = np.array([ranges[k][1] for k in names], dtype=float)
+    base = qmc.Sobol(2 * d, scramble=True, seed=seed).random(n)
+    a = qmc.scale(base[:, :d], low, high)
+    b = qmc.scale(base[:, d:], low, high)
+    blocks = [("A", a), ("B", b)]
+    for i, name in enumerate(names):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append((f"AB:{name}", ab))
+    frames = [pd.DataFrame(m, columns=names).assign(sobol_block=tag, sobol_sample=np.arange(n))
+              for tag, m in blocks]
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(0, "point", np.arange(len(out)))
+    return out[["point", "sobol_block", "sobol_sample", *names]]
+
+
+def _point_values(results: Results, column: str, year: int | None) -> pd.Series:
+    runs = results.runs
+    if column not in runs.columns:
+        from model.analysis.charts import suggest
+
+        raise HedgesimError(str(results.folder), "outcome", f"expected an output column{suggest(column, runs.columns)}")
+    rows = runs[runs["year"] == year] if year is not None else runs[runs["year"] >= results.policy_start]
+    if rows.empty:
+        raise HedgesimError(str(results.folder), "outcome", f"expected runs covering {year}")
+    return rows.groupby("point")[column].mean()
+
+
+def outcome_name(column: str, year: int | None) -> str:
+    return f"{label(column)}, " + (f"{year}" if year is not None else "mean over policy years")
+
+
+def sobol_table(results: Results, outcomes=DEFAULT_OUTCOMES, confidence: float = 0.95,
+                n_resamples: int = 500) -> pd.DataFrame:
+    """First-order and total indices with bootstrap intervals, a row per outcome and parameter."""
+    design = results.design
+    if results.method != "sobol" or "sobol_block" not in design.columns:
+        raise HedgesimError(str(results.folder), "design",
+                            "expected a sweep with method sobol (design from sobol_design) for sensitivity")
+    names = [b.split(":", 1)[1] for b in design["sobol_block"].unique() if b.startswith("AB:")]
+    rows = []
+    for column, year in outcomes:
+        per_point = _point_values(results, column, year)
+        d = design.assign(value=design["point"].map(per_point))
+        wide = d.pivot(index="sobol_sample", columns="sobol_block", values="value")
+        wide = wide[["A", "B", *(f"AB:{n}" for n in names)]]
+        complete = wide.dropna()
+        used = 1 << int(np.floor(np.log2(len(complete)))) if len(complete) >= 2 else 0
+        complete = complete.iloc[:used]
+        if used < 2 or complete.to_numpy().std() == 0:
+            for name in names:
+                rows.append({"outcome": outcome_name(column, year), "column": column, "year": year,
+                             "parameter": name, "samples": used, "samples_designed": len(wide),
+                             **dict.fromkeys(["first", "first_low", "first_high", "total",
+                                              "total_low", "total_high"], np.nan)})
+            continue
+        f_a = complete["A"].to_numpy()[None, :]
+        f_b = complete["B"].to_numpy()[None, :]
+        f_ab = np.stack([complete[f"AB:{n}"].to_numpy()[None, :] for n in names])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # degenerate bootstrap for inert parameters -> NaN interval
+            res = sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=used)
+            boot = res.bootstrap(confidence_level=confidence, n_resamples=n_resamples)
+        for i, name in enumerate(names):
+            rows.append({"outcome": outcome_name(column, year), "column": column, "year": year,
+                         "parameter": name, "samples": used, "samples_designed": len(wide),
+                         "first": float(res.first_order[0, i] if res.first_order.ndim == 2 else res.first_order[i]),
+                         "first_low": _ci(boot.first_order.confidence_interval.low, i),
+                         "first_high": _ci(boot.first_order.confidence_interval.high, i),
+                         "total": float(res.total_order[0, i] if res.total_order.ndim == 2 else res.total_order[i]),
+                         "total_low": _ci(boot.total_order.confidence_interval.low, i),
+                         "total_high": _ci(boot.total_order.confidence_interval.high, i)})
+    return pd.DataFrame(rows)
+
+
+def _ci(values, i: int) -> float:
+    a = np.asarray(values, dtype=float)
+    return float(a[0, i] if a.ndim == 2 else a[i])
+
+
+def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
+                      table: pd.DataFrame | None = None) -> Path:
+    """Horizontal bars per outcome panel: first-order (solid) and total (hatched) with CIs."""
+    table = sobol_table(results, outcomes) if table is None else table
+    groups = list(dict.fromkeys(table["outcome"]))
+    top = table.sort_values("total", ascending=False).dropna(subset=["total"])
+    if top.empty:
+        finding = "no swept parameter moves these outcomes"
+    else:
+        t = top.iloc[0]
+        finding = f"{t['parameter']} matters most ({t['outcome']}: total index {t['total']:.2f})"
+    title = f"What drives the outcomes? {finding}"
+    samples = int(table["samples"].min()) if len(table) else 0
+    prov = (results.provenance() + f" | Sobol indices (scipy.stats.sobol_indices), {samples} base samples, "
+            "95% bootstrap intervals; values outside 0-1 are sampling noise (use more samples)")
+    fig, axes = new_figure(title, prov, ncols=len(groups), sharey=True)
+    axes = np.atleast_1d(axes)
+    fig.subplots_adjust(left=0.24, wspace=0.12, bottom=0.24, top=0.74)
+    params = list(dict.fromkeys(table["parameter"]))
+    y = np.arange(len(params))
+    for ax, outcome in zip(axes, groups):
+        t = table[table["outcome"] == outcome].set_index("parameter").reindex(params)
+        for k, (kind, name, hatch) in enumerate((("first", "First-order (alone)", None),
+                                                 ("total", "Total (with interactions)", "//"))):
+            v = t[kind].to_numpy(dtype=float)
+            err = np.vstack([v - t[f"{kind}_low"].to_numpy(dtype=float),
+                             t[f"{kind}_high"].to_numpy(dtype=float) - v])
+            err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
+            ax.barh(y + (k - 0.5) * 0.38, np.nan_to_num(v), height=0.36, color=OKABE_ITO[k * 4],
+                    edgecolor="black", hatch=hatch, label=name, xerr=err, capsize=4,
+                    error_kw={"elinewidth": 1.4})
+        ax.set_title(_wrap(outcome, 24), loc="left", fontsize=13)
+        ax.set_xlim(0, max(1.0, float(np.nanmax(table[["first_high", "total_high"]].to_numpy(dtype=float),
+                                                 initial=1.0))))
+        ax.set_xlabel("Share of variance (0-1)")
+        ax.axvline(0, color="black", linewidth=0.8)
+    axes[0].set_yticks(y, params)
+    axes[0].invert_yaxis()
+    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False, ncols=2)
+    return save(fig, path)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width)
