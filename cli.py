@@ -151,7 +151,8 @@ def list_() -> None:
 @click.option("--check", "check_only", is_flag=True,
               help="Do not fit: run the committed calibration and fail if a target leaves its band.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder for the report (default docs/calibration/ after a fit).")
+              default=None, help="Folder for the report (default docs/calibration/ after a fit; with --check, "
+                   "write the committed calibration's report there).")
 @click.option("--no-identifiability", is_flag=True, help="Skip the per-parameter loss profiles.")
 @click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the fitted values (default model/calibration/calibrated.yaml).")
@@ -173,7 +174,8 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
     from model.calibration import fit as cal
     from model.calibration.report import write_report
     from model.experiments.store import code_version
-    from model.scenario import CALIBRATED
+    from model import scenario as scenario_mod
+    from model.scenario import CALIBRATED, parse_yaml
 
     if check_only:
         reps = max(cal.CHECK_REPLICATIONS, replications or 0)
@@ -185,6 +187,13 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
         for r in scen.itertuples():
             click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
                        f"band [{r.band_low:.4g}, {r.band_high:.4g}] (scenario {r.scenario})")
+        if report_dir is not None:
+            meta = parse_yaml(CALIBRATED.read_text(encoding="utf-8"))
+            values = scenario_mod.calibrated_values()
+            ident = (None if no_identifiability
+                     else cal.identifiability(values, replications=cal.DEFAULT_REPLICATIONS))
+            report = write_report(report_dir, meta, values, table, scen, ident, reps)
+            click.echo(f"report of the committed calibration: {report}")
         misses = cal.unexpected_misses(table, scen)
         if misses:
             click.echo(f"hedgesim: calibration check failed: out of band: {', '.join(misses)}",
@@ -204,8 +213,6 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
     path = cal.write_calibrated(result, version, target or CALIBRATED)
     click.echo(f"fitted {len(result.values)} parameters: loss {result.loss:.4g} after "
                f"{result.evaluations} evaluations in {result.seconds:.0f} s -> {path}")
-    from model.scenario import parse_yaml
-
     meta = parse_yaml(path.read_text())
     values = result.values
     table = cal.check(cal.CHECK_REPLICATIONS, values)

@@ -337,8 +337,10 @@ _EXPLICIT = {
     "dprk_aid_received_usd": "Aid from both patrons (the fuel/food split feeds the market).",
     "dprk_credit_received_usd": "Trade credit from both patrons.",
     "firm_subsidy_received_usd": "Subsidy paid to firms on their rationed (realised) volumes.",
+    "transit_income_usd": ("Transit fees the DPRK earns from running projects (Rajin-Khasan, pipeline); "
+                           "services income, not counted in customs trade."),
     "dprk_resources_usd": "The DPRK's gains: exports (incl. inter-Korean and third-country), "
-                          "aid, credit and the subsidised part of its imports.",
+                          "transit fees, aid, credit and the subsidised part of its imports.",
     "dprk_payoff": "Pyongyang's payoff: log(gains / $1 bn) - dependence_aversion * HHI.",
     "dependence_hhi": "Herfindahl index of partner shares (China, Russia, Korea, others).",
     "alignment": "Stance: -1 leans wholly to China, +1 wholly to Russia.",

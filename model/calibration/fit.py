@@ -158,7 +158,7 @@ def write_calibrated(result: Fit, code_version: str, path: Path = CALIBRATED) ->
         if old.get("known_misses"):
             doc["known_misses"] = old["known_misses"]
     header = ("# Written by `hedgesim calibrate`; the registry defaults every scenario starts\n"
-              "# from are replaced by these fitted values. See docs/calibration.md.\n")
+              "# from are replaced by these fitted values. See docs/calibration/report.md.\n")
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text(header + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     tmp.replace(path)
