@@ -442,7 +442,14 @@ def outputs_md() -> str:
 
 # ------------------------------------------------------------------ targets
 def _metric_text(m) -> str:
-    from model.calibration.targets import Growth, Mean, RatioOfMeans, ShareOfYearsGrowing, Value
+    from model.calibration.targets import (
+        Growth,
+        MaxGrowth,
+        Mean,
+        RatioOfMeans,
+        ShareOfYearsGrowing,
+        Value,
+    )
 
     if isinstance(m, Value):
         return f"`{m.column}` in {m.year}"
@@ -452,6 +459,8 @@ def _metric_text(m) -> str:
         return f"growth of `{m.column}`, {m.from_year} to {m.to_year}"
     if isinstance(m, ShareOfYearsGrowing):
         return f"share of years {m.start}-{m.end} in which `{m.column}` grew"
+    if isinstance(m, MaxGrowth):
+        return f"largest yearly growth of `{m.column}`, {m.start}-{m.end}"
     if isinstance(m, RatioOfMeans):
         span = f"{m.start}" if m.start == m.end else f"{m.start}-{m.end}"
         over = f"{m.over_start}" if m.over_start == m.over_end else f"{m.over_start}-{m.over_end}"

@@ -9,7 +9,7 @@ margin on DPRK business,
              - political_risk[country] * (1 - risk_tolerance)       (000, 002)
              - secondary_sanctions * penalty * exposure(size)
              + state subsidy rate + preference effect               (001)
-             + incumbency bonus if it traded last year + noise,
+             + incumbency bonus if it traded last year + persistent noise,
 
 and deploys ``clip(margin / saturation, 0, 1)`` of its potential volume. Its
 potential is its size share of what its home market could take from (or sell
@@ -49,8 +49,17 @@ class FirmPopulation:
         )
         rank = np.argsort(np.argsort(size))
         self.exposure = rank / max(n - 1, 1)
-        # Idiosyncratic margin shocks, one per firm and year, drawn up front.
-        self.noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
+        # Idiosyncratic margin shocks, one per firm and year, drawn up front. They
+        # persist (AR(1) with coefficient rho, same long-run spread), so a firm's
+        # fortunes drift rather than flip from one year to the next.
+        noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
+        rho = float(params["firms.noise_persistence"])
+        if rho > 0.0:
+            fresh = (1.0 - rho * rho) ** 0.5
+            noise[1:] *= fresh
+            for t in range(1, n_years):
+                noise[t] += rho * noise[t - 1]
+        self.noise = noise
         self.active = np.zeros(n, dtype=bool)
         self.bonus = np.zeros(n)
         self.n = n

@@ -266,7 +266,10 @@ _p("firms.russia_share", "fraction", 0.3, 0.05, 0.6, ASSUMED + ": range 0.05-0.6
 _p("firms.size_sigma", "sd (log)", 1.0, 0.2, 2.5, ASSUMED + ": firm sizes are skewed", "fixed",
    "Spread of firm sizes (log-normal).")
 _p("firms.margin_noise", "sd", 0.04, 0, 0.2, ASSUMED + ": prices, exchange rates, luck",
-   "uncertainty", "Yearly idiosyncratic shock to each firm's margin.")
+   "uncertainty", "Yearly idiosyncratic shock to each firm's margin (its long-run spread).")
+_p("firms.noise_persistence", "AR(1) coefficient", 0.8, 0, 0.95,
+   ASSUMED + ": a firm's contracts, contacts and costs carry over from year to year; range 0-0.95",
+   "uncertainty", "Year-to-year persistence of each firm's margin shock (0: a fresh draw every year).")
 _p("firms.margin_saturation", "margin", 0.15, 0.03, 0.5, ASSUMED + ": range 0.03-0.5",
    "uncertainty", "Margin at which a firm deploys its whole potential volume.")
 _p("firms.incumbency_bonus", "margin", 0.02, 0, 0.1, ASSUMED + ": contacts and sunk costs",

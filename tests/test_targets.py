@@ -16,6 +16,7 @@ from model.calibration.targets import (
     MAX_EXCESS,
     OUTPUT_COLUMNS,
     Growth,
+    MaxGrowth,
     Mean,
     Panel,
     RatioOfMeans,
@@ -226,6 +227,7 @@ def test_metrics_on_hand_made_frame(tiny):
     np.testing.assert_allclose(RatioOfMeans(c, 2000, 2001, r, 2000, 2001).compute(tiny), [1.5, 1.25])
     np.testing.assert_allclose(Growth(c, 2000, 2003).compute(tiny), [2.0, 3.0])
     np.testing.assert_allclose(ShareOfYearsGrowing(c, 2001, 2003).compute(tiny), [2 / 3, 1.0])
+    np.testing.assert_allclose(MaxGrowth(c, 2002, 2003).compute(tiny), [0.5, 1.0])
     ratio = RatioOfMeans(c, 2002, 2002, r, 2002, 2002).compute(tiny)     # rep 1 divides by zero
     assert ratio[0] == 3.0 and np.isinf(ratio[1])
 

@@ -64,13 +64,13 @@ def backcast_chart(df: pd.DataFrame, path: Path, provenance: str) -> Path:
                     ax.plot([year + 0.15 * i], [r.value], marker="*", markersize=14,
                             color=charts.OKABE_ITO[i], markeredgecolor="black", linestyle="none")
     ax.plot([], [], marker="*", markersize=14, color="white", markeredgecolor="black",
-            linestyle="none", label="cited figure (star) and its band (bar)")
+            linestyle="none", label="cited figure (star), its band (bar)")
     ax.set_yscale("log")
     ax.set_ylim(bottom=1e6)
     ax.yaxis.set_major_formatter(charts.FuncFormatter(charts.usd))
     ax.set_ylabel("US$ per year (log scale)")
     ax.set_xlabel("Year")
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=3)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=2)
     fig.savefig(path)
     charts.plt.close(fig)
     return path

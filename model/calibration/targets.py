@@ -169,7 +169,22 @@ class ShareOfYearsGrowing(_OneColumn):
         return (np.diff(p.window(self.column, self.start - 1, self.end), axis=1) > 0).mean(axis=1)
 
 
-Metric = Value | Mean | RatioOfMeans | Growth | ShareOfYearsGrowing
+@dataclass(frozen=True)
+class MaxGrowth(_OneColumn):
+    """Largest year-on-year growth in ``start..end`` (no multi-fold jump in "steady growth")."""
+
+    column: str
+    start: int
+    end: int
+
+    def compute(self, p: Panel) -> np.ndarray:
+        w = p.window(self.column, self.start - 1, self.end)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where(w[:, :-1] > 0, w[:, 1:] / w[:, :-1] - 1.0, np.inf)
+        return g.max(axis=1)
+
+
+Metric = Value | Mean | RatioOfMeans | Growth | ShareOfYearsGrowing | MaxGrowth
 
 
 # --------------------------------------------------------------- targets
@@ -287,7 +302,8 @@ _TARGET_KEYS = {"id", "description", "metric", "unit", "readings", "band", "band
                 "weight", "scenario"}
 _READING_KEYS = {"value", "range", "year", "seed", "outlet", "author", "note"}
 _METRIC_KEYS = {"value": {"year"}, "mean": {"years"}, "ratio_of_means": {"years", "over_column", "over_years"},
-                "growth": {"from_year", "to_year"}, "share_of_years_growing": {"years"}}
+                "growth": {"from_year", "to_year"}, "share_of_years_growing": {"years"},
+                "max_growth": {"years"}}
 
 
 class _Doc:
@@ -346,6 +362,8 @@ def _metric(d: _Doc, m: Any, where: str) -> Metric:
         if (over, o_start, o_end) == (col, start, end):
             raise d.fail(where, "over_column or over_years to differ from the numerator")
         return RatioOfMeans(col, start, end, over, o_start, o_end)
+    if kind == "max_growth":
+        return MaxGrowth(col, start, end)
     return ShareOfYearsGrowing(col, start, end)
 
 
