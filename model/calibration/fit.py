@@ -139,7 +139,7 @@ def calibrated_values_or_defaults() -> dict:
 def write_calibrated(result: Fit, code_version: str, path: Path = CALIBRATED) -> Path:
     """Write the fitted values where the baseline reads them (atomically)."""
     doc = {
-        "fitted_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fitted_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "code_version": code_version,
         "loss": round(result.loss, 6),
         "budget": result.budget,
