@@ -60,7 +60,12 @@ def plot(folders, kind: str = "fan", fmt: str = "png", out: Path | None = None,
     if not results:
         raise HedgesimError(None, "RESULTS", "expected at least one results folder")
     path = Path(out) if out is not None else results[0].folder / f"{kind}.{fmt}"
+    if path.is_dir():
+        path = path / f"{kind}.{fmt}"
     if path.suffix.lstrip(".").lower() != fmt:
         path = path.with_suffix(f".{fmt}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HedgesimError(str(path.parent), "--out", f"expected a writable folder ({exc.strerror})") from None
     return render(kind, results, path, column=column, outcome=outcome, metric=metric)

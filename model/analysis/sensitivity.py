@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import sobol_indices
 
-from model.analysis.charts import OKABE_ITO, label, new_figure, save
+from model.analysis.charts import OKABE_ITO, label, new_figure, param_label, save
 from model.analysis.results import Results
 from model.errors import HedgesimError
 
@@ -115,7 +115,8 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
         finding = "no swept parameter moves these outcomes"
     else:
         t = top.iloc[0]
-        finding = f"{t['parameter']} matters most ({t['outcome']}: total index {t['total']:.2f})"
+        finding = (f"{t['parameter']} explains most of the variance (total index up to "
+                   f"{t['total']:.2f})")
     title = f"What drives the outcomes? {finding}"
     samples = int(table["samples"].min()) if len(table) else 0
     prov = (results.provenance() + f" | Sobol indices (scipy.stats.sobol_indices), {samples} base samples, "
@@ -141,7 +142,7 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
                                                  initial=1.0))))
         ax.set_xlabel("Share of variance (0-1)")
         ax.axvline(0, color="black", linewidth=0.8)
-    axes[0].set_yticks(y, params)
+    axes[0].set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in params])
     axes[0].invert_yaxis()
     axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False, ncols=2)
     return save(fig, path)
