@@ -293,3 +293,10 @@ def test_bad_input_is_one_line_and_exit_2(folders, tmp_path, case):
 def test_help_has_an_example(cmd):
     result = CliRunner().invoke(main, [cmd, "--help"])
     assert result.exit_code == 0 and "Example" in result.output and f"hedgesim {cmd}" in result.output
+
+
+def test_out_without_suffix_is_a_folder_for_the_chart(folders, tmp_path):
+    result = plot(str(folders["run"]), "--kind", "dependence", "--format", "svg",
+                  "--out", str(tmp_path / "charts"))
+    assert result.exit_code == 0, result.output
+    assert ET.parse(tmp_path / "charts" / "dependence.svg").getroot().tag.endswith("svg")
