@@ -42,7 +42,8 @@ def _progress(total: int, label: str):
 def main() -> None:
     """hedgesim: an agent-based model of North Korea hedging between China and Russia.
 
-    Run scenario files, check them, and list the shipped ones.
+    Run scenario files, sweep experiments, and turn the results into charts
+    and briefings.
 
     \b
     Example:
@@ -321,6 +322,106 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
                    + f". Retry them with:\n  hedgesim sweep {experiment} --resume --out "
                    f"{report.folder}", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True, type=str)
+@click.option("--kind", "-k", type=str, default="fan", show_default=True,
+              help="fan, compare, matrix, sensitivity, discovery, or a standard run chart: "
+                   "trade_by_partner, patron_costs, dependence.")
+@click.option("--column", "-c", type=str, default=None,
+              help="Output column for fan and compare (default trade_russia_usd).")
+@click.option("--outcome", type=str, default=None,
+              help="Yes/no outcome for discovery, e.g. \"russia_trade_2020 >= 1e9\" "
+                   "(default trade_russia_usd@2020 >= 1e9).")
+@click.option("--metric", type=str, default="payoff", show_default=True,
+              help="What the strategy matrix shows: payoff, china_share, cost_russia, cost_china.")
+@click.option("--format", "-f", "fmt", type=str, default=None,
+              help="png, svg or pdf (default: from --out's suffix, else png).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="File (or folder) to write; default <first results folder>/<kind>.<format>.")
+def plot(results: tuple[str, ...], kind: str, column: str | None, outcome: str | None,
+         metric: str, fmt: str | None, out: Path | None) -> None:
+    """Draw one briefing chart from run or sweep results folders.
+
+    fan, the standard run charts and discovery read one folder; compare puts
+    several folders (or the strategies of one sweep) on the same axes; matrix
+    needs a sweep over strategies x a subsidy x a sanctions lever; sensitivity
+    a sweep with a Sobol sample; discovery a sweep that varies parameters.
+
+    \b
+    Example:
+      hedgesim plot results/baseline/20260101T000000Z --kind fan --column china_share
+      hedgesim plot results/russia_subsidy_sweep/20260101T000000Z --kind matrix --format svg
+      hedgesim plot SWEEP --kind discovery --outcome "russia_trade_2020 >= 1e9" --out disc.png
+    """
+    from model.analysis.plot import FORMATS
+    from model.analysis.plot import plot as draw
+
+    if fmt is None:
+        suffix = out.suffix.lstrip(".").lower() if out is not None else ""
+        fmt = suffix if suffix in FORMATS else "png"
+    with _slow_notice(f"drawing the {kind} chart"):
+        path = draw(results, kind=kind, fmt=fmt, out=out, column=column, outcome=outcome,
+                    metric=metric)
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True, type=str)
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for brief.md, brief.html, brief.pdf, charts/ and tables/.")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Brief file (YAML): title, outcomes, fan columns, compare column.")
+@click.option("--outcome", "outcomes", type=str, multiple=True,
+              help="Yes/no outcome for scenario discovery, e.g. \"russia_trade_2020 >= 1e9\"; "
+                   "repeatable, added to the spec's.")
+@click.option("--no-pdf", is_flag=True, help="Skip brief.pdf.")
+def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes: tuple[str, ...],
+          no_pdf: bool) -> None:
+    """Write a briefing from run and sweep results: key figures, charts, methods, sources.
+
+    brief.md (charts linked from charts/), a self-contained brief.html
+    (charts embedded), brief.pdf, each chart as PNG and SVG, and the tables
+    as CSV. Which charts appear depends on the results (see
+    docs/how-to/make-a-brief.md).
+
+    \b
+    Example:
+      hedgesim brief results/baseline/20260101T000000Z --out briefs/baseline
+      hedgesim brief results/russia_subsidy_sweep/20260101T000000Z --out briefs/subsidy \\
+          --outcome "russia_trade_2020 >= 1e9"
+    """
+    from tqdm import tqdm
+
+    from model.analysis.brief import build_brief, load_spec
+
+    spec = load_spec(spec_file) if spec_file is not None else None
+    with tqdm(desc="brief", unit="chart", file=sys.stderr, delay=1.0, leave=False,
+              dynamic_ncols=True) as bar:
+        made = build_brief(results, out, outcomes=outcomes, spec=spec, pdf=not no_pdf,
+                           progress=lambda name: (bar.set_postfix_str(name), bar.update()))
+    for note in made.notes:
+        click.echo(f"hedgesim: warning: {note}", err=True)
+    files = [made.markdown, made.html] + ([made.pdf] if made.pdf else [])
+    click.echo(f"brief: {len(made.charts)} charts; " + ", ".join(str(f) for f in files))
+
+
+class _slow_notice:
+    """One stderr line if the work inside takes more than ``after`` seconds."""
+
+    def __init__(self, what: str, after: float = 1.0) -> None:
+        import threading
+
+        self._timer = threading.Timer(after, lambda: click.echo(f"hedgesim: {what} ...", err=True))
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
 
 
 def _progress_from(total: int, done: int, label: str):

@@ -60,7 +60,8 @@ def test_samples_have_the_requested_size_and_stay_in_bounds(baseline, method, k,
                                            "firms.russia_export_margin": None}},
                      "vary": {"strategy": ["play_off", "pivot_russia"]}}, [baseline])
     df = exp.design_frame()
-    assert exp.size == 2 * n
+    # a Sobol sample of n base samples is Saltelli's A, B and AB_i blocks: n * (d + 2) points
+    assert exp.size == 2 * n * (4 if method == "sobol" else 1)
     assert df["russia.trade_subsidy_rate"].between(lo, hi).all()
     p = REGISTRY["firms.russia_export_margin"]
     assert df["firms.russia_export_margin"].between(p.low, p.high).all()
@@ -171,3 +172,19 @@ def test_bad_experiment_gives_one_line_and_exit_2(tmp_path, case):
     for n in needles:
         assert n in lines[0], (n, lines[0])
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_sobol_sample_has_the_blocks_sensitivity_needs(baseline):
+    exp = from_spec({"sample": {"method": "sobol", "n": 8,
+                                "ranges": {"russia.trade_subsidy_rate": [0.0, 0.4],
+                                           "firms.count": [100, 400]}}}, [baseline])
+    df = exp.design_frame()
+    assert exp.method == "sobol" and len(df) == 8 * 4
+    assert set(df["sobol_block"]) == {"A", "B", "AB:russia.trade_subsidy_rate", "AB:firms.count"}
+    wide = {b: g.sort_values("sobol_sample").reset_index(drop=True)
+            for b, g in df.groupby("sobol_block")}
+    ab = wide["AB:firms.count"]
+    # AB_i is A with column i taken from B
+    assert (ab["firms.count"] == wide["B"]["firms.count"]).all()
+    assert (ab["russia.trade_subsidy_rate"] == wide["A"]["russia.trade_subsidy_rate"]).all()
+    assert df["firms.count"].apply(float.is_integer).all()

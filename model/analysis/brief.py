@@ -259,7 +259,8 @@ def _chart(out: Path, name: str, draw, pdf=None) -> Chart:
 
 
 def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = None,
-                pdf: bool = True) -> Brief:
+                pdf: bool = True, progress=None) -> Brief:
+    """Write the brief for ``folders`` into ``out``; ``progress(name)`` is called per chart drawn."""
     from model.analysis.compare import compare_chart, grouped
     from model.analysis.discovery import describe_outcome, discover, discovery_chart
     from model.analysis.fan import fan_chart
@@ -313,6 +314,8 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
     def add(name: str, draw, heading: str | None = None, after: list[tuple] = ()):
         chart = _chart(out, name, draw, pdf_doc)
         charts.append(chart)
+        if progress is not None:
+            progress(name)
         if heading:
             blocks.append(("h2", heading))
         blocks.append(("chart", chart))
@@ -377,8 +380,8 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
             for k, outcome in enumerate(parsed):
                 found = discover(r, outcome)
                 box = found.box.assign(
-                    swept=[f"{a:.3g} - {b:.3g}" for a, b in zip(found.box["full_low"], found.box["full_high"])],
-                    box=[f"{a:.3g} - {b:.3g}" for a, b in zip(found.box["low"], found.box["high"])],
+                    swept=[f"{a:.3g} - {b:.3g}" for a, b in zip(found.box["full_low"], found.box["full_high"], strict=True)],
+                    box=[f"{a:.3g} - {b:.3g}" for a, b in zip(found.box["low"], found.box["high"], strict=True)],
                 )[["parameter", "swept", "box", "restricted"]]
                 found.box.to_csv(out / "tables" / f"discovery_{k}{tag}.csv", index=False)
                 add(f"discovery_{k}{tag}", lambda p, r=r, o=outcome, f=found: discovery_chart(r, o, p, f),

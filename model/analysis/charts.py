@@ -8,6 +8,7 @@ greyscale. Figures are 16:9 and legible on a slide at 1920 px wide.
 
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 from pathlib import Path
@@ -36,6 +37,7 @@ def style() -> None:
         "axes.labelsize": 15, "legend.fontsize": 13, "xtick.labelsize": 13,
         "ytick.labelsize": 13, "axes.spines.top": False, "axes.spines.right": False,
         "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": DPI, "savefig.dpi": DPI,
+        "text.parse_math": False,  # "$1 bn to $2 bn" is money, not mathtext
     })
 
 
@@ -62,11 +64,11 @@ def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: in
     """
     style()
     fig, ax = plt.subplots(nrows, ncols, figsize=FIGSIZE, **subplots)
-    shown = textwrap.fill(title, TITLE_WIDTH)
+    shown = textwrap.fill(re.sub(r"(\d) (m|bn|Mt|kt)\b", "\\1\u00a0\\2", title), TITLE_WIDTH)  # keep "$427 m" whole
     fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
-    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 165)}", fontsize=10.5, color="#333333",
+    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 155)}", fontsize=10.5, color="#333333",
              ha="left", va="bottom")
-    fig.subplots_adjust(left=0.12, right=0.9, top=0.88 if shown == title else 0.83, bottom=0.27)
+    fig.subplots_adjust(left=0.12, right=0.9, top=0.88 if "\n" not in shown else 0.83, bottom=0.27)
     fig._hedgesim_title = title
     return fig, ax
 
@@ -114,6 +116,14 @@ LABELS = {
     "coal_exports_china_usd": "DPRK coal revenue from China",
     "dependence_hhi": "Dependence index (HHI)", "dprk_payoff": "DPRK payoff",
 }
+
+
+def param_label(name: str) -> str:
+    """A swept registry parameter as an axis label: its name, unit and kind (lever or uncertainty)."""
+    from model.params import REGISTRY
+
+    p = REGISTRY.get(name)
+    return f"{name} ({p.unit}; {p.kind})" if p else name
 
 
 def label(column: str) -> str:
@@ -184,8 +194,19 @@ def policy_marker(ax, year: int) -> None:
             color="#555555", transform=ax.get_xaxis_transform())
 
 
+def last_median(df: pd.DataFrame, column: str) -> tuple[int, float]:
+    """The last year and the median of ``column`` across replications in it (for titles)."""
+    year = int(df["year"].max())
+    return year, float(np.nanmedian(df.loc[df["year"] == year, column].to_numpy(dtype=float)))
+
+
 def trade_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
-    fig, ax = new_figure("Who does Pyongyang trade with? DPRK trade by partner", provenance)
+    year, share = last_median(df, "china_share")
+    _, china = last_median(df, "trade_china_usd")
+    _, russia = last_median(df, "trade_russia_usd")
+    fig, ax = new_figure(f"Who does Pyongyang trade with? China: {fmt_value(china, 'x_usd')} "
+                         f"({share:.0%} of DPRK trade), Russia: {fmt_value(russia, 'x_usd')} in {year} "
+                         "(medians)", provenance)
     for i, (col, name) in enumerate((("trade_china_usd", "China"), ("trade_russia_usd", "Russia"),
                                      ("trade_korea_usd", "South Korea (inter-Korean)"),
                                      ("trade_others_usd", "Third countries"))):
@@ -218,10 +239,13 @@ SUPPORT_CHANNELS = (("aid", "Aid"), ("subsidy", "Trade subsidies"), ("credit", "
 
 def support_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
     """One panel per patron so the six series do not sit on top of each other."""
-    fig, axes = new_figure("What does Pyongyang cost its patrons? Aid, subsidies and credit",
-                           provenance, ncols=2, sharey=True)
+    year, china = last_median(df, "support_china_usd")
+    _, russia = last_median(df, "support_russia_usd")
+    fig, axes = new_figure(f"What does Pyongyang cost its patrons? In {year} China pays "
+                           f"{fmt_value(china, 'x_usd')} a year in aid, subsidies and credit, Russia "
+                           f"{fmt_value(russia, 'x_usd')} (medians)", provenance, ncols=2, sharey=True)
     fig.subplots_adjust(top=0.85, wspace=0.06)
-    for ax, (patron, name) in zip(axes, (("china", "China"), ("russia", "Russia"))):
+    for ax, (patron, name) in zip(axes, (("china", "China"), ("russia", "Russia")), strict=True):
         for i, (channel, what) in enumerate(SUPPORT_CHANNELS):
             years, m = _matrix(df, f"{channel}_{patron}_usd")
             band(ax, years, m, i, what)
@@ -235,8 +259,10 @@ def support_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Pa
 
 
 def dependence_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
-    fig, ax = new_figure("How dependent does Pyongyang stay? Concentration of its trade",
-                         provenance)
+    year, hhi = last_median(df, "dependence_hhi")
+    _, share = last_median(df, "china_share_excl_korea")
+    fig, ax = new_figure(f"How dependent does Pyongyang stay? In {year} China takes {share:.0%} of DPRK "
+                         f"trade (inter-Korean left out); dependence index {hhi:.2f} (medians)", provenance)
     years, m = _matrix(df, "dependence_hhi")
     band(ax, years, m, 0, "Dependence index: Herfindahl of partner shares (1 = one partner)")
     years, m = _matrix(df, "china_share_excl_korea")

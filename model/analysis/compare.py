@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.charts import (
-    axis_units, finish_legend, fmt_value, label, new_figure, policy_marker, save, series_style,
+    axis_units,
+    finish_legend,
+    fmt_value,
+    label,
+    new_figure,
+    policy_marker,
+    save,
+    series_style,
 )
 from model.analysis.fan import check_column
 from model.analysis.results import Results
@@ -61,21 +68,26 @@ def compare_chart(results: list[Results], column: str, path: Path, by: str | Non
     end = table[table["year"] == table["year"].max()].set_index("group")["p50"]
     best, worst = end.idxmax(), end.idxmin()
     year = int(table["year"].max())
-    title = (f"{label(column)} in {year}: highest under {best} ({fmt_value(end[best], column)}), "
+    title = (f"{label(column)} in {year}: highest under {best} ({fmt_value(end[best], column)} median), "
              f"lowest under {worst} ({fmt_value(end[worst], column)})")
     start = results[0].policy_start
     table = table[table["year"] >= start - HISTORY_SHOWN]  # before that, the groups share history
     prov = " || ".join(r.provenance() for r in results[:2]) + (" || ..." if len(results) > 2 else "")
     bands = len(groups) <= MAX_BANDS
-    fig, ax = new_figure(title, prov + (" | median and 50% band" if bands else " | median across runs"))
+    pooled = " across design points and replications" if any(r.kind == "sweep" for r in results) else ""
+    fig, ax = new_figure(title, prov + (f" | median and 50% band (thin lines){pooled}" if bands
+                                        else f" | median{pooled}"))
     axis_units(ax, column, table[["p25", "p75"]].to_numpy().ravel())
     log = ax.get_yscale() == "log"
     for i, g in enumerate(groups):
         t = table[table["group"] == g]
         st = series_style(i)
         lo, mid, hi = (np.where(t[c] > 0, t[c], np.nan) if log else t[c] for c in ("p25", "p50", "p75"))
-        if bands:
-            ax.fill_between(t["year"], lo, hi, color=st["color"], alpha=0.12, linewidth=0)
+        if bands:  # edges in the group's line style, so overlapping bands still read in greyscale
+            ax.fill_between(t["year"], lo, hi, color=st["color"], alpha=0.10, linewidth=0)
+            for edge in (lo, hi):
+                ax.plot(t["year"], edge, color=st["color"], linestyle=st["linestyle"], linewidth=1.0,
+                        alpha=0.7)
         ax.plot(t["year"], mid, label=f"{by}: {g}", **st)
     ax.set_xlabel("Year")
     if table["year"].min() < start < year:

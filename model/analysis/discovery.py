@@ -21,9 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.analysis.charts import OKABE_ITO, fmt_value, label, new_figure, save
+from model.analysis.charts import OKABE_ITO, fmt_value, label, new_figure, param_label, save
 from model.analysis.results import Outcome, Results
 from model.errors import HedgesimError
+
+MIN_BAR = 0.02  # narrowest box bar drawn, as a share of the swept range
 
 
 @dataclass
@@ -153,7 +155,7 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
     left.plot(t["coverage"], t["density"], color=OKABE_ITO[0], marker="o", markersize=5, linewidth=2,
               label="Boxes found by peeling")
     left.plot(d.coverage, d.density, marker="*", markersize=22, color=OKABE_ITO[1],
-              markeredgecolor="black", linestyle="none", label="Chosen box")
+              markeredgecolor="black", linestyle="none", label="Chosen box", clip_on=False, zorder=5)
     left.axhline(d.base_rate, color="#555555", linestyle=":", linewidth=1.4, label="All runs (base rate)")
     left.set_xlim(-0.02, 1.02)
     left.set_ylim(-0.02, 1.02)
@@ -170,7 +172,9 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
     lo = (box["low"] - box["full_low"]) / span
     hi = (box["high"] - box["full_low"]) / span
     right.barh(y, np.ones(len(box)), color="#DDDDDD", edgecolor="#777777", height=0.5, label="Swept range")
-    right.barh(y, hi - lo, left=lo, color=OKABE_ITO[0], edgecolor="black", height=0.5, hatch="//",
+    width = np.maximum(hi - lo, MIN_BAR)  # a box on one grid value: a visible sliver, not nothing
+    left_edge = np.clip(np.minimum(lo, 1 - MIN_BAR), 0, None)
+    right.barh(y, width, left=left_edge, color=OKABE_ITO[0], edgecolor="black", height=0.5, hatch="//",
                label="Box: outcome likely")
     for i, r in enumerate(box.itertuples()):
         right.text(0, i + 0.3, _num(r.full_low, r.parameter), ha="left", va="top", fontsize=11,
@@ -178,10 +182,12 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
         right.text(1, i + 0.3, _num(r.full_high, r.parameter), ha="right", va="top", fontsize=11,
                    color="#444444")
         if r.restricted:
-            right.text((lo.iat[i] + hi.iat[i]) / 2, i - 0.3,
-                       f"box: {_num(r.low, r.parameter)} to {_num(r.high, r.parameter)}",
-                       ha="center", va="bottom", fontsize=12, fontweight="bold")
-    right.set_yticks(y, box["parameter"])
+            span_text = (f"box: {_num(r.low, r.parameter)} only" if r.low == r.high else
+                         f"box: {_num(r.low, r.parameter)} to {_num(r.high, r.parameter)}")
+            centre = float(np.clip((lo.iat[i] + hi.iat[i]) / 2, 0.15, 0.85))
+            right.text(centre, i - 0.3, span_text, ha="center", va="bottom", fontsize=12,
+                       fontweight="bold")
+    right.set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in box["parameter"]])
     right.set_xlim(-0.02, 1.02)
     right.set_ylim(len(box) - 0.4, -0.75)
     right.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])

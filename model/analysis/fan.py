@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.charts import (
-    OKABE_ITO, axis_units, finish_legend, fmt_value, label, new_figure, policy_marker, save,
+    OKABE_ITO,
+    axis_units,
+    fmt_value,
+    label,
+    new_figure,
+    policy_marker,
+    save,
 )
 from model.analysis.results import Results
 from model.calibration.targets import Mean, Value, load_targets
@@ -57,19 +63,27 @@ def cited(column: str) -> list[dict]:
     return out
 
 
-def _fan(ax, table: pd.DataFrame, column: str, legend: bool) -> None:
+def _fan(ax, table: pd.DataFrame, column: str, legend: bool) -> float | None:
+    """Draw the bands and median; on a log axis return the floor the caller sets as bottom."""
     years = table["year"].to_numpy()
     col = table
+    floor = None
     if ax.get_yscale() == "log":  # runs with no trade at all: draw the band to the floor
-        floor = np.nanmin(table["p50"].where(table["p50"] > 0)) / 10
+        floor = float(np.nanmin(table["p50"].where(table["p50"] > 0))) / 10
         col = table.assign(**{q: table[q].clip(lower=floor) for q in ("p05", "p25", "p50", "p75", "p95")})
-        ax.set_ylim(bottom=floor)
     colour = OKABE_ITO[0]
     ax.fill_between(years, col["p05"], col["p95"], color=colour, alpha=0.18, linewidth=0,
                     label="90% of runs" if legend else None)
     ax.fill_between(years, col["p25"], col["p75"], color=colour, alpha=0.38, linewidth=0,
                     hatch="//", edgecolor="white", label="50% of runs" if legend else None)
     ax.plot(years, col["p50"], color=colour, linewidth=2.6, label="Median" if legend else None)
+    return floor
+
+
+def _floor(ax, floor: float | None) -> None:
+    """After everything is drawn: keep the autoscaled top, put the bottom at the floor."""
+    if floor is not None:
+        ax.set_ylim(floor, max(ax.get_ylim()[1], floor * 10))
 
 
 SEED_MARKERS = ("o", "s", "^", "v", "D", "P", "X")
@@ -113,8 +127,9 @@ def fan_chart(results: Results, column: str, path: Path) -> Path:
     else:
         fig, ax = new_figure(title, prov)
     axis_units(ax, column, table[["p05", "p95"]].to_numpy().ravel())
-    _fan(ax, table, column, legend=True)
+    floor = _fan(ax, table, column, legend=True)
     _cited(ax, targets)
+    _floor(ax, floor)
     ax.set_xlabel("Year")
     years = table["year"]
     if years.min() < results.policy_start < years.max():
@@ -124,8 +139,9 @@ def fan_chart(results: Results, column: str, path: Path) -> Path:
         y1 = max(t["end"] for t in targets) + 2
         near = table[(years >= y0) & (years <= y1)]
         axis_units(zoom, column, near[["p05", "p95"]].to_numpy().ravel())
-        _fan(zoom, near, column, legend=False)
+        zoom_floor = _fan(zoom, near, column, legend=False)
         _cited(zoom, targets)
+        _floor(zoom, zoom_floor)
         zoom.set_xlim(y0, y1)
         zoom.set_xlabel("Year")
         zoom.set_ylabel("")

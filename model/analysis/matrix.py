@@ -20,12 +20,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from model.analysis.charts import fmt_value, new_figure, save
+from model.analysis.charts import fmt_value, new_figure, param_label, save
 from model.analysis.results import Results
 from model.errors import HedgesimError
 
 METRICS = {
-    "payoff": ("dprk_payoff", "DPRK payoff (higher = better)"),
+    "payoff": ("dprk_payoff", "DPRK payoff, model units (higher = better)"),
     "china_share": ("china_share", "China's share of DPRK trade"),
     "cost_russia": ("support_russia_usd", "Aid + subsidy + credit, US$ per year"),
     "cost_china": ("support_china_usd", "Aid + subsidy + credit, US$ per year"),
@@ -79,13 +79,6 @@ def strategy_summary(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _short(name: str) -> str:
-    from model.params import REGISTRY
-
-    p = REGISTRY.get(name)
-    return f"{name} ({p.unit})" if p else name
-
-
 def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | None = None,
                  y: str | None = None) -> Path:
     if metric not in METRICS:
@@ -118,7 +111,7 @@ def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | 
     vmin, vmax = np.nanmin(values), np.nanmax(values)
     cmap = plt.get_cmap("cividis")  # monotonic lightness: reads in greyscale and for colour-blind readers
     image = None
-    for ax, strategy in zip(axes, strategies):
+    for ax, strategy in zip(axes, strategies, strict=False):
         t = table[table["strategy"] == strategy]
         grid = t.pivot(index=y, columns=x, values=metric).reindex(index=ys, columns=xs)
         best = t.pivot(index=y, columns=x, values="best").reindex(index=ys, columns=xs)
@@ -146,8 +139,8 @@ def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | 
         ax.grid(False)
     for ax in axes[len(strategies):]:
         ax.set_visible(False)
-    fig.supxlabel(_short(x), y=0.11, fontsize=15)
-    fig.supylabel(_short(y), x=0.01, fontsize=15)
+    fig.supxlabel(param_label(x), y=0.11, fontsize=15)
+    fig.supylabel(param_label(y), x=0.01, fontsize=15)
     cax = fig.add_axes([0.88, 0.25, 0.015, 0.55])
     bar = fig.colorbar(image, cax=cax)
     bar.set_label(what, fontsize=13)

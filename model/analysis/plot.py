@@ -52,7 +52,11 @@ def render(kind: str, results: list[Results], path: Path, column: str | None = N
 
 def plot(folders, kind: str = "fan", fmt: str = "png", out: Path | None = None,
          column: str | None = None, outcome: str | None = None, metric: str = "payoff") -> Path:
-    """Load ``folders`` and write one chart; default file ``<first folder>/<kind>.<fmt>``."""
+    """Load ``folders`` and write one chart; default file ``<first folder>/<kind>.<fmt>``.
+
+    ``out`` is a file, or a folder (existing, or a name without suffix) to put
+    ``<kind>.<fmt>`` in.
+    """
     check_kind(kind)
     if fmt not in FORMATS:
         raise HedgesimError(fmt, "--format", f"expected one of {', '.join(FORMATS)}{suggest(fmt, FORMATS)}")
@@ -60,7 +64,12 @@ def plot(folders, kind: str = "fan", fmt: str = "png", out: Path | None = None,
     if not results:
         raise HedgesimError(None, "RESULTS", "expected at least one results folder")
     path = Path(out) if out is not None else results[0].folder / f"{kind}.{fmt}"
+    if path.is_dir() or not path.suffix:  # a folder, existing or to be made
+        path = path / f"{kind}.{fmt}"
     if path.suffix.lstrip(".").lower() != fmt:
         path = path.with_suffix(f".{fmt}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HedgesimError(str(path.parent), "--out", f"expected a writable folder ({exc.strerror})") from None
     return render(kind, results, path, column=column, outcome=outcome, metric=metric)

@@ -41,7 +41,14 @@ class Results:
 
     @property
     def method(self) -> str | None:
-        return (self.manifest.get("design") or {}).get("method")
+        """grid, sobol or lhs; from the manifest's design, else its experiment's sample."""
+        if self.kind != "sweep":
+            return None
+        method = (self.manifest.get("design") or {}).get("method")
+        if method is None:
+            sample = (self.manifest.get("experiment") or {}).get("sample")
+            method = sample.get("method") if isinstance(sample, dict) else "grid"
+        return method
 
     @property
     def label(self) -> str:

@@ -1,20 +1,11 @@
 """Sobol sensitivity: which swept parameters drive an outcome, with confidence intervals.
 
-Design (called by the sweep for ``method: sobol``)
---------------------------------------------------
-:func:`sobol_design` draws ``n`` scrambled Sobol points in ``2 d`` dimensions
-(``d`` = number of parameters), splits them into base matrices A and B (first
-and last ``d`` columns) and adds, for each parameter ``i``, the matrix
-``AB_i``: A with column ``i`` taken from B. That is the sample structure
-``scipy.stats.sobol_indices`` uses (Saltelli 2010 first-order and Jansen
-total-order estimators). The design has ``n * (d + 2)`` rows with columns:
-
-- ``point``: 0..n(d+2)-1, the sweep's design point id;
-- ``sobol_block``: ``"A"``, ``"B"`` or ``"AB:<parameter>"``;
-- ``sobol_sample``: 0..n-1, the row of A/B the point derives from;
-- one float column per parameter, named by its dotted registry name.
-
-The sweep adds ``scenario`` and ``strategy`` and runs every point.
+Design
+------
+The sweep makes the design: ``sample: {method: sobol, n: 64, ranges: ...}``
+in an experiment file runs :func:`model.experiments.design.sobol_design`
+(the one implementation), which writes ``sobol_block`` ("A", "B",
+"AB:<parameter>") and ``sobol_sample`` columns into design.parquet.
 
 Estimation
 ----------
@@ -22,9 +13,11 @@ Estimation
 one number per outcome (the mean over replications of a column in a year, or
 over the policy years), and passes the A, B and AB_i evaluations to
 ``scipy.stats.sobol_indices`` (a maintained implementation) with bootstrap
-confidence intervals. Samples whose runs all failed are dropped from every
-block; the sample count is then cut to the largest power of two (the
-estimator needs one) and the table says how many were used.
+confidence intervals. If the Sobol sample is crossed with other factors
+(strategies, scenarios, grid values), the outcome is first averaged over
+them, so the indices are for that average. Samples whose runs all failed are
+dropped from every block; the sample count is then cut to the largest power
+of two (the estimator needs one) and the table says how many were used.
 """
 
 from __future__ import annotations
@@ -34,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc, sobol_indices
+from scipy.stats import sobol_indices
 
-from model.analysis.charts import OKABE_ITO, label, new_figure, save
+from model.analysis.charts import OKABE_ITO, label, new_figure, param_label, save
 from model.analysis.results import Results
 from model.errors import HedgesimError
 
@@ -44,38 +37,6 @@ from model.errors import HedgesimError
 DEFAULT_OUTCOMES: tuple[tuple[str, int | None], ...] = (
     ("trade_russia_usd", 2020), ("china_share", None), ("support_russia_usd", None),
 )
-
-
-def sobol_design(ranges: dict[str, tuple[float, float]], n: int, seed: int) -> pd.DataFrame:
-    """Design points for Sobol indices over ``ranges`` (uniform, independent).
-
-    ``n`` base samples (a power of two, e.g. 64-1024); ``seed`` makes the
-    scrambling reproducible. Returns ``n * (len(ranges) + 2)`` rows.
-    """
-    names = list(ranges)
-    d = len(names)
-    if d == 0:
-        raise HedgesimError("design", "parameters", "expected at least one parameter range")
-    if n < 2 or n & (n - 1):
-        raise HedgesimError("design", "n", f"expected a power of two for a Sobol design, not {n}")
-    for name, (low, high) in ranges.items():
-        if not low < high:
-            raise HedgesimError("design", name, f"expected a range low < high, not {low}, {high}")
-    low = np.array([ranges[k][0] for k in names], dtype=float)
-    high = np.array([ranges[k][1] for k in names], dtype=float)
-    base = qmc.Sobol(2 * d, scramble=True, seed=seed).random(n)
-    a = qmc.scale(base[:, :d], low, high)
-    b = qmc.scale(base[:, d:], low, high)
-    blocks = [("A", a), ("B", b)]
-    for i, name in enumerate(names):
-        ab = a.copy()
-        ab[:, i] = b[:, i]
-        blocks.append((f"AB:{name}", ab))
-    frames = [pd.DataFrame(m, columns=names).assign(sobol_block=tag, sobol_sample=np.arange(n))
-              for tag, m in blocks]
-    out = pd.concat(frames, ignore_index=True)
-    out.insert(0, "point", np.arange(len(out)))
-    return out[["point", "sobol_block", "sobol_sample", *names]]
 
 
 def _point_values(results: Results, column: str, year: int | None) -> pd.Series:
@@ -100,13 +61,15 @@ def sobol_table(results: Results, outcomes=DEFAULT_OUTCOMES, confidence: float =
     design = results.design
     if results.method != "sobol" or "sobol_block" not in design.columns:
         raise HedgesimError(str(results.folder), "design",
-                            "expected a sweep with method sobol (design from sobol_design) for sensitivity")
+                            "expected a sweep with a Sobol sample (sample: {method: sobol, ...}) "
+                            "for sensitivity")
     names = [b.split(":", 1)[1] for b in design["sobol_block"].unique() if b.startswith("AB:")]
     rows = []
     for column, year in outcomes:
         per_point = _point_values(results, column, year)
         d = design.assign(value=design["point"].map(per_point))
-        wide = d.pivot(index="sobol_sample", columns="sobol_block", values="value")
+        wide = d.pivot_table(index="sobol_sample", columns="sobol_block", values="value",
+                             aggfunc="mean", dropna=False)
         wide = wide[["A", "B", *(f"AB:{n}" for n in names)]]
         complete = wide.dropna()
         used = 1 << int(np.floor(np.log2(len(complete)))) if len(complete) >= 2 else 0
@@ -152,7 +115,8 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
         finding = "no swept parameter moves these outcomes"
     else:
         t = top.iloc[0]
-        finding = f"{t['parameter']} matters most ({t['outcome']}: total index {t['total']:.2f})"
+        finding = (f"{t['parameter']} explains most of the variance (total index up to "
+                   f"{t['total']:.2f})")
     title = f"What drives the outcomes? {finding}"
     samples = int(table["samples"].min()) if len(table) else 0
     prov = (results.provenance() + f" | Sobol indices (scipy.stats.sobol_indices), {samples} base samples, "
@@ -162,7 +126,7 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
     fig.subplots_adjust(left=0.24, wspace=0.12, bottom=0.24, top=0.74)
     params = list(dict.fromkeys(table["parameter"]))
     y = np.arange(len(params))
-    for ax, outcome in zip(axes, groups):
+    for ax, outcome in zip(axes, groups, strict=True):
         t = table[table["outcome"] == outcome].set_index("parameter").reindex(params)
         for k, (kind, name, hatch) in enumerate((("first", "First-order (alone)", None),
                                                  ("total", "Total (with interactions)", "//"))):
@@ -178,7 +142,7 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
                                                  initial=1.0))))
         ax.set_xlabel("Share of variance (0-1)")
         ax.axvline(0, color="black", linewidth=0.8)
-    axes[0].set_yticks(y, params)
+    axes[0].set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in params])
     axes[0].invert_yaxis()
     axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False, ncols=2)
     return save(fig, path)

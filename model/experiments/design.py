@@ -13,14 +13,21 @@ standalone file that points at scenario files::
       russia.earn_not_spend: {from: 0.5, to: 1.0, step: 0.25}
     sample:                           # quasi-random design (crossed with vary)
       method: sobol                   # sobol | lhs
-      n: 64                           # sobol: a power of two
+      n: 64                           # sobol: base samples, a power of two
       ranges: {firms.russia_export_margin: [0.05, 0.3], russia.rivalry: null}
 
 Following EMA Workbench, the model stays a function from settings to outcomes:
 the design is a list of :class:`DesignPoint` (a scenario, a strategy and
 registry values); :meth:`Experiment.scenario_for` turns one into a Scenario.
 A varied timeline value applies from the scenario's ``policy_start``, exactly
-as a single value in a scenario file does. Every mistake is one
+as a single value in a scenario file does.
+
+A Sobol sample is the design Sobol sensitivity indices need (Saltelli 2010):
+``n`` base samples give matrices A and B and, per sampled parameter ``i``,
+AB_i (A with column ``i`` from B), so ``n * (d + 2)`` points tagged with
+``sobol_block`` ("A", "B", "AB:<parameter>") and ``sobol_sample`` (0..n-1).
+:func:`sobol_design` is the one implementation; the sweep runs it and
+``model.analysis.sensitivity`` reads its tags back from design.parquet. Every mistake is one
 :class:`HedgesimError` line naming the file, the field and the expectation.
 """
 
@@ -58,7 +65,8 @@ EXPERIMENT_KEYS = {
 FILE_KEYS = {**EXPERIMENT_KEYS, "scenario": "the base scenario file",
              "scenarios": "a list of scenario files (a factor of the design)",
              "experiment": "the experiment keys, if not at the top level"}
-SAMPLE_KEYS = {"method": "sobol or lhs", "n": "the sample size",
+SAMPLE_KEYS = {"method": "sobol or lhs",
+               "n": "the sample size (sobol: base samples, n * (parameters + 2) points)",
                "ranges": "{parameter: [low, high]} (null: the registry's range)"}
 RANGE_KEYS = ("from", "to", "step", "n")
 METHODS = ("sobol", "lhs")
@@ -74,6 +82,7 @@ class DesignPoint:
     scenario: int
     strategy: str | None
     values: dict[str, float] = field(default_factory=dict)
+    sobol: tuple[str, int] | None = None  # (sobol_block, sobol_sample) in a Sobol design
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,12 @@ class Experiment:
     @property
     def size(self) -> int:
         return len(self.points)
+
+    @property
+    def method(self) -> str:
+        """How the design was made: ``sobol``, ``lhs`` or ``grid`` (vary/scenarios only)."""
+        sample = self.spec.get("sample")
+        return sample["method"] if isinstance(sample, dict) else "grid"
 
     @property
     def total_runs(self) -> int:
@@ -115,6 +130,9 @@ class Experiment:
             "strategy": [p.strategy if p.strategy is not None
                          else _strategy_label(self.scenarios[p.scenario]) for p in self.points],
         }
+        if self.method == "sobol":
+            rows["sobol_block"] = [p.sobol[0] for p in self.points]
+            rows["sobol_sample"] = np.array([p.sobol[1] for p in self.points], dtype=np.int32)
         for name in self.parameters:
             rows[name] = np.array([p.values[name] for p in self.points], dtype=float)
         return pd.DataFrame(rows)
@@ -222,8 +240,9 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
 
     sampled_names: list[str] = []
     sample_rows = np.empty((1, 0))
+    sobol_tags: list[tuple[str, int] | None] = [None]
     if sample is not None:
-        sampled_names, sample_rows = _sample(file, where + "sample", sample, seed)
+        sampled_names, sample_rows, sobol_tags = _sample(file, where + "sample", sample, seed)
         for n in sampled_names:
             if n in grid:
                 raise HedgesimError(file, f"{where}sample.ranges.{n}", "is also under 'vary'; "
@@ -236,11 +255,12 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
                             f"most {MAX_POINTS}")
     names = list(grid)
     points = []
-    for s_idx, strat, combo, row in itertools.product(
-            range(len(scenarios)), strategies, itertools.product(*grid.values()), sample_rows):
+    for s_idx, strat, combo, (row, tag) in itertools.product(
+            range(len(scenarios)), strategies, itertools.product(*grid.values()),
+            list(zip(sample_rows, sobol_tags, strict=True))):
         values = dict(zip(names, combo, strict=True))
         values.update(zip(sampled_names, (float(x) for x in row), strict=True))
-        points.append(DesignPoint(len(points), s_idx, strat, values))
+        points.append(DesignPoint(len(points), s_idx, strat, values, tag))
     return Experiment(name, description.strip(), file, tuple(scenarios), replications, seed,
                       tuple(names + sampled_names), tuple(points), dict(spec))
 
@@ -324,8 +344,13 @@ def _strategies(file: str, at: str, value: Any) -> list[str | None]:
     return list(names)
 
 
-def _sample(file: str, at: str, sample: Any, seed: int) -> tuple[list[str], np.ndarray]:
-    """Scaled Sobol or Latin hypercube rows, seeded from the experiment's base seed."""
+def _sample(file: str, at: str, sample: Any,
+            seed: int) -> tuple[list[str], np.ndarray, list[tuple[str, int] | None]]:
+    """Scaled Sobol (Saltelli blocks) or Latin hypercube rows, seeded from the base seed.
+
+    Returns the parameter names, the rows and, per row, its (sobol_block,
+    sobol_sample) tag (None for a Latin hypercube).
+    """
     from scipy.stats import qmc
 
     if not isinstance(sample, dict):
@@ -366,17 +391,69 @@ def _sample(file: str, at: str, sample: Any, seed: int) -> tuple[list[str], np.n
         lows.append(lo)
         highs.append(hi)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3]))
-    engine = qmc.Sobol if method == "sobol" else qmc.LatinHypercube
+    integer = [REGISTRY[p].integer for p in names]
+    if method == "sobol":
+        frame = sobol_design(dict(zip(names, zip(lows, highs, strict=True), strict=True)), n, rng,
+                             integer=integer)
+        tags = list(zip(frame["sobol_block"], frame["sobol_sample"].astype(int), strict=True))
+        return names, frame[names].to_numpy(dtype=float), tags
+    unit = _sampler(qmc.LatinHypercube, len(names), rng).random(n)
+    rows = _round_integers(qmc.scale(unit, lows, highs), integer, lows, highs)
+    return names, rows, [None] * len(rows)
+
+
+def _sampler(engine, d: int, rng: np.random.Generator):
     try:
-        sampler = engine(d=len(names), rng=rng)
+        return engine(d=d, rng=rng)
     except TypeError:  # scipy < 1.15 names it seed=
-        sampler = engine(d=len(names), seed=rng)
-    unit = sampler.random_base2(int(math.log2(n))) if method == "sobol" else sampler.random(n)
-    rows = qmc.scale(unit, lows, highs)
-    for j, pname in enumerate(names):
-        if REGISTRY[pname].integer:
+        return engine(d=d, seed=rng)
+
+
+def _round_integers(rows: np.ndarray, integer, lows, highs) -> np.ndarray:
+    for j, whole in enumerate(integer):
+        if whole:
             rows[:, j] = np.clip(np.round(rows[:, j]), lows[j], highs[j])
-    return names, rows
+    return rows
+
+
+def sobol_design(ranges: dict[str, tuple[float, float]], n: int,
+                 rng: np.random.Generator | int, integer=None) -> pd.DataFrame:
+    """The Saltelli design for Sobol indices over independent uniform ``ranges``.
+
+    ``n`` (a power of two) scrambled Sobol points in ``2 d`` dimensions are
+    split into base matrices A (first ``d`` columns) and B (last ``d``); for
+    each parameter ``i``, AB_i is A with column ``i`` taken from B. That is the
+    sample structure ``scipy.stats.sobol_indices`` estimates from (Saltelli
+    2010 first-order, Jansen total-order). Returns ``n * (d + 2)`` rows:
+    ``sobol_block`` ("A", "B", "AB:<name>"), ``sobol_sample`` (0..n-1) and a
+    column per parameter. ``integer`` flags parameters rounded to whole numbers.
+    """
+    from scipy.stats import qmc
+
+    names = list(ranges)
+    d = len(names)
+    if d == 0:
+        raise HedgesimError("design", "ranges", "expected at least one parameter range")
+    if n < 1 or n & (n - 1):
+        raise HedgesimError("design", "n", f"expected a power of two for a Sobol design, not {n}")
+    lows = np.array([float(ranges[k][0]) for k in names])
+    highs = np.array([float(ranges[k][1]) for k in names])
+    if not (lows < highs).all():
+        raise HedgesimError("design", "ranges", "expected every range to have low < high")
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    unit = _sampler(qmc.Sobol, 2 * d, rng).random_base2(int(math.log2(n)))
+    integer = list(integer) if integer is not None else [False] * d
+    a = _round_integers(qmc.scale(unit[:, :d], lows, highs), integer, lows, highs)
+    b = _round_integers(qmc.scale(unit[:, d:], lows, highs), integer, lows, highs)
+    blocks = [("A", a), ("B", b)]
+    for i, name in enumerate(names):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append((f"AB:{name}", ab))
+    frames = [pd.DataFrame(m, columns=names).assign(sobol_block=tag, sobol_sample=np.arange(n))
+              for tag, m in blocks]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["sobol_block", "sobol_sample", *names]]
 
 
 def validate_scenario_experiment(sc: Scenario) -> None:
@@ -385,4 +462,4 @@ def validate_scenario_experiment(sc: Scenario) -> None:
         from_spec(dict(sc.experiment), [sc], sc.path, sc.name)
 
 
-__all__ = ["DesignPoint", "Experiment", "load_experiment", "from_spec"]
+__all__ = ["DesignPoint", "Experiment", "load_experiment", "from_spec", "sobol_design"]

@@ -1,0 +1,302 @@
+"""`hedgesim plot` and `hedgesim brief` from small real sweeps: valid files, right titles, right numbers.
+
+One module-scoped set of results is built once with the real sweep engine
+(serial executor): a grid sweep over two strategies x a Russian subsidy x
+China's sanctions enforcement, a Sobol sweep (the design the sweep makes for
+``sample: {method: sobol}``), and a two-replication baseline run. Each test
+then draws from them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+HORIZON = 2021
+OUTCOME = "russia_trade_2020 >= 1e9"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict[str, Path]:
+    from model.experiments.sweep import run_sweep
+
+    base = tmp_path_factory.mktemp("results")
+    exp = base / "experiments"
+    exp.mkdir()
+    _write(exp / "short.yaml", f"name: short\ndescription: Baseline to {HORIZON}.\n"
+           f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nhorizon: {HORIZON}\nreplications: 1\n")
+    grid = _write(exp / "grid.yaml", """name: grid
+scenario: short.yaml
+replications: 2
+seed: 3
+vary:
+  strategy: [play_off, pivot_russia]
+  levers.russia.trade_subsidy_rate: [0.0, 0.4]
+  levers.sanctions.enforcement_china: [0.2, 0.8]
+""")
+    sobol = _write(exp / "sobol.yaml", """name: sobol
+scenario: short.yaml
+replications: 1
+seed: 3
+sample:
+  method: sobol
+  n: 8
+  ranges: {russia.trade_subsidy_rate: [0.0, 0.5], russia.rivalry: null}
+""")
+    out = base / "out"
+    found = {"grid": run_sweep(grid, out, executor="serial").folder,
+             "sobol": run_sweep(sobol, out, executor="serial").folder}
+    result = CliRunner().invoke(main, ["run", "baseline", "-n", "2", "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    found["run"] = next((out / "baseline").iterdir())
+    return found
+
+
+def plot(*args: str):
+    return CliRunner().invoke(main, ["plot", *args])
+
+
+def png_title(path: Path) -> str:
+    with Image.open(path) as im:
+        assert im.format == "PNG"
+        assert im.size == (1920, 1080), "a 16:9 slide at 1920 px wide"
+        im.load()  # decodes the whole image: a truncated file fails here
+        return im.text.get("Title", "")
+
+
+def runs_of(folder: Path) -> pd.DataFrame:
+    """The runs as stored, read without the analysis code."""
+    return pd.read_parquet(folder / "runs.parquet" if (folder / "runs.parquet").exists()
+                           else folder / "runs")
+
+
+# ------------------------------------------------------------------ plot
+KINDS = [  # kind, folder, extra options, words the title must carry
+    ("fan", "run", [], "DPRK-Russia trade"),
+    ("fan", "grid", ["--column", "china_share"], "China's share of DPRK trade"),
+    ("compare", "grid", [], "highest under"),
+    ("matrix", "grid", [], "Which hedging strategy pays Pyongyang?"),
+    ("matrix", "grid", ["--metric", "cost_russia"], "What does each strategy cost Moscow?"),
+    ("sensitivity", "sobol", [], "What drives the outcomes?"),
+    ("discovery", "grid", ["--outcome", OUTCOME], "How likely is 'DPRK-Russia trade >= $1.00 bn in 2020'?"),
+    ("trade_by_partner", "run", [], "Who does Pyongyang trade with?"),
+    ("patron_costs", "run", [], "What does Pyongyang cost its patrons?"),
+    ("dependence", "run", [], "How dependent does Pyongyang stay?"),
+]
+
+
+@pytest.mark.parametrize(("kind", "source", "extra", "words"), KINDS,
+                         ids=[f"{k}-{s}-{len(e)}" for k, s, e, _ in KINDS])
+def test_every_chart_kind_is_a_slide_png_titled_with_its_question(folders, tmp_path, kind, source,
+                                                                   extra, words):
+    out = tmp_path / f"{kind}.png"
+    result = plot(str(folders[source]), "--kind", kind, "--out", str(out), *extra)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(out)
+    assert words in png_title(out)
+
+
+def test_fan_title_gives_the_median_of_the_runs_in_the_last_year(folders, tmp_path):
+    from model.analysis.charts import fmt_value
+
+    runs = runs_of(folders["run"])
+    last = runs[runs["year"] == runs["year"].max()]["trade_russia_usd"]
+    out = tmp_path / "fan.png"
+    assert plot(str(folders["run"]), "--kind", "fan", "--out", str(out)).exit_code == 0
+    title = png_title(out)
+    assert f"{fmt_value(float(np.median(last)), 'trade_russia_usd')} median in {runs['year'].max()}" in title
+
+
+def test_matrix_names_the_strategy_with_least_maximum_regret(folders, tmp_path):
+    """Recomputed here from the stored runs: policy-year mean payoff per cell, Savage regret."""
+    folder = folders["grid"]
+    runs = runs_of(folder)
+    design = pd.read_parquet(folder / "design.parquet")
+    x, y = "russia.trade_subsidy_rate", "sanctions.enforcement_china"
+    payoff = (runs[runs["year"] >= 2015].groupby("point")["dprk_payoff"].mean().rename("payoff")
+              .reset_index().merge(design, on="point"))
+    cell = payoff.groupby(["strategy", x, y])["payoff"].mean().reset_index()
+    cell["regret"] = cell.groupby([x, y])["payoff"].transform("max") - cell["payoff"]
+    worst = cell.groupby("strategy")["regret"].max()
+    robust = worst.idxmin()
+    out = tmp_path / "matrix.png"
+    assert plot(str(folder), "--kind", "matrix", "--out", str(out)).exit_code == 0
+    assert f"Robust choice across all 4 settings: {robust} (worst regret {worst[robust]:.2f})" \
+        in png_title(out)
+
+
+def test_svg_is_valid_xml_carrying_the_title(folders, tmp_path):
+    out = tmp_path / "fan.svg"
+    result = plot(str(folders["run"]), "--kind", "fan", "--format", "svg", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    root = ET.parse(out).getroot()
+    assert root.tag.endswith("svg")
+    titles = [el.text for el in root.iter() if el.tag.endswith("title") and el.text]
+    assert any("DPRK-Russia trade" in t for t in titles)
+
+
+def test_pdf_has_a_header_a_page_and_the_title(folders, tmp_path):
+    out = tmp_path / "chart.pdf"  # --format follows the suffix of --out
+    result = plot(str(folders["sobol"]), "--kind", "sensitivity", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert len(re.findall(rb"/Type /Page\b", data)) == 1
+    assert b"What drives the outcomes?" in data
+
+
+def test_plot_defaults_to_a_png_in_the_results_folder(folders):
+    result = plot(str(folders["grid"]), "--kind", "compare", "--column", "china_share")
+    assert result.exit_code == 0, result.output
+    written = folders["grid"] / "compare.png"
+    assert result.stdout.strip() == str(written)
+    assert "China's share of DPRK trade" in png_title(written)
+
+
+# ------------------------------------------------------------------ brief
+@pytest.fixture(scope="module")
+def brief(folders, tmp_path_factory):
+    out = tmp_path_factory.mktemp("brief") / "subsidy"
+    spec = _write(out.parent / "brief.yaml", "title: Can Moscow buy $1 bn of DPRK trade?\n"
+                  "fan: [trade_russia_usd, china_share]\n")
+    result = CliRunner().invoke(main, ["brief", str(folders["grid"]), str(folders["sobol"]),
+                                       "--out", str(out), "--spec", str(spec), "--outcome", OUTCOME])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_brief_writes_markdown_html_pdf_and_every_chart_it_links(brief):
+    md = (brief / "brief.md").read_text(encoding="utf-8")
+    assert md.startswith("# Can Moscow buy $1 bn of DPRK trade?")
+    linked = re.findall(r"\]\((charts/[^)]+)\)", md)
+    pngs = {p for p in linked if p.endswith(".png")}
+    assert {p.replace(".png", ".svg") for p in pngs} <= set(linked)
+    names = {Path(p).stem for p in pngs}
+    # the grid sweep gives a comparison, four strategy matrices and discovery; the Sobol sweep
+    # gives the sensitivity chart and discovery too
+    assert {"fan_trade_russia_usd", "fan_china_share", "compare_0", "matrix_payoff_0",
+            "matrix_cost_russia_0", "matrix_cost_china_0", "matrix_china_share_0",
+            "sensitivity_1", "discovery_0_0", "discovery_0_1"} <= names
+    for p in linked:
+        assert (brief / p).is_file(), p
+        if p.endswith(".png"):
+            assert png_title(brief / p)
+        else:
+            assert ET.parse(brief / p).getroot().tag.endswith("svg")
+    pdf = (brief / "brief.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type /Page\b", pdf)) >= len(pngs) + 1  # a page per chart + text
+
+
+def test_brief_key_figures_match_the_runs(folders, brief):
+    from model.analysis.charts import fmt_value
+
+    runs = runs_of(folders["grid"])
+    md = (brief / "brief.md").read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if line.startswith("| DPRK-Russia trade |"))
+    for year, cell in zip((2014, 2020, HORIZON), row.strip("|").split("|")[1:], strict=True):
+        v = runs.loc[runs["year"] == year, "trade_russia_usd"].to_numpy(dtype=float)
+        p5, med, p95 = np.percentile(v, [5, 50, 95])
+        col = "trade_russia_usd"
+        assert cell.strip() == f"{fmt_value(med, col)} [{fmt_value(p5, col)} - {fmt_value(p95, col)}]"
+
+
+def test_brief_discovery_counts_the_yes_runs(folders, brief):
+    runs = runs_of(folders["grid"])
+    yes = runs.loc[runs["year"] == 2020, "trade_russia_usd"] >= 1e9
+    md = (brief / "brief.md").read_text(encoding="utf-8")
+    assert f"yes in {int(yes.sum())} of {len(yes)} runs" in md
+
+
+def test_brief_sobol_table_covers_every_sampled_parameter(brief):
+    table = pd.read_csv(brief / "tables" / "sobol_1.csv")
+    assert set(table["parameter"]) == {"russia.trade_subsidy_rate", "russia.rivalry"}
+    assert (table["samples"] == 8).all()
+    finite = table[["first", "total"]].dropna()
+    assert not finite.empty and finite.abs().lt(5).all().all()
+
+
+def test_brief_html_is_self_contained_with_sources_and_provenance(folders, brief):
+    from model.experiments.store import read_manifest
+
+    page = (brief / "brief.html").read_text(encoding="utf-8")
+    sources = re.findall(r"src=\"([^\"]+)\"", page)
+    assert sources, "charts are embedded"
+    for src in sources:
+        assert src.startswith("data:image/png;base64,"), "no file or network references"
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as im:
+            assert im.size == (1920, 1080)
+    assert "<link" not in page and "<script" not in page
+    md = (brief / "brief.md").read_text(encoding="utf-8")
+    for text in (page, md):
+        assert "Sources behind the calibration" in text and "Provenance" in text
+        for outlet in ("Asia News Network", "Al Jazeera", "Carnegie", "JoongAng", "Lowy"):
+            assert outlet in text
+        for name in ("grid", "sobol"):
+            assert read_manifest(folders[name])["code_version"] in text
+            assert str(folders[name]) in text
+
+
+# ------------------------------------------------------------------ errors
+ERRORS = {  # args (with {run}, {grid}, {sobol} filled in), words the one line must carry
+    "missing folder": (["plot", "no/such/folder"], "not found"),
+    "unknown kind": (["plot", "{run}", "--kind", "fann"], "did you mean 'fan'"),
+    "unknown format": (["plot", "{run}", "--format", "gif"], "png, svg, pdf"),
+    "malformed outcome": (["plot", "{grid}", "--kind", "discovery", "--outcome", "russia trade big"],
+                          "expected an outcome like"),
+    "unknown outcome column": (["plot", "{grid}", "--kind", "discovery", "--outcome", "rusia_trade_2020 >= 1"],
+                               "did you mean"),
+    "matrix of a run": (["plot", "{run}", "--kind", "matrix"], "sweep over two or more strategies"),
+    "sensitivity of a grid": (["plot", "{grid}", "--kind", "sensitivity"], "Sobol sample"),
+    "discovery of a run": (["plot", "{run}", "--kind", "discovery"], "varies at least one parameter"),
+    "standard chart of a sweep": (["plot", "{grid}", "--kind", "dependence"], "not a sweep"),
+    "unknown column": (["plot", "{run}", "--column", "russia_trade"], "expected an output column"),
+    "brief of a missing folder": (["brief", "nowhere", "--out", "{tmp}"], "not found"),
+    "brief with a bad outcome": (["brief", "{grid}", "--out", "{tmp}", "--outcome", ">= 1e9"],
+                                 "expected an outcome like"),
+    "brief with a missing spec": (["brief", "{grid}", "--out", "{tmp}", "--spec", "{tmp}/none.yaml"],
+                                  "readable brief file"),
+}
+
+
+@pytest.mark.parametrize("case", ERRORS)
+def test_bad_input_is_one_line_and_exit_2(folders, tmp_path, case):
+    args, words = ERRORS[case]
+    fill = {k: str(v) for k, v in folders.items()} | {"tmp": str(tmp_path / "b")}
+    result = CliRunner().invoke(main, [a.format(**fill) for a in args])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hedgesim: error: "), result.stderr
+    assert words in lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("cmd", ["plot", "brief"])
+def test_help_has_an_example(cmd):
+    result = CliRunner().invoke(main, [cmd, "--help"])
+    assert result.exit_code == 0 and "Example" in result.output and f"hedgesim {cmd}" in result.output
+
+
+def test_out_without_suffix_is_a_folder_for_the_chart(folders, tmp_path):
+    result = plot(str(folders["run"]), "--kind", "dependence", "--format", "svg",
+                  "--out", str(tmp_path / "charts"))
+    assert result.exit_code == 0, result.output
+    assert ET.parse(tmp_path / "charts" / "dependence.svg").getroot().tag.endswith("svg")
