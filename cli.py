@@ -172,10 +172,10 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
       hedgesim calibrate --workers 2 --seed 1
       hedgesim calibrate --check
     """
+    from model import scenario as scenario_mod
     from model.calibration import fit as cal
     from model.calibration.report import write_report
     from model.experiments.store import code_version
-    from model import scenario as scenario_mod
     from model.scenario import CALIBRATED, parse_yaml
 
     if check_only:

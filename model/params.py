@@ -330,7 +330,7 @@ _PROJ = {
 }
 PROJECT_SPONSOR = {k: v[5] for k, v in _PROJ.items()}
 PROJECT_SECTORS = {k: tuple(v[8].split(",")) for k, v in _PROJ.items()}
-for k, (capex, years, proposed, committed, benefit, sponsor, income, saving, _sectors,
+for k, (capex, years, proposed, committed, benefit, _sponsor, income, saving, _sectors,
         support, src) in _PROJ.items():
     _p(f"projects.{k}.capex_usd", "USD", capex, capex * 0.5, capex * 2, src, "fixed",
        "Capital cost.")

@@ -29,9 +29,15 @@ from tests.conftest import ROOT
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
-def small_experiment(tmp_path, points: int = 4, replications: int = 2, horizon: int = 2020):
-    """A baseline at a short horizon, ``points`` subsidy rates x ``replications``."""
-    (tmp_path / "short.yaml").write_text(f"name: short\nextends: {BASELINE}\nhorizon: {horizon}\n")
+def small_experiment(tmp_path, points: int = 4, replications: int = 2, horizon: int = 2020,
+                     firms: int | None = None):
+    """A baseline at a short horizon, ``points`` subsidy rates x ``replications``.
+
+    ``firms`` enlarges the firm population to make each run slower, so that a
+    kill or Ctrl-C lands while the sweep is part-way on any machine."""
+    extra = f"parameters:\n  firms: {{count: {firms}}}\n" if firms else ""
+    (tmp_path / "short.yaml").write_text(f"name: short\nextends: {BASELINE}\nhorizon: {horizon}\n"
+                                         + extra)
     rates = ", ".join(f"{0.4 * i / max(1, points - 1):.4f}" for i in range(points))
     p = tmp_path / "exp.yaml"
     p.write_text(f"name: small\nscenario: short.yaml\nreplications: {replications}\nseed: 11\n"
@@ -145,7 +151,7 @@ def _wait_for_parts(folder_root, timeout=60.0):
 
 
 def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
-    exp_file = small_experiment(tmp_path, points=30, replications=4)
+    exp_file = small_experiment(tmp_path, points=30, replications=4, firms=10000)
     exp = load_experiment(exp_file)
     out = tmp_path / "out"
     proc = subprocess.Popen(_cli(exp_file, "--executor", "serial", "--out", out), cwd=ROOT,
@@ -182,7 +188,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    exp_file = small_experiment(tmp_path, points=30, replications=4)
+    exp_file = small_experiment(tmp_path, points=30, replications=4, firms=10000)
     out = tmp_path / "out"
     proc = subprocess.Popen(_cli(exp_file, "--executor", "local", "--workers", "2", "--out", out),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

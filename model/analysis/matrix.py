@@ -111,7 +111,7 @@ def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | 
     vmin, vmax = np.nanmin(values), np.nanmax(values)
     cmap = plt.get_cmap("cividis")  # monotonic lightness: reads in greyscale and for colour-blind readers
     image = None
-    for ax, strategy in zip(axes, strategies, strict=False):
+    for ax, strategy in zip(axes, strategies, strict=True):
         t = table[table["strategy"] == strategy]
         grid = t.pivot(index=y, columns=x, values=metric).reindex(index=ys, columns=xs)
         best = t.pivot(index=y, columns=x, values="best").reindex(index=ys, columns=xs)

@@ -59,7 +59,7 @@ def format_table(table: pd.DataFrame) -> str:
                          f"{fmt(r['p95'], r['unit'])}]")
         lines.append(cells)
     widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
-    out = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths))]
+    out = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True))]
     out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in lines]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in lines]
     return "\n".join(out)
