@@ -158,6 +158,15 @@ _p("russia.rivalry", "0-1", {1988: 1.0, 1991: 0.2}, 0, 2,
 _p("russia.west_break_sensitivity", "multiplier per unit sanctions", 1.0, 0, 3,
    cite("000", "001") + "; size assumed, range 0-3", "uncertainty",
    "How much the break with the West raises the DPRK's value to Russia.")
+_p("china.support_phase_in_years", "years", 8.0, 1, 15,
+   cite("001", "000") + ": the early-2000s decision to subsidise trade, then two decades of steady "
+   "growth; how fast support reached its new level is not given, so it is calibrated",
+   "uncertainty", "Years China's aid doctrine, trade subsidy and credit take to move to a new "
+   "setting, linearly (1 = at once).", free=True)
+_p("russia.support_phase_in_years", "years", 1.0, 1, 15,
+   ASSUMED + ": Moscow's settings move at once (the 1991 cut was abrupt, 000, 001); range 1-5",
+   "uncertainty", "Years Russia's aid doctrine, trade subsidy and credit take to move to a new "
+   "setting, linearly (1 = at once).")
 _p("china.nuclear_aversion", "0-1", 0.5, 0, 1,
    cite("003", "004") + ": relations cooled after the 2013 test; size assumed", "uncertainty",
    "Share of the DPRK's value to China lost in a year of full nuclear tension.")

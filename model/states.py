@@ -7,6 +7,7 @@ A patron's yearly decision (seeds 000, 001, 003):
                * (1 + rivalry * pull of the DPRK toward the other patron) * warmth
     aid      = fiscal_room * ((1 - earn_not_spend) * value + committed aid) + food aid
     subsidy  = trade_subsidy_rate * fiscal_room * warmth  (paid per dollar its firms trade)
+    (doctrine, subsidy rate and credit move to a new setting over support_phase_in_years)
     credit   = committed credit * fiscal_room * warmth
     enforce  = enforcement lever + nuclear_enforcement_response * nuclear_tension
 
@@ -25,6 +26,28 @@ import numpy as np
 from model.strategies import STRATEGIES, Observation, Stance, Strategy
 
 
+def phase_in(path: np.ndarray, years: float) -> list[float]:
+    """A yearly setting that moves to each new level linearly over ``years`` years.
+
+    A policy decision (China's early-2000s choice to subsidise trade, 001) takes
+    time to become budgets, credit lines and firms' contracts; with ``years`` <= 1
+    the path is returned as given.
+    """
+    steps = int(round(years))
+    values = path.tolist()
+    if steps <= 1:
+        return values
+    out = values[:1]
+    start = target = values[0]
+    since = 0
+    for v in values[1:]:
+        if v != target:
+            start, target, since = out[-1], v, 0
+        since += 1
+        out.append(start + (target - start) * min(1.0, since / steps))
+    return out
+
+
 class Patron(mesa.Agent):
     """China or Russia: decides aid, subsidy, credit, preference and enforcement."""
 
@@ -36,14 +59,15 @@ class Patron(mesa.Agent):
         pre = self.key + "."
         # Per-year inputs as lists: indexing them is cheap inside the yearly step.
         self.value_usd = params[pre + "strategic_value_usd"]
-        self.earn_not_spend = params[pre + "earn_not_spend"].tolist()
+        lag = params[pre + "support_phase_in_years"]
+        self.earn_not_spend = phase_in(params[pre + "earn_not_spend"], lag)
         self.rivalry = params[pre + "rivalry"].tolist()
         self.nuclear_aversion = params[pre + "nuclear_aversion"]
         self.nuclear_response = params[pre + "nuclear_enforcement_response"]
-        self.subsidy_rate = params[pre + "trade_subsidy_rate"].tolist()
+        self.subsidy_rate = phase_in(params[pre + "trade_subsidy_rate"], lag)
         self.aid_usd = params[pre + "aid_usd"].tolist()
         self.food_aid_usd = (params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"]).tolist()
-        self.credit_usd = params[pre + "credit_usd"].tolist()
+        self.credit_usd = phase_in(params[pre + "credit_usd"], lag)
         self.debt_relief_usd = params[pre + "debt_relief_usd"].tolist()
         self.preference = (params[pre + "preference"] * params[pre + "preference_effect"]).tolist()
         self.halt = (params[pre + "halt_oil_grain"] > 0.5).tolist()

@@ -55,3 +55,14 @@ def test_firm_counts_bounded_by_population(baseline_run, baseline):
     n = 300
     active = col(baseline_run, "active_firms_china") + col(baseline_run, "active_firms_russia")
     assert (active <= n).all() and (active >= 0).all()
+
+
+def test_patron_settings_phase_in_linearly_and_at_once_when_asked():
+    from model.states import phase_in
+
+    path = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    assert phase_in(path, 1) == path.tolist()
+    ramp = phase_in(path, 3)
+    np.testing.assert_allclose(ramp, [0, 0, 1 / 3, 2 / 3, 1, 1, 2 / 3])
+    # a new setting mid-ramp starts from where the ramp had got to
+    np.testing.assert_allclose(phase_in(np.array([0.0, 1.0, 1.0, 4.0, 4.0]), 2), [0, 0.5, 1, 2.5, 4])
