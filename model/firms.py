@@ -40,6 +40,8 @@ class FirmPopulation:
             [np.arange(n - n_russia) % N_SECTORS, np.arange(n_russia) % N_SECTORS]
         ).astype(np.int64)
         self.group = self.country * N_SECTORS + self.sector
+        # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
+        self._cohort_index = self.group + np.arange(0, 3 * N_GROUPS, N_GROUPS)[:, None]
         self.n_china = n - n_russia  # China's firms come first
         size = rng.lognormal(0.0, params["firms.size_sigma"], n)
         group_size = np.bincount(self.group, weights=size, minlength=N_GROUPS)
@@ -47,7 +49,8 @@ class FirmPopulation:
         self.risk_aversion = 1.0 - rng.beta(
             params["firms.risk_tolerance_a"], params["firms.risk_tolerance_b"], n
         )
-        rank = np.argsort(np.argsort(size))
+        rank = np.empty(n, dtype=np.int64)  # each firm's size rank: the inverse of argsort
+        rank[np.argsort(size)] = np.arange(n)
         self.exposure = rank / max(n - 1, 1)
         # Idiosyncratic margin shocks, one per firm and year, drawn up front.
         self.noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
@@ -66,7 +69,8 @@ class FirmPopulation:
         ``margin``, ``risk`` and ``potential`` are per cohort (16 values: China's
         eight sectors, then Russia's). Remembers who traded for next year's bonus.
         """
-        cohort = np.array((margin, risk, potential))[:, self.group]
+        # Each firm reads its cohort's margin, risk and potential: one array, one gather.
+        cohort = np.array(margin + risk + potential).take(self._cohort_index)
         m = cohort[1] * self.risk_aversion
         np.subtract(cohort[0], m, out=m)
         m += self.noise[t]
@@ -86,9 +90,11 @@ class FirmPopulation:
 
     def subsidy_received(self, fill: list[float], rate_china: float, rate_russia: float) -> float:
         """What firms are paid in subsidies: each firm's traded volume times its state's rate."""
-        traded = self.volume * np.array(fill)[self.group]
+        traded = self.volume * np.array(fill).take(self.group)
         n_china = self.n_china
-        return float(traded[:n_china].sum() * rate_china + traded[n_china:].sum() * rate_russia)
+        total = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
+        return float(total(traded[:n_china]) * rate_china + total(traded[n_china:]) * rate_russia)
 
     def active_counts(self) -> list[int]:
-        return np.bincount(self.group, weights=self.active, minlength=N_GROUPS).astype(int).tolist()
+        """Firms that traded this year, by (country, sector) cohort."""
+        return np.bincount(self.group[self.active], minlength=N_GROUPS).tolist()
