@@ -122,9 +122,13 @@ class DPRK(mesa.Agent):
     def choose(self, t: int) -> Stance:
         obs = Observation(self.offers[0], self.offers[1], self.payoff, self.stance)
         s = self.plan[t].choose(obs)
-        self.stance = Stance(min(1.0, max(-1.0, s.alignment)), min(1.0, max(0.0, s.outreach)),
-                             min(1.0, max(0.01, s.openness)))
-        return self.stance
+        a = min(1.0, max(-1.0, s.alignment))
+        o = min(1.0, max(0.0, s.outreach))
+        q = min(1.0, max(0.01, s.openness))
+        if a is not s.alignment or o is not s.outreach or q is not s.openness:
+            s = Stance(a, o, q)  # clamped; an in-range stance is kept as it is
+        self.stance = s
+        return s
 
     def score(self, gains_usd: float, hhi: float, offers: tuple[float, float]) -> float:
         self.payoff = float(np.log(max(gains_usd, 1e6) / 1e9) - self.aversion * hhi)

@@ -70,6 +70,7 @@ class World(mesa.Model):
         super().__init__(rng=rng)
         p = inputs.params
         self.years = inputs.years
+        self.year_list = self.years.tolist()
         n_years = len(self.years)
         self.dprk = DPRK(self, p, inputs.strategy)
         self.china = China(self, p)
@@ -122,7 +123,7 @@ class World(mesa.Model):
 
     def step(self) -> None:
         t = self.t
-        year = int(self.years[t])
+        year = self.year_list[t]
         stance = self.dprk.choose(t)
         a = stance.alignment
         tension = self.tension  # last year's: patrons react with a lag
@@ -162,8 +163,7 @@ class World(mesa.Model):
         add_c = rate_c + self.preference[0][t]
         add_r = rate_r + self.preference[1][t]
         m = self.margin_now
-        margin = [m[i] + add_c for i in range(N_SECTORS)] + [
-            m[i] + add_r for i in range(N_SECTORS, 2 * N_SECTORS)]
+        margin = [x + add_c for x in m[:N_SECTORS]] + [x + add_r for x in m[N_SECTORS:]]
         risk = [risk_c] * N_SECTORS + [risk_r] * N_SECTORS
         d = self.firms.decide(t, margin, risk, self.secondary[t], potential)
 
@@ -183,7 +183,7 @@ class World(mesa.Model):
             wanted = d[s] + d[N_SECTORS + s]
             if wanted > limits[s]:
                 fill[s] = fill[N_SECTORS + s] = limits[s] / wanted
-        traded = [x * f for x, f in zip(d, fill, strict=True)]
+        traded = [x * f for x, f in zip(d, fill)]
         # Transit fees from running projects are services income, not customs trade.
         transit = self.projects.income[0] + self.projects.income[1]
         exp_c = sum(traded[:N_EXP])
@@ -215,7 +215,8 @@ class World(mesa.Model):
             shares = (trade_c / total, trade_r / total, korea / total, others / total)
         else:
             shares = (0.0, 0.0, 0.0, 0.0)
-        hhi = sum(x * x for x in shares)
+        s_c, s_r, s_k, s_o = shares
+        hhi = s_c * s_c + s_r * s_r + s_k * s_k + s_o * s_o
         exports_excl = exp_c + exp_r + others_exp
         gains = (exp_c + exp_r + transit + korea_exp + others_exp + aid + credit_c + credit_r
                  + rate_c * imp_c + rate_r * imp_r)
