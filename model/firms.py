@@ -31,18 +31,11 @@ N_GROUPS = len(PATRONS) * N_SECTORS
 class FirmPopulation:
     """Firm attributes as columns; :meth:`decide` computes every firm's volume at once."""
 
-    def __init__(self, params: dict, rng: np.random.Generator, n_years: int) -> None:
-        n = int(params["firms.count"])
-        n_russia = int(round(n * params["firms.russia_share"]))
-        self.country = np.repeat(np.arange(2, dtype=np.int64), [n - n_russia, n_russia])
-        # Stratify sectors so every (country, sector) cohort exists.
-        self.sector = np.concatenate(
-            [np.arange(n - n_russia) % N_SECTORS, np.arange(n_russia) % N_SECTORS]
-        ).astype(np.int64)
-        self.group = self.country * N_SECTORS + self.sector
-        # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
-        self._cohort_index = self.group + np.arange(0, 3 * N_GROUPS, N_GROUPS)[:, None]
-        self.n_china = n - n_russia  # China's firms come first
+    def __init__(self, inputs, rng: np.random.Generator) -> None:
+        params = inputs.params
+        # Who is who (country, sector, cohort) is fixed by the inputs: see layout().
+        self.__dict__.update(inputs.derived(FirmPopulation, FirmPopulation.layout))
+        n = self.n
         size = rng.lognormal(0.0, params["firms.size_sigma"], n)
         group_size = np.bincount(self.group, weights=size, minlength=N_GROUPS)
         self.weight = size / group_size[self.group]
@@ -53,14 +46,39 @@ class FirmPopulation:
         rank[np.argsort(size)] = np.arange(n)
         self.exposure = rank / max(n - 1, 1)
         # Idiosyncratic margin shocks, one per firm and year, drawn up front.
-        self.noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
+        self.noise = rng.normal(0.0, params["firms.margin_noise"], (len(inputs.years), n))
         self.active = np.zeros(n, dtype=bool)
         self.bonus = np.zeros(n)
-        self.n = n
-        self._inv_saturation = 1.0 / params["firms.margin_saturation"]
-        self._incumbency = params["firms.incumbency_bonus"]
-        self._secondary_penalty = params["firms.secondary_penalty"]
         self.volume = np.zeros(n)
+
+    @staticmethod
+    def layout(inputs) -> dict:
+        """Firm count, each firm's country, sector and cohort, and the behavioural constants:
+        all fixed by the inputs (no draws), so runs of the same inputs share them."""
+        params = inputs.params
+        n = int(params["firms.count"])
+        n_russia = int(round(n * params["firms.russia_share"]))
+        country = np.repeat(np.arange(2, dtype=np.int64), [n - n_russia, n_russia])
+        # Stratify sectors so every (country, sector) cohort exists.
+        sector = np.concatenate(
+            [np.arange(n - n_russia) % N_SECTORS, np.arange(n_russia) % N_SECTORS]
+        ).astype(np.int64)
+        group = country * N_SECTORS + sector
+        cohort_index = group + np.arange(0, 3 * N_GROUPS, N_GROUPS)[:, None]
+        for shared in (country, sector, group, cohort_index):
+            shared.setflags(write=False)
+        return {
+            "n": n,
+            "n_china": n - n_russia,  # China's firms come first
+            "country": country,
+            "sector": sector,
+            "group": group,
+            # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
+            "_cohort_index": cohort_index,
+            "_inv_saturation": 1.0 / params["firms.margin_saturation"],
+            "_incumbency": params["firms.incumbency_bonus"],
+            "_secondary_penalty": params["firms.secondary_penalty"],
+        }
 
     def decide(self, t: int, margin: list[float], risk: list[float], secondary: float,
                potential: list[float]) -> list[float]:

@@ -31,27 +31,38 @@ class Patron(mesa.Agent):
     index = 0
     key = ""
 
-    def __init__(self, model: mesa.Model, params: dict) -> None:
+    def __init__(self, model: mesa.Model, inputs) -> None:
         super().__init__(model)
-        pre = self.key + "."
-        # Per-year inputs as lists: indexing them is cheap inside the yearly step.
-        self.value_usd = params[pre + "strategic_value_usd"]
-        self.earn_not_spend = params[pre + "earn_not_spend"].tolist()
-        self.rivalry = params[pre + "rivalry"].tolist()
-        self.nuclear_aversion = params[pre + "nuclear_aversion"]
-        self.nuclear_response = params[pre + "nuclear_enforcement_response"]
-        self.subsidy_rate = params[pre + "trade_subsidy_rate"].tolist()
-        self.aid_usd = params[pre + "aid_usd"].tolist()
-        self.food_aid_usd = (params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"]).tolist()
-        self.credit_usd = params[pre + "credit_usd"].tolist()
-        self.debt_relief_usd = params[pre + "debt_relief_usd"].tolist()
-        self.preference = (params[pre + "preference"] * params[pre + "preference_effect"]).tolist()
-        self.halt = (params[pre + "halt_oil_grain"] > 0.5).tolist()
-        self.enforcement_lever = params["sanctions.enforcement_" + self.key].tolist()
-        self.fiscal = self.fiscal_path(params).tolist()
+        # value_usd, earn_not_spend, rivalry, ... as attributes (see yearly_inputs).
+        self.__dict__.update(inputs.derived(type(self), type(self).yearly_inputs))
         self.decision = (0.0, 0.0, 0.0, 0.0, 0.0)
 
-    def fiscal_path(self, params: dict) -> np.ndarray:
+    @classmethod
+    def yearly_inputs(cls, inputs) -> dict:
+        """The patron's settings, per-year ones as lists (indexing them is cheap in the
+        yearly step). They depend on the inputs alone, so runs of the same inputs share them."""
+        params = inputs.params
+        pre = cls.key + "."
+        return {
+            "value_usd": params[pre + "strategic_value_usd"],
+            "earn_not_spend": params[pre + "earn_not_spend"].tolist(),
+            "rivalry": params[pre + "rivalry"].tolist(),
+            "nuclear_aversion": params[pre + "nuclear_aversion"],
+            "nuclear_response": params[pre + "nuclear_enforcement_response"],
+            "subsidy_rate": params[pre + "trade_subsidy_rate"].tolist(),
+            "aid_usd": params[pre + "aid_usd"].tolist(),
+            "food_aid_usd": (params[pre + "food_aid_t"]
+                             * params["world.food_price_usd_per_t"]).tolist(),
+            "credit_usd": params[pre + "credit_usd"].tolist(),
+            "debt_relief_usd": params[pre + "debt_relief_usd"].tolist(),
+            "preference": (params[pre + "preference"] * params[pre + "preference_effect"]).tolist(),
+            "halt": (params[pre + "halt_oil_grain"] > 0.5).tolist(),
+            "enforcement_lever": params["sanctions.enforcement_" + cls.key].tolist(),
+            "fiscal": cls.fiscal_path(params).tolist(),
+        }
+
+    @staticmethod
+    def fiscal_path(params: dict) -> np.ndarray:
         return np.ones_like(params["world.oil_price_usd_per_bbl"])
 
     def geopolitical_value(self, t: int) -> float:
@@ -82,11 +93,15 @@ class Russia(Patron):
     index = 1
     key = "russia"
 
-    def __init__(self, model: mesa.Model, params: dict) -> None:
-        super().__init__(model, params)
-        self.west = (params["sanctions.west_on_russia"] * params["russia.west_break_sensitivity"]).tolist()
+    @classmethod
+    def yearly_inputs(cls, inputs) -> dict:
+        params = inputs.params
+        return {**super().yearly_inputs(inputs),
+                "west": (params["sanctions.west_on_russia"]
+                         * params["russia.west_break_sensitivity"]).tolist()}
 
-    def fiscal_path(self, params: dict) -> np.ndarray:
+    @staticmethod
+    def fiscal_path(params: dict) -> np.ndarray:
         oil = np.minimum(1.0, params["world.oil_price_usd_per_bbl"]
                          / params["world.oil_reference_usd_per_bbl"])
         rouble = 1.0 - params["world.rouble_fall"]

@@ -70,56 +70,68 @@ class World(mesa.Model):
         super().__init__(rng=rng)
         p = inputs.params
         self.years = inputs.years
-        self.year_list = self.years.tolist()
         n_years = len(self.years)
         self.dprk = DPRK(self, p, inputs.strategy)
-        self.china = China(self, p)
-        self.russia = Russia(self, p)
+        self.china = China(self, inputs)
+        self.russia = Russia(self, inputs)
         self.projects = ProjectPortfolio(p)
         self.rows: list[tuple] = []
         self.t = 0
 
         self.tension = 0.0
         self.energy = 1.0
-        self.memory = p["world.nuclear_memory"]
-        self.nuclear_test = p["world.nuclear_test"].tolist()
-        self.korea = p["world.inter_korean_trade_usd"].tolist()
-        self.korea_export_share = p["world.inter_korean_export_share"]
-        self.others_usd = p["dprk.others_trade_usd"]
-        self.others_export_share = p["dprk.others_export_share"]
-        self.outreach_effect = p["dprk.outreach_effect"]
-        self.align_effect = p["dprk.alignment_risk_effect"]
-        self.energy_elasticity = p["dprk.energy_elasticity"]
-        self.coal_price = p["world.coal_price_usd_per_t"]
-        self.fuel_share = p["patrons.aid_fuel_share"]
-        self.enforcement_others = p["sanctions.enforcement_others"].tolist()
-        self.secondary = p["sanctions.secondary_on_firms"].tolist()
-
-        i2014 = int(np.searchsorted(self.years, 2014)) if self.years[0] <= 2014 else 0
-        growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
-        self.growth_index = (growth / growth[i2014]).tolist()
-        reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
-        self.china_reach = np.minimum(1.0, reach / reach[i2014]).tolist()
+        # Settings and per-year paths fixed by the inputs (year_list, growth_index, un_ban,
+        # base_margin, ...): built by the first run of these inputs, shared by later ones.
+        self.__dict__.update(inputs.derived(World, World.yearly_inputs))
         # Capacity noise is drawn up front (one draw per year and sector), then firms'.
-        capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
         noise = np.exp(self.rng.normal(0.0, p["dprk.capacity_noise"], (n_years, N_EXP)))
-        self.capacity_path = (capacity * noise).tolist()
-        self.firms = FirmPopulation(p, self.rng, n_years)
-        self.need = [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS]
-        un = np.stack([p[f"sanctions.un_{s}"] for s in EXPORT_SECTORS + ("fuel",)], 1)
-        self.un_ban = un.tolist()
-        self.un_mean = un[:, :N_EXP].mean(1).tolist()
+        self.capacity_path = (self.base_capacity * noise).tolist()
+        self.firms = FirmPopulation(inputs, self.rng)
+        self.preference = (self.china.preference, self.russia.preference)
 
+    @staticmethod
+    def yearly_inputs(inputs) -> dict:
+        """The world's settings, per-year ones as lists; they depend on the inputs alone."""
+        p = inputs.params
+        years = inputs.years
+        i2014 = int(np.searchsorted(years, 2014)) if years[0] <= 2014 else 0
+        growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
+        reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
+        un = np.stack([p[f"sanctions.un_{s}"] for s in EXPORT_SECTORS + ("fuel",)], 1)
         base = np.array([
             [p[f"firms.{c}_{'export' if s in EXPORT_SECTORS else 'import'}_margin"]
              * p[f"firms.{c}_complementarity_{s}"] - p[f"firms.{c}_transport_cost"]
              for s in SECTORS]
             for c in PATRONS
         ])
-        self.base_margin = base
-        self.margin_now = base.ravel().tolist()
-        self.base_risk = [p[f"firms.{c}_political_risk"] for c in PATRONS]
-        self.preference = (self.china.preference, self.russia.preference)
+        base.setflags(write=False)
+        capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
+        capacity.setflags(write=False)
+        return {
+            "year_list": years.tolist(),
+            "memory": p["world.nuclear_memory"],
+            "nuclear_test": p["world.nuclear_test"].tolist(),
+            "korea": p["world.inter_korean_trade_usd"].tolist(),
+            "korea_export_share": p["world.inter_korean_export_share"],
+            "others_usd": p["dprk.others_trade_usd"],
+            "others_export_share": p["dprk.others_export_share"],
+            "outreach_effect": p["dprk.outreach_effect"],
+            "align_effect": p["dprk.alignment_risk_effect"],
+            "energy_elasticity": p["dprk.energy_elasticity"],
+            "coal_price": p["world.coal_price_usd_per_t"],
+            "fuel_share": p["patrons.aid_fuel_share"],
+            "enforcement_others": p["sanctions.enforcement_others"].tolist(),
+            "secondary": p["sanctions.secondary_on_firms"].tolist(),
+            "growth_index": (growth / growth[i2014]).tolist(),
+            "china_reach": np.minimum(1.0, reach / reach[i2014]).tolist(),
+            "base_capacity": capacity,
+            "need": [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS],
+            "un_ban": un.tolist(),
+            "un_mean": un[:, :N_EXP].mean(1).tolist(),
+            "base_margin": base,
+            "margin_now": base.ravel().tolist(),  # replaced (never changed in place) as projects open
+            "base_risk": [p[f"firms.{c}_political_risk"] for c in PATRONS],
+        }
 
     def step(self) -> None:
         t = self.t
