@@ -14,6 +14,7 @@ year before:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,9 +28,11 @@ class Stance:
     openness: float
 
 
-@dataclass(frozen=True)
-class Observation:
-    """What Pyongyang knows when it picks a stance: last year's offers and payoff."""
+class Observation(NamedTuple):
+    """What Pyongyang knows when it picks a stance: last year's offers and payoff.
+
+    Immutable; a NamedTuple because one is built every simulated year.
+    """
 
     support_china_usd: float
     support_russia_usd: float
