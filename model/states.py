@@ -124,7 +124,9 @@ class DPRK(mesa.Agent):
         super().__init__(model)
         self.aversion = params["dprk.dependence_aversion"]
         self._strategies: dict[str, Strategy] = {}
-        self.plan = [self._strategy(name, params) for name in strategy_by_year]
+        for name in dict.fromkeys(strategy_by_year):  # one instance per strategy, in plan order
+            self._strategy(name, params)
+        self.plan = [self._strategies[name] for name in strategy_by_year]
         self.stance = Stance(0.0, 0.1, 1.0)
         self.payoff: float | None = None
         self.offers = (0.0, 0.0)
@@ -140,8 +142,9 @@ class DPRK(mesa.Agent):
         a = min(1.0, max(-1.0, s.alignment))
         o = min(1.0, max(0.0, s.outreach))
         q = min(1.0, max(0.01, s.openness))
-        if a is not s.alignment or o is not s.outreach or q is not s.openness:
-            s = Stance(a, o, q)  # clamped; an in-range stance is kept as it is
+        # Keep the strategy's stance when clamping changed nothing (a -0.0 outreach becomes 0.0).
+        if (a, o, q) != (s.alignment, s.outreach, s.openness) or (o == 0.0 and s.outreach is not o):
+            s = Stance(a, o, q)
         self.stance = s
         return s
 

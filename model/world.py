@@ -74,7 +74,7 @@ class World(mesa.Model):
         self.dprk = DPRK(self, p, inputs.strategy)
         self.china = China(self, inputs)
         self.russia = Russia(self, inputs)
-        self.projects = ProjectPortfolio(p)
+        self.projects = ProjectPortfolio(inputs)
         self.rows: list[tuple] = []
         self.t = 0
 
