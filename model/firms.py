@@ -46,10 +46,17 @@ class FirmPopulation:
         rank[np.argsort(size)] = np.arange(n)
         self.exposure = rank / max(n - 1, 1)
         # Idiosyncratic margin shocks, one per firm and year, drawn up front.
-        self.noise = rng.normal(0.0, params["firms.margin_noise"], (len(inputs.years), n))
+        n_years = len(inputs.years)
+        self.noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
         self.active = np.zeros(n, dtype=bool)
         self.bonus = np.zeros(n)
         self.volume = np.zeros(n)
+        # Every year's wanted volumes, who traded, the cohorts' fills and the subsidy rates:
+        # the accounts (subsidy_received, active_counts) tally them for all years at once.
+        self.volumes = np.zeros((n_years, n))
+        self.actives = np.zeros((n_years, n), dtype=bool)
+        self.fills: list[list[float]] = []
+        self.rates: list[tuple[float, float]] = []
 
     @staticmethod
     def layout(inputs) -> dict:
@@ -99,20 +106,37 @@ class FirmPopulation:
         m *= self._inv_saturation
         np.maximum(m, 0.0, out=m)
         np.minimum(m, 1.0, out=m)
-        volume = cohort[2] * self.weight
+        volume = np.multiply(cohort[2], self.weight, out=self.volumes[t])
         volume *= m
-        self.active = volume > 0.0
+        self.active = np.greater(volume, 0.0, out=self.actives[t])
         self.bonus = self.active * self._incumbency
         self.volume = volume
         return np.bincount(self.group, weights=volume, minlength=N_GROUPS).tolist()
 
-    def subsidy_received(self, fill: list[float], rate_china: float, rate_russia: float) -> float:
-        """What firms are paid in subsidies: each firm's traded volume times its state's rate."""
-        traded = self.volume * np.array(fill).take(self.group)
-        n_china = self.n_china
-        total = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
-        return float(total(traded[:n_china]) * rate_china + total(traded[n_china:]) * rate_russia)
+    def settle(self, fill: list[float], rate_china: float, rate_russia: float) -> None:
+        """Record the year's rationing (the share of its wanted volume each cohort traded)
+        and each state's subsidy rate, for :meth:`subsidy_received`."""
+        self.fills.append(fill)
+        self.rates.append((rate_china, rate_russia))
 
-    def active_counts(self) -> list[int]:
-        """Firms that traded this year, by (country, sector) cohort."""
-        return np.bincount(self.group[self.active], minlength=N_GROUPS).tolist()
+    def subsidy_received(self) -> np.ndarray:
+        """What firms were paid in subsidies, per settled year: each firm's traded volume
+        (wanted volume x its cohort's fill) times its state's rate.
+
+        All years at once; row by row these are the same sums, in the same order, as
+        summing each year on its own.
+        """
+        years = len(self.fills)
+        traded = self.volumes[:years] * np.array(self.fills).reshape(years, N_GROUPS).take(
+            self.group, axis=1)
+        rates = np.array(self.rates).reshape(years, 2)
+        n_china = self.n_china
+        return (traded[:, :n_china].sum(axis=1) * rates[:, 0]
+                + traded[:, n_china:].sum(axis=1) * rates[:, 1])
+
+    def active_counts(self) -> np.ndarray:
+        """Firms that traded, per settled year and (country, sector) cohort: (years, 16)."""
+        years = len(self.fills)
+        year_cohort = np.arange(years)[:, None] * N_GROUPS + self.group
+        counts = np.bincount(year_cohort[self.actives[:years]], minlength=years * N_GROUPS)
+        return counts.reshape(years, N_GROUPS)

@@ -54,6 +54,12 @@ OUTPUTS: tuple[str, ...] = (
     *(f"project_{p}" for p in PROJECTS),
 )
 COLUMN = {name: i for i, name in enumerate(OUTPUTS)}
+# Firm accounts tallied over all years at once (World.outputs): subsidies firms received,
+# active firms by country, then by (country, sector) cohort.
+FIRM_SUBSIDY = COLUMN["firm_subsidy_received_usd"]
+ACTIVE_CHINA, ACTIVE_RUSSIA = COLUMN["active_firms_china"], COLUMN["active_firms_russia"]
+ACTIVE_COHORTS = slice(COLUMN[f"active_{PATRONS[0]}_{SECTORS[0]}"],
+                       COLUMN[f"active_{PATRONS[-1]}_{SECTORS[-1]}"] + 1)
 
 
 class World(mesa.Model):
@@ -219,7 +225,8 @@ class World(mesa.Model):
         # Accounts.
         subsidy_c = rate_c * (exp_c + imp_c)
         subsidy_r = rate_r * (exp_r + imp_r)
-        firm_subsidy = self.firms.subsidy_received(fill, rate_c, rate_r)
+        # Subsidies firms receive and active-firm counts: tallied for all years in outputs().
+        self.firms.settle(fill, rate_c, rate_r)
         trade_c, trade_r = exp_c + imp_c, exp_r + imp_r
         others_total = trade_c + trade_r + others
         total = others_total + korea
@@ -235,7 +242,6 @@ class World(mesa.Model):
         support_c = aid_c + subsidy_c + credit_c
         support_r = aid_r + subsidy_r + credit_r
         payoff = self.dprk.score(gains, hhi, (support_c, support_r))
-        active = self.firms.active_counts()
 
         self.rows.append((
             exp_c, imp_c, exp_r, imp_r,
@@ -247,17 +253,27 @@ class World(mesa.Model):
             traded[COAL], traded[COAL] / self.coal_price,
             aid_c, subsidy_c, credit_c, support_c, debt_c, spend_c,
             aid_r, subsidy_r, credit_r, support_r, debt_r, spend_r,
-            aid, credit_c + credit_r, firm_subsidy, transit,
+            aid, credit_c + credit_r, math.nan, transit,
             gains, payoff, hhi,
             a, stance.outreach, q, self.energy, tension,
             self.russia.fiscal[t], enf_c, enf_r,
-            sum(active[:N_SECTORS]), sum(active[N_SECTORS:]),
-            *active, *self.projects.statuses(),
+            math.nan, math.nan, *[math.nan] * (2 * N_SECTORS),  # firm tallies: outputs()
+            *self.projects.statuses(),
         ))
         self.t += 1
+
+    def outputs(self) -> np.ndarray:
+        """The outputs of the years stepped so far, a row per year (see OUTPUTS)."""
+        out = np.array(self.rows, dtype=float).reshape(len(self.rows), len(OUTPUTS))
+        out[:, FIRM_SUBSIDY] = self.firms.subsidy_received()
+        active = self.firms.active_counts()
+        out[:, ACTIVE_CHINA] = active[:, :N_SECTORS].sum(axis=1)
+        out[:, ACTIVE_RUSSIA] = active[:, N_SECTORS:].sum(axis=1)
+        out[:, ACTIVE_COHORTS] = active
+        return out
 
     def run(self) -> np.ndarray:
         """Step through every year; returns the outputs, a row per year."""
         for _ in range(len(self.years)):
             self.step()
-        return np.array(self.rows, dtype=float)
+        return self.outputs()
