@@ -46,3 +46,16 @@ def test_runs_sharing_compiled_inputs_equal_runs_on_fresh_inputs(baseline):
         np.testing.assert_array_equal(x, y)
         np.testing.assert_array_equal(x, z)
     assert not a.params["china.aid_usd"].flags.writeable  # compiled inputs are read-only
+
+
+def test_outputs_after_some_steps_equal_the_first_rows_of_a_run(baseline):
+    """Firm accounts are tallied over the years stepped so far (World.outputs)."""
+    from model.scenario import compile_inputs
+    from model.world import World
+
+    inputs = compile_inputs(baseline.with_values(horizon=2020))
+    full = World(inputs, rng=7).run()
+    w = World(inputs, rng=7)
+    for _ in range(5):
+        w.step()
+    np.testing.assert_array_equal(w.outputs(), full[:5])
