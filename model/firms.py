@@ -127,8 +127,8 @@ class FirmPopulation:
         summing each year on its own.
         """
         years = len(self.fills)
-        traded = self.volumes[:years] * np.array(self.fills).reshape(years, N_GROUPS).take(
-            self.group, axis=1)
+        traded = np.array(self.fills).reshape(years, N_GROUPS).take(self.group, axis=1)
+        traded *= self.volumes[:years]  # each firm's cohort fill x its wanted volume
         rates = np.array(self.rates).reshape(years, 2)
         n_china = self.n_china
         return (traded[:, :n_china].sum(axis=1) * rates[:, 0]
