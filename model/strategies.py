@@ -13,7 +13,6 @@ year before:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -21,8 +20,9 @@ import numpy as np
 from model.sources import cite
 
 
-@dataclass(frozen=True)
-class Stance:
+class Stance(NamedTuple):
+    """Pyongyang's stance for a year (immutable; a NamedTuple as strategies build one yearly)."""
+
     alignment: float
     outreach: float
     openness: float
@@ -31,7 +31,7 @@ class Stance:
 class Observation(NamedTuple):
     """What Pyongyang knows when it picks a stance: last year's offers and payoff.
 
-    Immutable; a NamedTuple because one is built every simulated year.
+    Immutable; a NamedTuple as one is built every simulated year.
     """
 
     support_china_usd: float
