@@ -26,6 +26,11 @@ from model.params import PATRONS, SECTORS
 
 N_SECTORS = len(SECTORS)
 N_GROUPS = len(PATRONS) * N_SECTORS
+# Scalars of the yearly firm arithmetic as 0-d float64 arrays: the same values as Python
+# floats, but NumPy need not convert them on every call (decide runs once a year per run).
+_ZERO, _ONE = np.array(0.0), np.array(1.0)
+_ZERO.setflags(write=False)
+_ONE.setflags(write=False)
 
 
 class FirmPopulation:
@@ -82,8 +87,8 @@ class FirmPopulation:
             "group": group,
             # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
             "_cohort_index": cohort_index,
-            "_inv_saturation": 1.0 / params["firms.margin_saturation"],
-            "_incumbency": params["firms.incumbency_bonus"],
+            "_inv_saturation": np.array(1.0 / params["firms.margin_saturation"]),
+            "_incumbency": np.array(params["firms.incumbency_bonus"]),
             "_secondary_penalty": params["firms.secondary_penalty"],
         }
 
@@ -104,11 +109,11 @@ class FirmPopulation:
         if self._incumbency:
             m += self.bonus
         m *= self._inv_saturation
-        np.maximum(m, 0.0, out=m)
-        np.minimum(m, 1.0, out=m)
+        np.maximum(m, _ZERO, out=m)
+        np.minimum(m, _ONE, out=m)
         volume = np.multiply(cohort[2], self.weight, out=self.volumes[t])
         volume *= m
-        self.active = np.greater(volume, 0.0, out=self.actives[t])
+        self.active = np.greater(volume, _ZERO, out=self.actives[t])
         self.bonus = self.active * self._incumbency
         self.volume = volume
         return np.bincount(self.group, weights=volume, minlength=N_GROUPS).tolist()
