@@ -60,6 +60,7 @@ FIRM_SUBSIDY = COLUMN["firm_subsidy_received_usd"]
 ACTIVE_CHINA, ACTIVE_RUSSIA = COLUMN["active_firms_china"], COLUMN["active_firms_russia"]
 ACTIVE_COHORTS = slice(COLUMN[f"active_{PATRONS[0]}_{SECTORS[0]}"],
                        COLUMN[f"active_{PATRONS[-1]}_{SECTORS[-1]}"] + 1)
+_ACTIVE_LATER = (math.nan,) * (2 + 2 * N_SECTORS)  # placeholders in step()'s row
 
 
 class World(mesa.Model):
@@ -257,7 +258,7 @@ class World(mesa.Model):
             gains, payoff, hhi,
             a, stance.outreach, q, self.energy, tension,
             self.russia.fiscal[t], enf_c, enf_r,
-            math.nan, math.nan, *[math.nan] * (2 * N_SECTORS),  # firm tallies: outputs()
+            *_ACTIVE_LATER,  # active firms, tallied in outputs()
             *self.projects.statuses(),
         ))
         self.t += 1
