@@ -89,12 +89,12 @@ def main() -> None:
         inputs = compile_inputs(sc.with_values(values={"firms.count": float(n)}))
         seed = iter(range(10**6))
 
-        def first_run(inputs=inputs):
+        def first_run(inputs=inputs, seed=seed):
             fresh = Inputs(inputs.years, inputs.params, inputs.strategy)  # nothing derived yet
             simulate(fresh, next(seed))
 
         run, first, floor = median_times(
-            [lambda inputs=inputs: simulate(inputs, next(seed)), first_run,
+            [lambda inputs=inputs, seed=seed: simulate(inputs, next(seed)), first_run,
              lambda n=n: numpy_floor(n, years, 1)], args.repeats)
         rows.append((n, run, floor, first))
     print(f"one baseline run, 1988-{sc.horizon} ({years} steps), median of {args.repeats}:")

@@ -202,7 +202,7 @@ class World(mesa.Model):
             wanted = d[s] + d[N_SECTORS + s]
             if wanted > limits[s]:
                 fill[s] = fill[N_SECTORS + s] = limits[s] / wanted
-        traded = [x * f for x, f in zip(d, fill)]
+        traded = [x * f for x, f in zip(d, fill, strict=True)]
         # Transit fees from running projects are services income, not customs trade.
         transit = self.projects.income[0] + self.projects.income[1]
         exp_c = sum(traded[:N_EXP])
