@@ -31,6 +31,9 @@ N_GROUPS = len(PATRONS) * N_SECTORS
 _ZERO, _ONE = np.array(0.0), np.array(1.0)
 _ZERO.setflags(write=False)
 _ONE.setflags(write=False)
+# The year-end tallies work through years in blocks of about this many firm-years, so
+# their temporaries stay in cache with 10,000s of firms (one block at the default 300).
+_TALLY_BLOCK = 32_768
 
 
 class FirmPopulation:
@@ -85,6 +88,11 @@ class FirmPopulation:
             [np.arange(n - n_russia) % N_SECTORS, np.arange(n_russia) % N_SECTORS]
         ).astype(np.int64)
         group = country * N_SECTORS + sector
+        # The same cohorts as slices of the firm axis: a country's firms are a block and
+        # its sectors cycle within the block (empty slices for cohorts with no firm).
+        cohort_slices = [slice(start + s, start + size, N_SECTORS)
+                         for start, size in ((0, n - n_russia), (n - n_russia, n_russia))
+                         for s in range(N_SECTORS)]
         cohort_index = group + np.arange(0, 3 * N_GROUPS, N_GROUPS)[:, None]
         for shared in (country, sector, group, cohort_index):
             shared.setflags(write=False)
@@ -96,6 +104,7 @@ class FirmPopulation:
             "group": group,
             # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
             "_cohort_index": cohort_index,
+            "_cohort_slices": cohort_slices,
             "_inv_saturation": np.array(1.0 / params["firms.margin_saturation"]),
             "_incumbency": np.array(params["firms.incumbency_bonus"]),
             "_secondary_penalty": params["firms.secondary_penalty"],
@@ -141,16 +150,23 @@ class FirmPopulation:
         summing each year on its own.
         """
         years = len(self.fills)
-        traded = np.array(self.fills).reshape(years, N_GROUPS).take(self.group, axis=1)
-        traded *= self.volumes[:years]  # each firm's cohort fill x its wanted volume
+        fills = np.array(self.fills).reshape(years, N_GROUPS)
         rates = np.array(self.rates).reshape(years, 2)
         n_china = self.n_china
-        return (traded[:, :n_china].sum(axis=1) * rates[:, 0]
-                + traded[:, n_china:].sum(axis=1) * rates[:, 1])
+        china, russia = np.empty(years), np.empty(years)
+        for block in self._year_blocks(years):
+            traded = fills[block].take(self.group, axis=1)
+            traded *= self.volumes[block]  # each firm's cohort fill x its wanted volume
+            china[block] = traded[:, :n_china].sum(axis=1)
+            russia[block] = traded[:, n_china:].sum(axis=1)
+        return china * rates[:, 0] + russia * rates[:, 1]
 
     def active_counts(self) -> np.ndarray:
         """Firms that traded, per settled year and (country, sector) cohort: (years, 16)."""
-        years = len(self.fills)
-        year_cohort = np.arange(years)[:, None] * N_GROUPS + self.group
-        counts = np.bincount(year_cohort[self.actives[:years]], minlength=years * N_GROUPS)
-        return counts.reshape(years, N_GROUPS)
+        actives = self.actives[:len(self.fills)]
+        return np.stack([np.add.reduce(actives[:, firms], axis=1, dtype=np.intp)
+                         for firms in self._cohort_slices], axis=1)
+
+    def _year_blocks(self, years: int) -> list[slice]:
+        step = max(1, _TALLY_BLOCK // max(self.n, 1))
+        return [slice(start, min(start + step, years)) for start in range(0, years, step)]
