@@ -26,32 +26,37 @@ from model.params import PATRONS, SECTORS
 
 N_SECTORS = len(SECTORS)
 N_GROUPS = len(PATRONS) * N_SECTORS
+# Scalars of the yearly firm arithmetic as 0-d float64 arrays: the same values as Python
+# floats, but NumPy need not convert them on every call (decide runs once a year per run).
+_ZERO, _ONE = np.array(0.0), np.array(1.0)
+_ZERO.setflags(write=False)
+_ONE.setflags(write=False)
+# The year-end tallies work through years in blocks of about this many firm-years, so
+# their temporaries stay in cache with 10,000s of firms (one block at the default 300).
+_TALLY_BLOCK = 32_768
 
 
 class FirmPopulation:
     """Firm attributes as columns; :meth:`decide` computes every firm's volume at once."""
 
-    def __init__(self, params: dict, rng: np.random.Generator, n_years: int) -> None:
-        n = int(params["firms.count"])
-        n_russia = int(round(n * params["firms.russia_share"]))
-        self.country = np.repeat(np.arange(2, dtype=np.int64), [n - n_russia, n_russia])
-        # Stratify sectors so every (country, sector) cohort exists.
-        self.sector = np.concatenate(
-            [np.arange(n - n_russia) % N_SECTORS, np.arange(n_russia) % N_SECTORS]
-        ).astype(np.int64)
-        self.group = self.country * N_SECTORS + self.sector
-        self.n_china = n - n_russia  # China's firms come first
+    def __init__(self, inputs, rng: np.random.Generator) -> None:
+        params = inputs.params
+        # Who is who (country, sector, cohort) is fixed by the inputs: see layout().
+        self.__dict__.update(inputs.derived(FirmPopulation, FirmPopulation.layout))
+        n = self.n
         size = rng.lognormal(0.0, params["firms.size_sigma"], n)
         group_size = np.bincount(self.group, weights=size, minlength=N_GROUPS)
         self.weight = size / group_size[self.group]
         self.risk_aversion = 1.0 - rng.beta(
             params["firms.risk_tolerance_a"], params["firms.risk_tolerance_b"], n
         )
-        rank = np.argsort(np.argsort(size))
+        rank = np.empty(n, dtype=np.int64)  # each firm's size rank: the inverse of argsort
+        rank[np.argsort(size)] = np.arange(n)
         self.exposure = rank / max(n - 1, 1)
         # Idiosyncratic margin shocks, one per firm and year, drawn up front. They
         # persist (AR(1) with coefficient rho, same long-run spread), so a firm's
         # fortunes drift rather than flip from one year to the next.
+        n_years = len(inputs.years)
         noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
         rho = float(params["firms.noise_persistence"])
         if rho > 0.0:
@@ -62,11 +67,48 @@ class FirmPopulation:
         self.noise = noise
         self.active = np.zeros(n, dtype=bool)
         self.bonus = np.zeros(n)
-        self.n = n
-        self._inv_saturation = 1.0 / params["firms.margin_saturation"]
-        self._incumbency = params["firms.incumbency_bonus"]
-        self._secondary_penalty = params["firms.secondary_penalty"]
         self.volume = np.zeros(n)
+        # Every year's wanted volumes, who traded, the cohorts' fills and the subsidy rates:
+        # the accounts (subsidy_received, active_counts) tally them for all years at once.
+        self.volumes = np.zeros((n_years, n))
+        self.actives = np.zeros((n_years, n), dtype=bool)
+        self.fills: list[list[float]] = []
+        self.rates: list[tuple[float, float]] = []
+
+    @staticmethod
+    def layout(inputs) -> dict:
+        """Firm count, each firm's country, sector and cohort, and the behavioural constants:
+        all fixed by the inputs (no draws), so runs of the same inputs share them."""
+        params = inputs.params
+        n = int(params["firms.count"])
+        n_russia = int(round(n * params["firms.russia_share"]))
+        country = np.repeat(np.arange(2, dtype=np.int64), [n - n_russia, n_russia])
+        # Stratify sectors so every (country, sector) cohort exists.
+        sector = np.concatenate(
+            [np.arange(n - n_russia) % N_SECTORS, np.arange(n_russia) % N_SECTORS]
+        ).astype(np.int64)
+        group = country * N_SECTORS + sector
+        # The same cohorts as slices of the firm axis: a country's firms are a block and
+        # its sectors cycle within the block (empty slices for cohorts with no firm).
+        cohort_slices = [slice(start + s, start + size, N_SECTORS)
+                         for start, size in ((0, n - n_russia), (n - n_russia, n_russia))
+                         for s in range(N_SECTORS)]
+        cohort_index = group + np.arange(0, 3 * N_GROUPS, N_GROUPS)[:, None]
+        for shared in (country, sector, group, cohort_index):
+            shared.setflags(write=False)
+        return {
+            "n": n,
+            "n_china": n - n_russia,  # China's firms come first
+            "country": country,
+            "sector": sector,
+            "group": group,
+            # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
+            "_cohort_index": cohort_index,
+            "_cohort_slices": cohort_slices,
+            "_inv_saturation": np.array(1.0 / params["firms.margin_saturation"]),
+            "_incumbency": np.array(params["firms.incumbency_bonus"]),
+            "_secondary_penalty": params["firms.secondary_penalty"],
+        }
 
     def decide(self, t: int, margin: list[float], risk: list[float], secondary: float,
                potential: list[float]) -> list[float]:
@@ -75,7 +117,8 @@ class FirmPopulation:
         ``margin``, ``risk`` and ``potential`` are per cohort (16 values: China's
         eight sectors, then Russia's). Remembers who traded for next year's bonus.
         """
-        cohort = np.array((margin, risk, potential))[:, self.group]
+        # Each firm reads its cohort's margin, risk and potential: one array, one gather.
+        cohort = np.array(margin + risk + potential).take(self._cohort_index)
         m = cohort[1] * self.risk_aversion
         np.subtract(cohort[0], m, out=m)
         m += self.noise[t]
@@ -84,20 +127,46 @@ class FirmPopulation:
         if self._incumbency:
             m += self.bonus
         m *= self._inv_saturation
-        np.maximum(m, 0.0, out=m)
-        np.minimum(m, 1.0, out=m)
-        volume = cohort[2] * self.weight
+        np.maximum(m, _ZERO, out=m)
+        np.minimum(m, _ONE, out=m)
+        volume = np.multiply(cohort[2], self.weight, out=self.volumes[t])
         volume *= m
-        self.active = volume > 0.0
+        self.active = np.greater(volume, _ZERO, out=self.actives[t])
         self.bonus = self.active * self._incumbency
         self.volume = volume
         return np.bincount(self.group, weights=volume, minlength=N_GROUPS).tolist()
 
-    def subsidy_received(self, fill: list[float], rate_china: float, rate_russia: float) -> float:
-        """What firms are paid in subsidies: each firm's traded volume times its state's rate."""
-        traded = self.volume * np.array(fill)[self.group]
-        n_china = self.n_china
-        return float(traded[:n_china].sum() * rate_china + traded[n_china:].sum() * rate_russia)
+    def settle(self, fill: list[float], rate_china: float, rate_russia: float) -> None:
+        """Record the year's rationing (the share of its wanted volume each cohort traded)
+        and each state's subsidy rate, for :meth:`subsidy_received`."""
+        self.fills.append(fill)
+        self.rates.append((rate_china, rate_russia))
 
-    def active_counts(self) -> list[int]:
-        return np.bincount(self.group, weights=self.active, minlength=N_GROUPS).astype(int).tolist()
+    def subsidy_received(self) -> np.ndarray:
+        """What firms were paid in subsidies, per settled year: each firm's traded volume
+        (wanted volume x its cohort's fill) times its state's rate.
+
+        All years at once; row by row these are the same sums, in the same order, as
+        summing each year on its own.
+        """
+        years = len(self.fills)
+        fills = np.array(self.fills).reshape(years, N_GROUPS)
+        rates = np.array(self.rates).reshape(years, 2)
+        n_china = self.n_china
+        china, russia = np.empty(years), np.empty(years)
+        for block in self._year_blocks(years):
+            traded = fills[block].take(self.group, axis=1)
+            traded *= self.volumes[block]  # each firm's cohort fill x its wanted volume
+            china[block] = traded[:, :n_china].sum(axis=1)
+            russia[block] = traded[:, n_china:].sum(axis=1)
+        return china * rates[:, 0] + russia * rates[:, 1]
+
+    def active_counts(self) -> np.ndarray:
+        """Firms that traded, per settled year and (country, sector) cohort: (years, 16)."""
+        actives = self.actives[:len(self.fills)]
+        return np.stack([np.add.reduce(actives[:, firms], axis=1, dtype=np.intp)
+                         for firms in self._cohort_slices], axis=1)
+
+    def _year_blocks(self, years: int) -> list[slice]:
+        step = max(1, _TALLY_BLOCK // max(self.n, 1))
+        return [slice(start, min(start + step, years)) for start in range(0, years, step)]

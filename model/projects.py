@@ -28,22 +28,31 @@ STATUS_NAMES = {NOT_PROPOSED: "not proposed", STALLED: "proposed, not financed",
 
 
 class Project:
-    def __init__(self, name: str, params: dict) -> None:
-        pre = f"projects.{name}."
-        self.name = name
-        self.sponsor = PATRONS.index(PROJECT_SPONSOR[name])
-        self.sectors = np.array([SECTORS.index(s) for s in PROJECT_SECTORS[name]])
-        self.capex = params[pre + "capex_usd"]
-        self.build_years = max(1, int(params[pre + "build_years"]))
-        self.proposed = int(params[pre + "proposed_year"])
-        self.committed = int(params[pre + "committed_year"])
-        self.benefit = params[pre + "benefit_usd"]
-        self.income = params[pre + "dprk_income_usd"]
-        self.saving = params[pre + "transport_saving"]
-        self.support = params[pre + "state_support"]
-        self.required = params["firms.required_return"]
+    def __init__(self, spec: dict) -> None:
+        self.__dict__.update(spec)  # name, sponsor, sectors, capex, ... (see settings)
         self.status = NOT_PROPOSED
         self.progress = 0.0
+
+    @staticmethod
+    def settings(name: str, params: dict) -> dict:
+        """The project's fixed settings from the inputs (shared by runs of the same inputs)."""
+        pre = f"projects.{name}."
+        sectors = np.array([SECTORS.index(s) for s in PROJECT_SECTORS[name]])
+        sectors.setflags(write=False)
+        return {
+            "name": name,
+            "sponsor": PATRONS.index(PROJECT_SPONSOR[name]),
+            "sectors": sectors,
+            "capex": params[pre + "capex_usd"],
+            "build_years": max(1, int(params[pre + "build_years"])),
+            "proposed": int(params[pre + "proposed_year"]),
+            "committed": int(params[pre + "committed_year"]),
+            "benefit": params[pre + "benefit_usd"],
+            "income": params[pre + "dprk_income_usd"],
+            "saving": params[pre + "transport_saving"],
+            "support": params[pre + "state_support"],
+            "required": params["firms.required_return"],
+        }
 
     def viable(self, risk: float) -> bool:
         private = self.capex * (1.0 - self.support)
@@ -70,8 +79,10 @@ class Project:
 class ProjectPortfolio:
     """All projects; exposes their combined effects as arrays the market reads."""
 
-    def __init__(self, params: dict) -> None:
-        self.projects = [Project(name, params) for name in PROJECTS]
+    def __init__(self, inputs) -> None:
+        specs = inputs.derived(ProjectPortfolio, lambda i: [Project.settings(name, i.params)
+                                                            for name in PROJECTS])
+        self.projects = [Project(spec) for spec in specs]
         self.saving = np.zeros((len(PATRONS), len(SECTORS)))
         self.income = [0.0] * len(PATRONS)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,11 +130,29 @@ class Scenario:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Compiled inputs: every registry value as a float or a per-year array."""
+    """Compiled inputs: every registry value as a float or a per-year array.
+
+    Read-only once compiled: what the model derives from the inputs alone (per-year
+    lists, the firm layout) is built by the first run and reused by every later run
+    of the same ``Inputs`` (replications, sweep points), see :meth:`derived`.
+    """
 
     years: np.ndarray
     params: dict[str, Any]
     strategy: list[str]
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: Any, build: Callable[[Inputs], Any]) -> Any:
+        """``build(self)``, computed once per ``Inputs`` and cached under ``key``.
+
+        Only for values that depend on the inputs and nothing else (never on the
+        random stream); callers must not mutate what they get back.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = build(self)
+            return value
 
 
 # ---------------------------------------------------------------- helpers
@@ -453,6 +472,10 @@ def compile_inputs(scenario: Scenario, calibrated: dict | None = None) -> Inputs
     keys = sorted(plan)
     idx = np.searchsorted(np.array(keys), years, side="right") - 1
     strategy = [plan[keys[i]] for i in idx]
+    for value in params.values():  # read-only from here on (Inputs.derived relies on it)
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    years.setflags(write=False)
     return Inputs(years, params, strategy)
 
 

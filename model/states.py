@@ -54,28 +54,39 @@ class Patron(mesa.Agent):
     index = 0
     key = ""
 
-    def __init__(self, model: mesa.Model, params: dict) -> None:
+    def __init__(self, model: mesa.Model, inputs) -> None:
         super().__init__(model)
-        pre = self.key + "."
-        # Per-year inputs as lists: indexing them is cheap inside the yearly step.
-        self.value_usd = params[pre + "strategic_value_usd"]
-        lag = params[pre + "support_phase_in_years"]
-        self.earn_not_spend = phase_in(params[pre + "earn_not_spend"], lag)
-        self.rivalry = params[pre + "rivalry"].tolist()
-        self.nuclear_aversion = params[pre + "nuclear_aversion"]
-        self.nuclear_response = params[pre + "nuclear_enforcement_response"]
-        self.subsidy_rate = phase_in(params[pre + "trade_subsidy_rate"], lag)
-        self.aid_usd = params[pre + "aid_usd"].tolist()
-        self.food_aid_usd = (params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"]).tolist()
-        self.credit_usd = phase_in(params[pre + "credit_usd"], lag)
-        self.debt_relief_usd = params[pre + "debt_relief_usd"].tolist()
-        self.preference = (params[pre + "preference"] * params[pre + "preference_effect"]).tolist()
-        self.halt = (params[pre + "halt_oil_grain"] > 0.5).tolist()
-        self.enforcement_lever = params["sanctions.enforcement_" + self.key].tolist()
-        self.fiscal = self.fiscal_path(params).tolist()
+        # value_usd, earn_not_spend, rivalry, ... as attributes (see yearly_inputs).
+        self.__dict__.update(inputs.derived(type(self), type(self).yearly_inputs))
         self.decision = (0.0, 0.0, 0.0, 0.0, 0.0)
 
-    def fiscal_path(self, params: dict) -> np.ndarray:
+    @classmethod
+    def yearly_inputs(cls, inputs) -> dict:
+        """The patron's settings, per-year ones as lists (indexing them is cheap in the
+        yearly step). They depend on the inputs alone, so runs of the same inputs share them."""
+        params = inputs.params
+        pre = cls.key + "."
+        lag = params[pre + "support_phase_in_years"]
+        return {
+            "value_usd": params[pre + "strategic_value_usd"],
+            "earn_not_spend": phase_in(params[pre + "earn_not_spend"], lag),
+            "rivalry": params[pre + "rivalry"].tolist(),
+            "nuclear_aversion": params[pre + "nuclear_aversion"],
+            "nuclear_response": params[pre + "nuclear_enforcement_response"],
+            "subsidy_rate": phase_in(params[pre + "trade_subsidy_rate"], lag),
+            "aid_usd": params[pre + "aid_usd"].tolist(),
+            "food_aid_usd": (params[pre + "food_aid_t"]
+                             * params["world.food_price_usd_per_t"]).tolist(),
+            "credit_usd": phase_in(params[pre + "credit_usd"], lag),
+            "debt_relief_usd": params[pre + "debt_relief_usd"].tolist(),
+            "preference": (params[pre + "preference"] * params[pre + "preference_effect"]).tolist(),
+            "halt": (params[pre + "halt_oil_grain"] > 0.5).tolist(),
+            "enforcement_lever": params["sanctions.enforcement_" + cls.key].tolist(),
+            "fiscal": cls.fiscal_path(params).tolist(),
+        }
+
+    @staticmethod
+    def fiscal_path(params: dict) -> np.ndarray:
         return np.ones_like(params["world.oil_price_usd_per_bbl"])
 
     def geopolitical_value(self, t: int) -> float:
@@ -106,11 +117,15 @@ class Russia(Patron):
     index = 1
     key = "russia"
 
-    def __init__(self, model: mesa.Model, params: dict) -> None:
-        super().__init__(model, params)
-        self.west = (params["sanctions.west_on_russia"] * params["russia.west_break_sensitivity"]).tolist()
+    @classmethod
+    def yearly_inputs(cls, inputs) -> dict:
+        params = inputs.params
+        return {**super().yearly_inputs(inputs),
+                "west": (params["sanctions.west_on_russia"]
+                         * params["russia.west_break_sensitivity"]).tolist()}
 
-    def fiscal_path(self, params: dict) -> np.ndarray:
+    @staticmethod
+    def fiscal_path(params: dict) -> np.ndarray:
         oil = np.minimum(1.0, params["world.oil_price_usd_per_bbl"]
                          / params["world.oil_reference_usd_per_bbl"])
         rouble = 1.0 - params["world.rouble_fall"]
@@ -133,7 +148,9 @@ class DPRK(mesa.Agent):
         super().__init__(model)
         self.aversion = params["dprk.dependence_aversion"]
         self._strategies: dict[str, Strategy] = {}
-        self.plan = [self._strategy(name, params) for name in strategy_by_year]
+        for name in dict.fromkeys(strategy_by_year):  # one instance per strategy, in plan order
+            self._strategy(name, params)
+        self.plan = [self._strategies[name] for name in strategy_by_year]
         self.stance = Stance(0.0, 0.1, 1.0)
         self.payoff: float | None = None
         self.offers = (0.0, 0.0)
@@ -146,9 +163,14 @@ class DPRK(mesa.Agent):
     def choose(self, t: int) -> Stance:
         obs = Observation(self.offers[0], self.offers[1], self.payoff, self.stance)
         s = self.plan[t].choose(obs)
-        self.stance = Stance(min(1.0, max(-1.0, s.alignment)), min(1.0, max(0.0, s.outreach)),
-                             min(1.0, max(0.01, s.openness)))
-        return self.stance
+        a = min(1.0, max(-1.0, s.alignment))
+        o = min(1.0, max(0.0, s.outreach))
+        q = min(1.0, max(0.01, s.openness))
+        # Keep the strategy's stance when clamping changed nothing (a -0.0 outreach becomes 0.0).
+        if (a, o, q) != (s.alignment, s.outreach, s.openness) or (o == 0.0 and s.outreach is not o):
+            s = Stance(a, o, q)
+        self.stance = s
+        return s
 
     def score(self, gains_usd: float, hhi: float, offers: tuple[float, float]) -> float:
         self.payoff = float(np.log(max(gains_usd, 1e6) / 1e9) - self.aversion * hhi)

@@ -13,23 +13,26 @@ year before:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from model.sources import cite
 
 
-@dataclass(frozen=True)
-class Stance:
+class Stance(NamedTuple):
+    """Pyongyang's stance for a year (immutable; a NamedTuple as strategies build one yearly)."""
+
     alignment: float
     outreach: float
     openness: float
 
 
-@dataclass(frozen=True)
-class Observation:
-    """What Pyongyang knows when it picks a stance: last year's offers and payoff."""
+class Observation(NamedTuple):
+    """What Pyongyang knows when it picks a stance: last year's offers and payoff.
+
+    Immutable; a NamedTuple as one is built every simulated year.
+    """
 
     support_china_usd: float
     support_russia_usd: float

@@ -54,6 +54,13 @@ OUTPUTS: tuple[str, ...] = (
     *(f"project_{p}" for p in PROJECTS),
 )
 COLUMN = {name: i for i, name in enumerate(OUTPUTS)}
+# Firm accounts tallied over all years at once (World.outputs): subsidies firms received,
+# active firms by country, then by (country, sector) cohort.
+FIRM_SUBSIDY = COLUMN["firm_subsidy_received_usd"]
+ACTIVE_CHINA, ACTIVE_RUSSIA = COLUMN["active_firms_china"], COLUMN["active_firms_russia"]
+ACTIVE_COHORTS = slice(COLUMN[f"active_{PATRONS[0]}_{SECTORS[0]}"],
+                       COLUMN[f"active_{PATRONS[-1]}_{SECTORS[-1]}"] + 1)
+_ACTIVE_LATER = (math.nan,) * (2 + 2 * N_SECTORS)  # placeholders in step()'s row
 
 
 class World(mesa.Model):
@@ -72,57 +79,70 @@ class World(mesa.Model):
         self.years = inputs.years
         n_years = len(self.years)
         self.dprk = DPRK(self, p, inputs.strategy)
-        self.china = China(self, p)
-        self.russia = Russia(self, p)
-        self.projects = ProjectPortfolio(p)
+        self.china = China(self, inputs)
+        self.russia = Russia(self, inputs)
+        self.projects = ProjectPortfolio(inputs)
         self.rows: list[tuple] = []
         self.t = 0
 
         self.tension = 0.0
         self.energy = 1.0
-        self.memory = p["world.nuclear_memory"]
-        self.nuclear_test = p["world.nuclear_test"].tolist()
-        self.korea = p["world.inter_korean_trade_usd"].tolist()
-        self.korea_export_share = p["world.inter_korean_export_share"]
-        self.others_usd = p["dprk.others_trade_usd"]
-        self.others_export_share = p["dprk.others_export_share"]
-        self.outreach_effect = p["dprk.outreach_effect"]
-        self.align_effect = p["dprk.alignment_risk_effect"]
-        self.energy_elasticity = p["dprk.energy_elasticity"]
-        self.coal_price = p["world.coal_price_usd_per_t"]
-        self.fuel_share = p["patrons.aid_fuel_share"]
-        self.enforcement_others = p["sanctions.enforcement_others"].tolist()
-        self.secondary = p["sanctions.secondary_on_firms"].tolist()
-
-        i2014 = int(np.searchsorted(self.years, 2014)) if self.years[0] <= 2014 else 0
-        growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
-        self.growth_index = (growth / growth[i2014]).tolist()
-        reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
-        self.china_reach = np.minimum(1.0, reach / reach[i2014]).tolist()
+        # Settings and per-year paths fixed by the inputs (year_list, growth_index, un_ban,
+        # base_margin, ...): built by the first run of these inputs, shared by later ones.
+        self.__dict__.update(inputs.derived(World, World.yearly_inputs))
         # Capacity noise is drawn up front (one draw per year and sector), then firms'.
-        capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
         noise = np.exp(self.rng.normal(0.0, p["dprk.capacity_noise"], (n_years, N_EXP)))
-        self.capacity_path = (capacity * noise).tolist()
-        self.firms = FirmPopulation(p, self.rng, n_years)
-        self.need = [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS]
-        un = np.stack([p[f"sanctions.un_{s}"] for s in EXPORT_SECTORS + ("fuel",)], 1)
-        self.un_ban = un.tolist()
-        self.un_mean = un[:, :N_EXP].mean(1).tolist()
+        self.capacity_path = (self.base_capacity * noise).tolist()
+        self.firms = FirmPopulation(inputs, self.rng)
+        self.preference = (self.china.preference, self.russia.preference)
 
+    @staticmethod
+    def yearly_inputs(inputs) -> dict:
+        """The world's settings, per-year ones as lists; they depend on the inputs alone."""
+        p = inputs.params
+        years = inputs.years
+        i2014 = int(np.searchsorted(years, 2014)) if years[0] <= 2014 else 0
+        growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
+        reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
+        un = np.stack([p[f"sanctions.un_{s}"] for s in EXPORT_SECTORS + ("fuel",)], 1)
         base = np.array([
             [p[f"firms.{c}_{'export' if s in EXPORT_SECTORS else 'import'}_margin"]
              * p[f"firms.{c}_complementarity_{s}"] - p[f"firms.{c}_transport_cost"]
              for s in SECTORS]
             for c in PATRONS
         ])
-        self.base_margin = base
-        self.margin_now = base.ravel().tolist()
-        self.base_risk = [p[f"firms.{c}_political_risk"] for c in PATRONS]
-        self.preference = (self.china.preference, self.russia.preference)
+        base.setflags(write=False)
+        capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
+        capacity.setflags(write=False)
+        return {
+            "year_list": years.tolist(),
+            "memory": p["world.nuclear_memory"],
+            "nuclear_test": p["world.nuclear_test"].tolist(),
+            "korea": p["world.inter_korean_trade_usd"].tolist(),
+            "korea_export_share": p["world.inter_korean_export_share"],
+            "others_usd": p["dprk.others_trade_usd"],
+            "others_export_share": p["dprk.others_export_share"],
+            "outreach_effect": p["dprk.outreach_effect"],
+            "align_effect": p["dprk.alignment_risk_effect"],
+            "energy_elasticity": p["dprk.energy_elasticity"],
+            "coal_price": p["world.coal_price_usd_per_t"],
+            "fuel_share": p["patrons.aid_fuel_share"],
+            "enforcement_others": p["sanctions.enforcement_others"].tolist(),
+            "secondary": p["sanctions.secondary_on_firms"].tolist(),
+            "growth_index": (growth / growth[i2014]).tolist(),
+            "china_reach": np.minimum(1.0, reach / reach[i2014]).tolist(),
+            "base_capacity": capacity,
+            "need": [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS],
+            "un_ban": un.tolist(),
+            "un_mean": un[:, :N_EXP].mean(1).tolist(),
+            "base_margin": base,
+            "margin_now": base.ravel().tolist(),  # replaced (never changed in place) as projects open
+            "base_risk": [p[f"firms.{c}_political_risk"] for c in PATRONS],
+        }
 
     def step(self) -> None:
         t = self.t
-        year = int(self.years[t])
+        year = self.year_list[t]
         stance = self.dprk.choose(t)
         a = stance.alignment
         tension = self.tension  # last year's: patrons react with a lag
@@ -162,8 +182,7 @@ class World(mesa.Model):
         add_c = rate_c + self.preference[0][t]
         add_r = rate_r + self.preference[1][t]
         m = self.margin_now
-        margin = [m[i] + add_c for i in range(N_SECTORS)] + [
-            m[i] + add_r for i in range(N_SECTORS, 2 * N_SECTORS)]
+        margin = [x + add_c for x in m[:N_SECTORS]] + [x + add_r for x in m[N_SECTORS:]]
         risk = [risk_c] * N_SECTORS + [risk_r] * N_SECTORS
         d = self.firms.decide(t, margin, risk, self.secondary[t], potential)
 
@@ -207,7 +226,8 @@ class World(mesa.Model):
         # Accounts.
         subsidy_c = rate_c * (exp_c + imp_c)
         subsidy_r = rate_r * (exp_r + imp_r)
-        firm_subsidy = self.firms.subsidy_received(fill, rate_c, rate_r)
+        # Subsidies firms receive and active-firm counts: tallied for all years in outputs().
+        self.firms.settle(fill, rate_c, rate_r)
         trade_c, trade_r = exp_c + imp_c, exp_r + imp_r
         others_total = trade_c + trade_r + others
         total = others_total + korea
@@ -215,14 +235,14 @@ class World(mesa.Model):
             shares = (trade_c / total, trade_r / total, korea / total, others / total)
         else:
             shares = (0.0, 0.0, 0.0, 0.0)
-        hhi = sum(x * x for x in shares)
+        s_c, s_r, s_k, s_o = shares
+        hhi = s_c * s_c + s_r * s_r + s_k * s_k + s_o * s_o
         exports_excl = exp_c + exp_r + others_exp
         gains = (exp_c + exp_r + transit + korea_exp + others_exp + aid + credit_c + credit_r
                  + rate_c * imp_c + rate_r * imp_r)
         support_c = aid_c + subsidy_c + credit_c
         support_r = aid_r + subsidy_r + credit_r
         payoff = self.dprk.score(gains, hhi, (support_c, support_r))
-        active = self.firms.active_counts()
 
         self.rows.append((
             exp_c, imp_c, exp_r, imp_r,
@@ -234,17 +254,27 @@ class World(mesa.Model):
             traded[COAL], traded[COAL] / self.coal_price,
             aid_c, subsidy_c, credit_c, support_c, debt_c, spend_c,
             aid_r, subsidy_r, credit_r, support_r, debt_r, spend_r,
-            aid, credit_c + credit_r, firm_subsidy, transit,
+            aid, credit_c + credit_r, math.nan, transit,
             gains, payoff, hhi,
             a, stance.outreach, q, self.energy, tension,
             self.russia.fiscal[t], enf_c, enf_r,
-            sum(active[:N_SECTORS]), sum(active[N_SECTORS:]),
-            *active, *self.projects.statuses(),
+            *_ACTIVE_LATER,  # active firms, tallied in outputs()
+            *self.projects.statuses(),
         ))
         self.t += 1
+
+    def outputs(self) -> np.ndarray:
+        """The outputs of the years stepped so far, a row per year (see OUTPUTS)."""
+        out = np.array(self.rows, dtype=float).reshape(len(self.rows), len(OUTPUTS))
+        out[:, FIRM_SUBSIDY] = self.firms.subsidy_received()
+        active = self.firms.active_counts()
+        out[:, ACTIVE_CHINA] = active[:, :N_SECTORS].sum(axis=1)
+        out[:, ACTIVE_RUSSIA] = active[:, N_SECTORS:].sum(axis=1)
+        out[:, ACTIVE_COHORTS] = active
+        return out
 
     def run(self) -> np.ndarray:
         """Step through every year; returns the outputs, a row per year."""
         for _ in range(len(self.years)):
             self.step()
-        return np.array(self.rows, dtype=float)
+        return self.outputs()
