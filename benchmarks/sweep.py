@@ -79,7 +79,7 @@ class BatchRunWorld(World):
 
 
 def _reporter(model: World, column: int) -> float:
-    return float(model.out[model.t - 1, column])
+    return float(model.rows[-1][column])
 
 
 def bench_sweep(runs: int, workers: int, out: Path) -> float:

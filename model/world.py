@@ -275,6 +275,20 @@ class World(mesa.Model):
 
     def run(self) -> np.ndarray:
         """Step through every year; returns the outputs, a row per year."""
-        for _ in range(len(self.years)):
-            self.step()
-        return self.outputs()
+        try:
+            for _ in range(len(self.years)):
+                self.step()
+            return self.outputs()
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let the finished model be garbage-collected.
+
+        Mesa before 3.5 keeps every model alive in a class-level registry of
+        agent ids (``Agent._ids``, mesa issue #3179, fixed by mesa PR #3180), so
+        a sweep worker's memory would grow by the whole model on every run.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)

@@ -66,3 +66,19 @@ def test_patron_settings_phase_in_linearly_and_at_once_when_asked():
     np.testing.assert_allclose(ramp, [0, 0, 1 / 3, 2 / 3, 1, 1, 2 / 3])
     # a new setting mid-ramp starts from where the ramp had got to
     np.testing.assert_allclose(phase_in(np.array([0.0, 1.0, 1.0, 4.0, 4.0]), 2), [0, 0.5, 1, 2.5, 4])
+
+
+def test_a_finished_run_frees_its_model():
+    """Sweep workers run thousands of models: none may outlive its run (mesa issue #3179)."""
+    import gc
+    import weakref
+
+    from model.scenario import compile_inputs, load
+    from model.world import World
+
+    world = World(compile_inputs(load("baseline").with_values(horizon=2015)), rng=1)
+    world.run()
+    ref = weakref.ref(world)
+    del world
+    gc.collect()
+    assert ref() is None, "the finished World is still referenced"
