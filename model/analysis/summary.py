@@ -58,8 +58,13 @@ def format_table(table: pd.DataFrame) -> str:
             cells.append(f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - "
                          f"{fmt(r['p95'], r['unit'])}]")
         lines.append(cells)
-    widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
+    return text_table(head, lines)
+
+
+def text_table(head: list[str], rows: list[list]) -> str:
+    """Left-aligned columns under a header and a rule, for the terminal."""
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
     out = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True))]
     out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in lines]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(out)

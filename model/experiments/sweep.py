@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from model.analysis.summary import KEY_FIGURES, fmt
+from model.analysis.summary import KEY_FIGURES, fmt, text_table
 from model.errors import HedgesimError
 from model.experiments.design import Experiment, load_experiment
 from model.experiments.executors import make_executor
@@ -584,11 +584,7 @@ def format_summary(summary: pd.DataFrame, design: pd.DataFrame, year: int | None
             cells.append(f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - "
                          f"{fmt(r['p95'], r['unit'])}]")
         lines.append(cells)
-    widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
-    out = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in lines]
-    return "\n".join(out)
+    return text_table(head, lines)
 
 
 def missing_runs(folder: str | Path, experiment: Experiment) -> pd.DataFrame:
