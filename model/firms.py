@@ -11,7 +11,8 @@ margin on DPRK business,
              + state subsidy rate + preference effect               (001)
              + incumbency bonus if it traded last year + persistent noise,
 
-and deploys ``clip(margin / saturation, 0, 1)`` of its potential volume. Its
+and deploys ``clip(margin / saturation, 0, 1)`` of its potential volume, raising
+that share by at most ``firms.ramp_up`` a year (cuts act at once). Its
 potential is its size share of what its home market could take from (or sell
 to) the DPRK, so aggregate trade does not depend on the number of firms; the
 DPRK's capacity and purse then ration what firms want. Bilateral totals
@@ -67,6 +68,7 @@ class FirmPopulation:
         self.noise = noise
         self.active = np.zeros(n, dtype=bool)
         self.bonus = np.zeros(n)
+        self.intensity = np.zeros(n)
         self.volume = np.zeros(n)
         # Every year's wanted volumes, who traded, the cohorts' fills and the subsidy rates:
         # the accounts (subsidy_received, active_counts) tally them for all years at once.
@@ -107,6 +109,7 @@ class FirmPopulation:
             "_cohort_slices": cohort_slices,
             "_inv_saturation": np.array(1.0 / params["firms.margin_saturation"]),
             "_incumbency": np.array(params["firms.incumbency_bonus"]),
+            "_ramp": float(params["firms.ramp_up"]),
             "_secondary_penalty": params["firms.secondary_penalty"],
         }
 
@@ -129,6 +132,11 @@ class FirmPopulation:
         m *= self._inv_saturation
         np.maximum(m, _ZERO, out=m)
         np.minimum(m, _ONE, out=m)
+        if t > 0 and self._ramp < 1.0:
+            # A firm grows its DPRK business by at most `ramp` of its potential a
+            # year (contacts, logistics, contracts); it can cut at once.
+            np.minimum(m, self.intensity + self._ramp, out=m)
+        self.intensity = m
         volume = np.multiply(cohort[2], self.weight, out=self.volumes[t])
         volume *= m
         self.active = np.greater(volume, _ZERO, out=self.actives[t])

@@ -161,12 +161,14 @@ _p("russia.west_break_sensitivity", "multiplier per unit sanctions", 1.0, 0, 3,
 _p("china.support_phase_in_years", "years", 8.0, 1, 15,
    cite("001", "000") + ": the early-2000s decision to subsidise trade, then two decades of steady "
    "growth; how fast support reached its new level is not given, so it is calibrated",
-   "uncertainty", "Years China's aid doctrine, trade subsidy and credit take to move to a new "
-   "setting, linearly (1 = at once).", free=True)
-_p("russia.support_phase_in_years", "years", 1.0, 1, 15,
-   ASSUMED + ": Moscow's settings move at once (the 1991 cut was abrupt, 000, 001); range 1-5",
-   "uncertainty", "Years Russia's aid doctrine, trade subsidy and credit take to move to a new "
-   "setting, linearly (1 = at once).")
+   "uncertainty", "Years an increase in China's support (aid doctrine, trade subsidy, credit) "
+   "takes to build up, linearly; cuts act at once (1 = at once).", free=True)
+_p("russia.support_phase_in_years", "years", 7.0, 1, 15,
+   ASSUMED + ": as long as China's calibrated build-up (7 years); budgets, credit lines and "
+   "firms' networks take years to build, while cuts act at once (the 1991 collapse, 000, 001); "
+   "range 3-10",
+   "uncertainty", "Years an increase in Russia's support (aid doctrine, trade subsidy, credit) "
+   "takes to build up, linearly; cuts act at once (1 = at once).")
 _p("china.nuclear_aversion", "0-1", 0.5, 0, 1,
    cite("003", "004") + ": relations cooled after the 2013 test; size assumed", "uncertainty",
    "Share of the DPRK's value to China lost in a year of full nuclear tension.")
@@ -281,6 +283,10 @@ _p("firms.noise_persistence", "AR(1) coefficient", 0.8, 0, 0.95,
    "uncertainty", "Year-to-year persistence of each firm's margin shock (0: a fresh draw every year).")
 _p("firms.margin_saturation", "margin", 0.15, 0.03, 0.5, ASSUMED + ": range 0.03-0.5",
    "uncertainty", "Margin at which a firm deploys its whole potential volume.")
+_p("firms.ramp_up", "share of potential per year", 0.15, 0.1, 1.0,
+   ASSUMED + ": trading networks, logistics and contracts take years to build (002 on Russian "
+   "firms' slow start); range 0.1-1, 1 = no limit",
+   "uncertainty", "Largest yearly rise in the share of its potential a firm deploys (cuts act at once).")
 _p("firms.incumbency_bonus", "margin", 0.02, 0, 0.1, ASSUMED + ": contacts and sunk costs",
    "uncertainty", "Margin advantage of a firm that traded last year.")
 _p("firms.risk_tolerance_a", "beta shape", 2.0, 0.5, 8, ASSUMED, "fixed",

@@ -7,7 +7,8 @@ A patron's yearly decision (seeds 000, 001, 003):
                * (1 + rivalry * pull of the DPRK toward the other patron) * warmth
     aid      = fiscal_room * ((1 - earn_not_spend) * value + committed aid) + food aid
     subsidy  = trade_subsidy_rate * fiscal_room * warmth  (paid per dollar its firms trade)
-    (doctrine, subsidy rate and credit move to a new setting over support_phase_in_years)
+    (increases in support through doctrine, subsidy rate and credit build up over
+     support_phase_in_years; cuts act at once)
     credit   = committed credit * fiscal_room * warmth
     enforce  = enforcement lever + nuclear_enforcement_response * nuclear_tension
 
@@ -26,17 +27,21 @@ import numpy as np
 from model.strategies import STRATEGIES, Observation, Stance, Strategy
 
 
-def phase_in(path: np.ndarray, years: float) -> list[float]:
-    """A yearly setting that moves to each new level linearly over ``years`` years.
+def phase_in(path: np.ndarray, years: float, more_is_support: bool = True) -> list[float]:
+    """A yearly setting whose increases in support build up linearly over ``years`` years.
 
-    A policy decision (China's early-2000s choice to subsidise trade, 001) takes
-    time to become budgets, credit lines and firms' contracts; with ``years`` <= 1
-    the path is returned as given.
+    A decision to support the DPRK (China's early-2000s choice to subsidise
+    trade, 001) takes years to become budgets, credit lines and firms'
+    contracts; a cut takes effect at once (the Soviet collapse, 000, 001).
+    ``more_is_support`` says which direction is an increase in support (False
+    for the earn-not-spend doctrine, where a lower value means more aid). With
+    ``years`` <= 1 the path is returned as given.
     """
     steps = int(round(years))
     values = path.tolist()
     if steps <= 1:
         return values
+    sign = 1.0 if more_is_support else -1.0
     out = values[:1]
     start = target = values[0]
     since = 0
@@ -44,7 +49,10 @@ def phase_in(path: np.ndarray, years: float) -> list[float]:
         if v != target:
             start, target, since = out[-1], v, 0
         since += 1
-        out.append(start + (target - start) * min(1.0, since / steps))
+        if sign * (target - start) <= 0.0:
+            out.append(target)  # a cut, or no change: at once
+        else:
+            out.append(start + (target - start) * min(1.0, since / steps))
     return out
 
 
@@ -69,7 +77,7 @@ class Patron(mesa.Agent):
         lag = params[pre + "support_phase_in_years"]
         return {
             "value_usd": params[pre + "strategic_value_usd"],
-            "earn_not_spend": phase_in(params[pre + "earn_not_spend"], lag),
+            "earn_not_spend": phase_in(params[pre + "earn_not_spend"], lag, more_is_support=False),
             "rivalry": params[pre + "rivalry"].tolist(),
             "nuclear_aversion": params[pre + "nuclear_aversion"],
             "nuclear_response": params[pre + "nuclear_enforcement_response"],

@@ -138,6 +138,9 @@ class World(mesa.Model):
             "base_margin": base,
             "margin_now": base.ravel().tolist(),  # replaced (never changed in place) as projects open
             "base_risk": [p[f"firms.{c}_political_risk"] for c in PATRONS],
+            # What each home market can take from (or sell to) the DPRK, per sector:
+            # complementarity caps the volume, not only the margin (000, 002).
+            "absorb": [[p[f"firms.{c}_complementarity_{s}"] for s in SECTORS] for c in PATRONS],
         }
 
     def step(self) -> None:
@@ -170,10 +173,11 @@ class World(mesa.Model):
         ban = self.un_ban[t]
         reach = self.china_reach[t]
         potential = []
-        for enf, share in ((enf_c, reach), (enf_r, 1.0)):
-            potential += [capacity[s] * (1.0 - ban[s] * enf) * share for s in range(N_EXP)]
-            potential += [need_left[0] * (1.0 - ban[N_EXP] * enf) * share,
-                          need_left[1] * share, need_left[2] * share]
+        for enf, share, ab in ((enf_c, reach, self.absorb[0]), (enf_r, 1.0, self.absorb[1])):
+            potential += [capacity[s] * (1.0 - ban[s] * enf) * share * ab[s] for s in range(N_EXP)]
+            potential += [need_left[0] * (1.0 - ban[N_EXP] * enf) * share * ab[N_EXP],
+                          need_left[1] * share * ab[N_EXP + 1],
+                          need_left[2] * share * ab[N_EXP + 2]]
         if self.china.halt[t]:
             potential[FUEL] = potential[FOOD] = 0.0
         if self.russia.halt[t]:

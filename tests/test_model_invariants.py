@@ -57,15 +57,19 @@ def test_firm_counts_bounded_by_population(baseline_run, baseline):
     assert (active <= n).all() and (active >= 0).all()
 
 
-def test_patron_settings_phase_in_linearly_and_at_once_when_asked():
+def test_support_builds_up_linearly_and_is_cut_at_once():
     from model.states import phase_in
 
     path = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
     assert phase_in(path, 1) == path.tolist()
-    ramp = phase_in(path, 3)
-    np.testing.assert_allclose(ramp, [0, 0, 1 / 3, 2 / 3, 1, 1, 2 / 3])
-    # a new setting mid-ramp starts from where the ramp had got to
+    np.testing.assert_allclose(phase_in(path, 3), [0, 0, 1 / 3, 2 / 3, 1, 1, 0])
+    # a new setting mid-build-up starts from where the build-up had got to
     np.testing.assert_allclose(phase_in(np.array([0.0, 1.0, 1.0, 4.0, 4.0]), 2), [0, 0.5, 1, 2.5, 4])
+    # the doctrine: a lower earn-not-spend is more support (built up); a higher one a cut
+    np.testing.assert_allclose(phase_in(np.array([0.9, 0.0, 0.0, 0.0]), 3, more_is_support=False),
+                               [0.9, 0.6, 0.3, 0.0])
+    np.testing.assert_allclose(phase_in(np.array([0.3, 1.0, 1.0]), 3, more_is_support=False),
+                               [0.3, 1.0, 1.0])
 
 
 def test_a_finished_run_frees_its_model():
