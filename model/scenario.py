@@ -187,7 +187,8 @@ def _read_yaml(path: Path, where: str | None = None) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise HedgesimError(path, None, f"cannot read file ({exc})") from None
     if data is None:
-        data = {}
+        raise HedgesimError(path, None, "expected a mapping of keys (name, description, ...); "
+                            "the file is empty")
     if not isinstance(data, dict):
         raise HedgesimError(path, None, "expected a mapping of scenario keys at the top level")
     return data
@@ -401,7 +402,7 @@ def load(path: str | Path) -> Scenario:
         hint = _suggest(p.stem, [s.stem for s in SCENARIO_DIR.glob("*.yaml")])
         raise HedgesimError(path, None, f"scenario file not found{hint}")
     data = _resolve(p)
-    return from_dict(data, str(path))
+    return from_dict(data, str(p))
 
 
 def shipped() -> list[Path]:
@@ -409,6 +410,15 @@ def shipped() -> list[Path]:
 
 
 # ---------------------------------------------------------------- compile
+def calibration_source() -> dict[str, Any]:
+    """Which calibration runs use: the file, when it was fitted, by what code, with what loss."""
+    if not CALIBRATED.is_file():
+        return {"file": None, "note": "no calibrated.yaml: registry defaults"}
+    data = parse_yaml(CALIBRATED.read_text(encoding="utf-8")) or {}
+    return {"file": str(CALIBRATED), **{k: data.get(k) for k in
+            ("fitted_utc", "code_version", "loss", "budget", "evaluations")}}
+
+
 def calibrated_values() -> dict[str, Any]:
     """Fitted values from the committed calibration, if present (the defaults' defaults)."""
     if not CALIBRATED.is_file():

@@ -46,6 +46,7 @@ CASES = {
                                    ["levers.china.aid_usd.1900", "year"]),
     "bad_yaml": ("name: x\nlevers: [\n", ["invalid YAML"]),
     "not_a_mapping": ("- just\n- a list\n", ["expected a mapping"]),
+    "empty_file": ("", ["expected a mapping", "empty"]),
     "missing_extends": ("name: x\nextends: nowhere.yaml\n", ["extends", "nowhere.yaml"]),
 }
 

@@ -214,10 +214,14 @@ def calibration_targets_table(columns) -> pd.DataFrame:
         col = getattr(t.metric, "column", None)
         if col in columns:
             lo, hi = t.band
-            unit_col = col
-            rows.append({"target": t.id, "what": t.description, "band": f"{fmt_value(lo, unit_col)} - "
-                         f"{fmt_value(hi, unit_col)}" if t.unit != "fraction" else f"{lo:.0%} - {hi:.0%}",
-                         "role": t.role, "sources": ", ".join(dict.fromkeys(r.seed[:3] for r in t.readings))})
+            if t.unit.startswith(("USD", "t/")):
+                band = f"{fmt_value(lo, col)} - {fmt_value(hi, col)}"
+            elif t.unit == "fraction":
+                band = f"{lo:.0%} - {hi:.0%}"
+            else:  # ratios, growth rates, fractions of years: plain numbers in the target's unit
+                band = f"{lo:.3g} - {hi:.3g} ({t.unit})"
+            rows.append({"target": t.id, "what": t.description, "band": band, "role": t.role,
+                         "sources": ", ".join(dict.fromkeys(r.seed[:3] for r in t.readings))})
     return pd.DataFrame(rows)
 
 

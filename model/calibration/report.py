@@ -40,6 +40,23 @@ def _money(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _value(v: float, unit: str) -> str:
+    """A figure in its target's unit: dollars, tonnes, or a plain number."""
+    if unit.startswith("USD"):
+        return _money(v)
+    if not np.isfinite(v):
+        return "n/a"
+    if unit.startswith("t"):
+        return f"{v / 1e6:.1f} Mt"
+    return f"{v:.3g}"
+
+
+def _units() -> dict[str, str]:
+    from model.calibration.targets import load_scenario_targets
+
+    return {t.id: t.unit for t in [*load_targets(), *load_scenario_targets()]}
+
+
 def backcast_chart(df: pd.DataFrame, path: Path, provenance: str) -> Path:
     """Simulated 1988-2014 trade with every cited point figure and its band overlaid."""
     targets = [t for t in load_targets() if getattr(t.metric, "column", None) in
@@ -126,6 +143,7 @@ def write_report(folder: Path, fit_meta: dict, values: dict, table: pd.DataFrame
     table.to_csv(folder / "targets.csv", index=False)
     if not scenario_table.empty:
         scenario_table.to_csv(folder / "scenario_targets.csv", index=False)
+    units = _units()
     lines = ["# Calibration report", ""]
     lines += [
         f"Fitted {fit_meta.get('fitted_utc', '?')} with {fit_meta.get('optimiser', '?')} "
@@ -146,17 +164,20 @@ def write_report(folder: Path, fit_meta: dict, values: dict, table: pd.DataFrame
         "|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
-        lines.append(f"| {r.description} | {r.role} | {r.sources} | {_money(r.band_low)} - "
-                     f"{_money(r.band_high)} | {_money(r.median)} [{_money(r.p05)} - "
-                     f"{_money(r.p95)}] | {'yes' if r.in_band else '**no**'} |")
+        u = units.get(r.id, "")
+        lines.append(f"| {r.description} | {r.role} | {r.sources} | {_value(r.band_low, u)} - "
+                     f"{_value(r.band_high, u)} | {_value(r.median, u)} [{_value(r.p05, u)} - "
+                     f"{_value(r.p95, u)}] | {'yes' if r.in_band else '**no**'} |")
     if not scenario_table.empty:
         lines += ["", "## Scenario-level claims", "",
                   "| claim | scenario | sources | band | simulated median [90%] | in band |",
                   "|---|---|---|---|---|---|"]
         for r in scenario_table.itertuples():
-            lines.append(f"| {r.description} | {r.scenario} | {r.sources} | {_money(r.band_low)} - "
-                         f"{_money(r.band_high)} | {_money(r.median)} [{_money(r.p05)} - "
-                         f"{_money(r.p95)}] | {'yes' if r.in_band else '**no**'} |")
+            u = units.get(r.id, "")
+            lines.append(f"| {r.description} | {r.scenario} | {r.sources} | "
+                         f"{_value(r.band_low, u)} - {_value(r.band_high, u)} | "
+                         f"{_value(r.median, u)} [{_value(r.p05, u)} - {_value(r.p95, u)}] | "
+                         f"{'yes' if r.in_band else '**no**'} |")
     lines += _disagreements(table, scenario_table, known_misses())
     lines += ["", "![backcast](backcast.png)", "", "## Fitted parameters", "",
               "| parameter | fitted | range | unit | pinned down by the figures? | source |",

@@ -13,7 +13,7 @@ from model.analysis.charts import standard_charts
 from model.analysis.summary import key_figures
 from model.experiments.store import RunWriter, base_manifest
 from model.runner import run_scenario
-from model.scenario import Scenario, calibrated_values, compile_inputs
+from model.scenario import Scenario, calibrated_values, calibration_source, compile_inputs
 from model.world import OUTPUTS
 
 
@@ -42,6 +42,7 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
             "run",
             scenario=scenario.resolved(),
             calibration=calibrated_values(),
+            calibration_source=calibration_source(),
             seeds=[{"replication": r, "seed": s} for r, s in zip(result.replications, result.seeds, strict=True)],
             years=[int(result.years[0]), int(result.years[-1])],
             outputs=list(OUTPUTS),
@@ -49,9 +50,11 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
             files=["runs.parquet", "key_figures.parquet", "manifest.json"],
         )
         if charts:
+            cal = manifest["calibration_source"].get("fitted_utc") or "none"
             prov = (f"hedgesim {manifest['code_version']} | scenario {scenario.name} "
-                    f"({Path(scenario.path).name}) | {scenario.replications} replications, seed "
-                    f"{scenario.seed} | median and 90% interval")
+                    f"({Path(scenario.path).name}), {scenario.replications} replications, seed "
+                    f"{scenario.seed} | calibration {cal} | results "
+                    f"{writer.final.parent.name}/{writer.final.name} | median and 90% interval")
             paths = standard_charts(df, prov, scenario.policy_start, writer.tmp)
             manifest["files"] += [p.name for p in paths]
         writer.json("manifest.json", manifest)
