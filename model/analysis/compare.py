@@ -68,7 +68,9 @@ def compare_chart(results: list[Results], column: str, path: Path, by: str | Non
     end = table[table["year"] == table["year"].max()].set_index("group")["p50"]
     best, worst = end.idxmax(), end.idxmin()
     year = int(table["year"].max())
-    title = (f"{label(column)} in {year}: highest under {best} ({fmt_value(end[best], column)} median), "
+    pooled = any(r.kind == "sweep" and len(r.design) > table["group"].nunique() for r in results)
+    title = (f"{label(column)} in {year}: highest under {best} ({fmt_value(end[best], column)} median"
+             f"{' over all swept settings' if pooled else ''}), "
              f"lowest under {worst} ({fmt_value(end[worst], column)})")
     start = results[0].policy_start
     table = table[table["year"] >= start - HISTORY_SHOWN]  # before that, the groups share history
