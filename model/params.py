@@ -164,7 +164,7 @@ _p("china.support_phase_in_years", "years", 8.0, 1, 15,
    "uncertainty", "Years an increase in China's support (aid doctrine, trade subsidy, credit) "
    "takes to build up, linearly; cuts act at once (1 = at once).", free=True)
 _p("russia.support_phase_in_years", "years", 7.0, 1, 15,
-   ASSUMED + ": as long as China's calibrated build-up (7 years); budgets, credit lines and "
+   ASSUMED + ": about as long as China's calibrated build-up (7-9 years); budgets, credit lines and "
    "firms' networks take years to build, while cuts act at once (the 1991 collapse, 000, 001); "
    "range 3-10",
    "uncertainty", "Years an increase in Russia's support (aid doctrine, trade subsidy, credit) "
