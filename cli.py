@@ -282,8 +282,11 @@ def docs(check: bool, out: Path) -> None:
               show_default=True,
               help="Folder under which <experiment>/<timestamp>/ is written (--resume: the "
                    "sweep folder).")
+@click.option("--year", "table_year", type=int, default=None,
+              help="Year of the printed summary table (default: the horizon; the Parquet "
+                   "summary has 2014, 2020 and the horizon).")
 def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str | None,
-          resume: bool, out: Path) -> None:
+          resume: bool, out: Path, table_year: int | None) -> None:
     """Run a batch experiment: every design point's replications, in parallel.
 
     EXPERIMENT is a standalone experiment file or a scenario with an
@@ -292,7 +295,7 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
 
     \b
     Example:
-      hedgesim sweep scenarios/experiments/russia_subsidy_sweep.yaml --workers 4
+      hedgesim sweep scenarios/experiments/russia_subsidy_sweep.yaml --workers 4 --year 2020
       hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
     """
     from model.experiments.design import load_experiment
@@ -314,7 +317,11 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     click.echo(f"{exp.name}: {report.ok} of {report.total} runs ok, {report.failed} failed, "
                f"{report.missing} missing; {report.wall_seconds:.1f} s ({rate:.0f} runs/s)")
     if exp.size <= 30 and report.summary is not None:
-        click.echo(format_summary(report.summary, report.design))
+        years = sorted(int(y) for y in report.summary["year"].unique())
+        if table_year is not None and table_year not in years:
+            raise HedgesimError(None, "--year", f"expected one of the summarised years "
+                                f"{', '.join(map(str, years))}, got {table_year}")
+        click.echo(format_summary(report.summary, report.design, table_year))
     click.echo(f"results: {report.folder}")
     if not report.complete:
         gaps = missing_runs(report.folder, exp)
