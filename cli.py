@@ -25,6 +25,11 @@ class Group(click.Group):
         except HedgesimError as exc:
             click.echo(f"hedgesim: error: {exc}", err=True)
             ctx.exit(2)
+        except click.UsageError as exc:  # a bad option value or unknown command: one line too
+            where = exc.ctx.command_path if exc.ctx is not None else "hedgesim"
+            click.echo(f"hedgesim: error: {where}: {exc.format_message()} "
+                       f"(see '{where} --help')", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("hedgesim: interrupted; nothing partial was kept.", err=True)
             ctx.exit(130)

@@ -108,3 +108,23 @@ def test_schema_is_valid_json_schema_and_accepts_shipped():
         assert not errors, (p.name, errors)
     bad = {"name": "x", "levers": {"russia": {"trade_subsidy": 0.3}}}
     assert list(v.iter_errors(bad))
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "baseline", "-n", "0"], "--replications"),
+    (["run"], "SCENARIO"),
+    (["runn"], "No such command"),
+    (["calibrate", "--budget", "5"], "--budget"),
+])
+def test_option_errors_are_one_line_too(args, needle):
+    assert_one_line_error(run_cli(*args), needle)
+
+
+def test_unknown_brief_spec_key_is_named(tmp_path):
+    spec = tmp_path / "brief.yaml"
+    spec.write_text("title: x\noutcome: ['russia_trade_2020 >= 1e9']\n")
+    from model.analysis.brief import load_spec
+    from model.errors import HedgesimError
+
+    with pytest.raises(HedgesimError, match="outcome.*did you mean 'outcomes'"):
+        load_spec(spec)

@@ -17,6 +17,7 @@ reported at the top ("N of M runs failed; analysis uses the rest").
 from __future__ import annotations
 
 import base64
+import difflib
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +56,13 @@ def load_spec(path: str | Path) -> BriefSpec:
         raise HedgesimError(str(path), None, f"expected a readable brief file ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise HedgesimError(str(path), None, f"expected valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(doc, dict) or set(doc) - SPEC_KEYS:
+    if not isinstance(doc, dict):
         raise HedgesimError(str(path), None, f"expected a mapping with keys among {sorted(SPEC_KEYS)}")
+    for key in sorted(set(doc) - SPEC_KEYS, key=str):
+        close = difflib.get_close_matches(str(key), sorted(SPEC_KEYS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise HedgesimError(str(path), str(key), f"unknown key{hint}; expected one of "
+                            f"{', '.join(sorted(SPEC_KEYS))}")
     spec = BriefSpec()
     if "title" in doc:
         if not isinstance(doc["title"], str):
