@@ -268,16 +268,21 @@ def _flatten(file: str, section: str, tree: Any, prefix: str = "") -> dict[str, 
     return out
 
 
+def check_number(file: str, at: str, p: Param, x: Any) -> float:
+    """``x`` as a float if it is a number within ``p``'s range, else a one-line error."""
+    if not _is_number(x):
+        raise HedgesimError(file, at, f"expected a number in {p.unit}, got {x!r}")
+    if p.integer and not float(x).is_integer():
+        raise HedgesimError(file, at, f"expected a whole number ({p.unit}), got {x!r}")
+    if not p.check(float(x)):
+        raise HedgesimError(file, at, f"{x} is out of range; expected {p.low:g} to "
+                            f"{p.high:g} ({p.unit})")
+    return float(x)
+
+
 def _check_value(file: str, where: str, p: Param, v: Any, horizon: int) -> float | dict[int, float]:
     def one(x: Any, at: str) -> float:
-        if not _is_number(x):
-            raise HedgesimError(file, at, f"expected a number in {p.unit}, got {x!r}")
-        if p.integer and not float(x).is_integer():
-            raise HedgesimError(file, at, f"expected a whole number ({p.unit}), got {x!r}")
-        if not p.check(float(x)):
-            raise HedgesimError(file, at, f"{x} is out of range; expected {p.low:g} to "
-                                f"{p.high:g} ({p.unit})")
-        return float(x)
+        return check_number(file, at, p, x)
 
     if isinstance(v, dict):
         if not p.timeline:

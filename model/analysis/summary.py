@@ -54,11 +54,14 @@ def format_table(table: pd.DataFrame) -> str:
             if r.empty:
                 cells.append("-")
                 continue
-            r = r.iloc[0]
-            cells.append(f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - "
-                         f"{fmt(r['p95'], r['unit'])}]")
+            cells.append(interval_cell(r.iloc[0]))
         lines.append(cells)
     return text_table(head, lines)
+
+
+def interval_cell(r) -> str:
+    """'median [p05 - p95]' of a summary row, in its unit."""
+    return f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - {fmt(r['p95'], r['unit'])}]"
 
 
 def text_table(head: list[str], rows: list[list]) -> str:

@@ -50,6 +50,7 @@ from model.scenario import (
     _is_number,
     _read_yaml,
     _suggest,
+    check_number,
     load,
 )
 from model.strategies import STRATEGIES
@@ -283,15 +284,7 @@ def _param_name(file: str, at: str, key: Any) -> str:
     return key
 
 
-def _one(file: str, at: str, p: Param, x: Any) -> float:
-    if not _is_number(x):
-        raise HedgesimError(file, at, f"expected a number in {p.unit}, got {x!r}")
-    if p.integer and not float(x).is_integer():
-        raise HedgesimError(file, at, f"expected a whole number ({p.unit}), got {x!r}")
-    if not p.check(float(x)):
-        raise HedgesimError(file, at, f"{x} is out of range; expected {p.low:g} to {p.high:g} "
-                            f"({p.unit})")
-    return float(x)
+_one = check_number
 
 
 def _values(file: str, at: str, p: Param, value: Any) -> list[float]:

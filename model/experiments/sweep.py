@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from model.analysis.summary import KEY_FIGURES, fmt, text_table
+from model.analysis.summary import KEY_FIGURES, interval_cell, text_table
 from model.errors import HedgesimError
 from model.experiments.design import Experiment, load_experiment
 from model.experiments.executors import make_executor
@@ -580,9 +580,7 @@ def format_summary(summary: pd.DataFrame, design: pd.DataFrame, year: int | None
             if r.empty:
                 cells.append("-")
                 continue
-            r = r.iloc[0]
-            cells.append(f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - "
-                         f"{fmt(r['p95'], r['unit'])}]")
+            cells.append(interval_cell(r.iloc[0]))
         lines.append(cells)
     return text_table(head, lines)
 
