@@ -184,7 +184,7 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
     from model.calibration import fit as cal
     from model.calibration.report import write_report
     from model.experiments.store import code_version
-    from model.scenario import CALIBRATED, parse_yaml
+    from model.scenario import CALIBRATED
 
     if check_only:
         reps = max(cal.CHECK_REPLICATIONS, replications or 0)
@@ -197,7 +197,7 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
             click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
                        f"band [{r.band_low:.4g}, {r.band_high:.4g}] (scenario {r.scenario})")
         if report_dir is not None:
-            meta = parse_yaml(CALIBRATED.read_text(encoding="utf-8"))
+            meta = scenario_mod.calibration_file()
             values = scenario_mod.calibrated_values()
             ident = (None if no_identifiability
                      else cal.identifiability(values, replications=cal.DEFAULT_REPLICATIONS))
@@ -222,7 +222,7 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
     path = cal.write_calibrated(result, version, target or CALIBRATED)
     click.echo(f"fitted {len(result.values)} parameters: loss {result.loss:.4g} after "
                f"{result.evaluations} evaluations in {result.seconds:.0f} s -> {path}")
-    meta = parse_yaml(path.read_text())
+    meta = scenario_mod.calibration_file(path)
     values = result.values
     table = cal.check(cal.CHECK_REPLICATIONS, values)
     scen = cal.check_scenarios(cal.CHECK_REPLICATIONS, values)

@@ -66,10 +66,8 @@ class FirmPopulation:
             for t in range(1, n_years):
                 noise[t] += rho * noise[t - 1]
         self.noise = noise
-        self.active = np.zeros(n, dtype=bool)
         self.bonus = np.zeros(n)
         self.intensity = np.zeros(n)
-        self.volume = np.zeros(n)
         # Every year's wanted volumes, who traded, the cohorts' fills and the subsidy rates:
         # the accounts (subsidy_received, active_counts) tally them for all years at once.
         self.volumes = np.zeros((n_years, n))
@@ -139,9 +137,8 @@ class FirmPopulation:
         self.intensity = m
         volume = np.multiply(cohort[2], self.weight, out=self.volumes[t])
         volume *= m
-        self.active = np.greater(volume, _ZERO, out=self.actives[t])
-        self.bonus = self.active * self._incumbency
-        self.volume = volume
+        active = np.greater(volume, _ZERO, out=self.actives[t])
+        self.bonus = active * self._incumbency
         return np.bincount(self.group, weights=volume, minlength=N_GROUPS).tolist()
 
     def settle(self, fill: list[float], rate_china: float, rate_russia: float) -> None:

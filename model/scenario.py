@@ -415,22 +415,26 @@ def shipped() -> list[Path]:
 
 
 # ---------------------------------------------------------------- compile
+def calibration_file(path: Path = CALIBRATED) -> dict[str, Any]:
+    """The committed calibration as written by ``hedgesim calibrate`` ({} if there is none)."""
+    if not path.is_file():
+        return {}
+    return parse_yaml(path.read_text(encoding="utf-8")) or {}
+
+
 def calibration_source() -> dict[str, Any]:
     """Which calibration runs use: the file, when it was fitted, by what code, with what loss."""
-    if not CALIBRATED.is_file():
+    data = calibration_file()
+    if not data:
         return {"file": None, "note": "no calibrated.yaml: registry defaults"}
-    data = parse_yaml(CALIBRATED.read_text(encoding="utf-8")) or {}
     return {"file": str(CALIBRATED), **{k: data.get(k) for k in
             ("fitted_utc", "code_version", "loss", "budget", "evaluations")}}
 
 
 def calibrated_values() -> dict[str, Any]:
     """Fitted values from the committed calibration, if present (the defaults' defaults)."""
-    if not CALIBRATED.is_file():
-        return {}
-    data = parse_yaml(CALIBRATED.read_text(encoding="utf-8")) or {}
     out = {}
-    for name, v in (data.get("values") or {}).items():
+    for name, v in (calibration_file().get("values") or {}).items():
         if name in REGISTRY:
             out[name] = {int(y): float(x) for y, x in v.items()} if isinstance(v, dict) else float(v)
     return out

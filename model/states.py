@@ -7,10 +7,11 @@ A patron's yearly decision (seeds 000, 001, 003):
                * (1 + rivalry * pull of the DPRK toward the other patron) * warmth
     aid      = fiscal_room * ((1 - earn_not_spend) * value + committed aid) + food aid
     subsidy  = trade_subsidy_rate * fiscal_room * warmth  (paid per dollar its firms trade)
-    (increases in support through doctrine, subsidy rate and credit build up over
-     support_phase_in_years; cuts act at once)
     credit   = committed credit * fiscal_room * warmth
     enforce  = enforcement lever + nuclear_enforcement_response * nuclear_tension
+
+Increases in support through the doctrine, the subsidy rate and credit build up
+over support_phase_in_years (phase_in); cuts act at once.
 
 ``earn_not_spend`` is the doctrine: at 1 the patron spends nothing beyond what
 it commits (post-Soviet Russia, 000); at 0 it spends the DPRK's full value to

@@ -25,9 +25,16 @@ import yaml
 from scipy.optimize import differential_evolution
 
 from model.calibration.targets import band_loss, evaluate, load_scenario_targets, load_targets
-from model.params import REGISTRY, Param, free_parameters
-from model.runner import RunResult, run_seed, simulate
-from model.scenario import CALIBRATED, Scenario, compile_inputs, load
+from model.params import Param, free_parameters
+from model.runner import RunResult, run_scenario
+from model.scenario import (
+    CALIBRATED,
+    Scenario,
+    calibrated_values,
+    calibration_file,
+    compile_inputs,
+    load,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +71,7 @@ def baseline_for_fit(replications: int) -> Scenario:
 
 def run_with(scenario: Scenario, values: dict) -> RunResult:
     """Run a scenario with ``values`` as the calibration (registry defaults underneath)."""
-    inputs = compile_inputs(scenario, calibrated=values)
-    reps = list(range(scenario.replications))
-    seeds = [run_seed(scenario.seed, r) for r in reps]
-    out = np.stack([simulate(inputs, s) for s in seeds])
-    return RunResult(scenario, inputs.years, seeds, reps, out)
+    return run_scenario(scenario, inputs=compile_inputs(scenario, calibrated=values))
 
 
 class Objective:
@@ -109,7 +112,7 @@ def fit(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
     objective = Objective(replications)
     rng = np.random.default_rng(seed)
     init = rng.uniform([b[0] for b in bounds], [b[1] for b in bounds], (POPSIZE * n, n))
-    start = calibrated_values_or_defaults()
+    start = calibrated_values()
     init[0] = [fitted_number(p, start.get(p.name, p.default)) for p in params]
     evals = 0
     t0 = time.perf_counter()
@@ -130,12 +133,6 @@ def fit(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
                time.perf_counter() - t0, budget, replications, seed)
 
 
-def calibrated_values_or_defaults() -> dict:
-    from model.scenario import calibrated_values
-
-    return calibrated_values()
-
-
 def write_calibrated(result: Fit, code_version: str, path: Path = CALIBRATED) -> Path:
     """Write the fitted values where the baseline reads them (atomically)."""
     doc = {
@@ -151,12 +148,9 @@ def write_calibrated(result: Fit, code_version: str, path: Path = CALIBRATED) ->
         "values": {k: ({int(y): float(v) for y, v in val.items()} if isinstance(val, dict)
                        else float(val)) for k, val in result.values.items()},
     }
-    if path.is_file():  # keep the documented misses: they are a reviewer's judgement, not a fit
-        from model.scenario import parse_yaml
-
-        old = parse_yaml(path.read_text(encoding="utf-8")) or {}
-        if old.get("known_misses"):
-            doc["known_misses"] = old["known_misses"]
+    # Keep the documented misses: they are a reviewer's judgement, not a fit.
+    if known := calibration_file(path).get("known_misses"):
+        doc["known_misses"] = known
     header = ("# Written by `hedgesim calibrate`; the registry defaults every scenario starts\n"
               "# from are replaced by these fitted values. See docs/calibration/report.md.\n")
     tmp = path.with_suffix(".yaml.tmp")
@@ -169,8 +163,6 @@ def write_calibrated(result: Fit, code_version: str, path: Path = CALIBRATED) ->
 def check(replications: int = CHECK_REPLICATIONS, values: dict | None = None,
           horizon: int = FIT_HORIZON) -> pd.DataFrame:
     """Every baseline target's median over ``replications`` against its band."""
-    from model.scenario import calibrated_values
-
     values = calibrated_values() if values is None else values
     sc = baseline_for_fit(replications).with_values(horizon=horizon)
     return evaluate(load_targets(), run_with(sc, values).frame())
@@ -178,8 +170,6 @@ def check(replications: int = CHECK_REPLICATIONS, values: dict | None = None,
 
 def check_scenarios(replications: int = CHECK_REPLICATIONS, values: dict | None = None) -> pd.DataFrame:
     """Scenario-level targets (e.g. Russia's cost of the $1 bn push) on their scenarios' runs."""
-    from model.scenario import calibrated_values
-
     values = calibrated_values() if values is None else values
     targets = load_scenario_targets()
     rows = []
@@ -222,18 +212,9 @@ def identifiability(values: dict, points: int = 5, replications: int = DEFAULT_R
     return pd.DataFrame(rows)
 
 
-def registry_param(name: str) -> Param:
-    return REGISTRY[name]
-
-
 def known_misses() -> dict[str, str]:
     """Targets the committed calibration is known to miss, each with the reason (calibrated.yaml)."""
-    from model.scenario import parse_yaml
-
-    if not CALIBRATED.is_file():
-        return {}
-    doc = parse_yaml(CALIBRATED.read_text(encoding="utf-8")) or {}
-    return {str(k): str(v) for k, v in (doc.get("known_misses") or {}).items()}
+    return {str(k): str(v) for k, v in (calibration_file().get("known_misses") or {}).items()}
 
 
 def unexpected_misses(table: pd.DataFrame, scenario_table: pd.DataFrame | None = None) -> list[str]:

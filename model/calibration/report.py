@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model.analysis import charts
-from model.calibration.fit import FIT_HORIZON, FIT_SEED, baseline_for_fit, known_misses, run_with
+from model.calibration.fit import FIT_SEED, baseline_for_fit, known_misses, run_with
 from model.calibration.targets import load_targets
 from model.params import REGISTRY
 
@@ -138,7 +138,7 @@ def write_report(folder: Path, fit_meta: dict, values: dict, table: pd.DataFrame
     prov = (f"hedgesim {fit_meta.get('code_version', '?')} | calibration of "
             f"{fit_meta.get('fitted_utc', '?')} | baseline history, {replications} replications, "
             f"seed {FIT_SEED} | median and 90% interval")
-    df = run_with(baseline_for_fit(replications).with_values(horizon=FIT_HORIZON), values).frame()
+    df = run_with(baseline_for_fit(replications), values).frame()
     backcast_chart(df, folder / "backcast.png", prov)
     table.to_csv(folder / "targets.csv", index=False)
     if not scenario_table.empty:
