@@ -54,6 +54,22 @@ OUTPUTS: tuple[str, ...] = (
     *(f"project_{p}" for p in PROJECTS),
 )
 COLUMN = {name: i for i, name in enumerate(OUTPUTS)}
+
+
+def unit_of(column: str) -> str:
+    """An output column's kind of unit from its name: 'usd', 'share', 'tonnes', 'ratio' or
+    'index' (charts format axes by it, the output reference names units by it)."""
+    if column.endswith("_usd"):
+        return "usd"
+    if "share" in column:
+        return "share"
+    if column.endswith("_tonnes"):
+        return "tonnes"
+    if column.endswith("_ratio"):
+        return "ratio"
+    return "index"
+
+
 # Firm accounts tallied over all years at once (World.outputs): subsidies firms received,
 # active firms by country, then by (country, sector) cohort.
 FIRM_SUBSIDY = COLUMN["firm_subsidy_received_usd"]

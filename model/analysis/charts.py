@@ -21,6 +21,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
+from model.world import unit_of  # noqa: E402
+
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 MARKERS = ("o", "s", "^", "D", "v", "P")
@@ -130,17 +132,6 @@ def label(column: str) -> str:
     return LABELS.get(column, column.replace("_usd", "").replace("_", " ").capitalize())
 
 
-def unit_of(column: str) -> str:
-    """'usd', 'share', 'tonnes', 'ratio' or 'index' from the column's name."""
-    if column.endswith("_usd"):
-        return "usd"
-    if "share" in column:
-        return "share"
-    if column.endswith("_tonnes"):
-        return "tonnes"
-    if column.endswith("_ratio"):
-        return "ratio"
-    return "index"
 
 
 def axis_units(ax, column: str, values: np.ndarray | None = None, axis: str = "y") -> None:

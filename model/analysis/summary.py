@@ -49,18 +49,16 @@ def format_table(table: pd.DataFrame) -> str:
     lines = []
     for label, grp in table.groupby("figure", sort=False):
         cells = [label]
-        for y in years:
-            r = grp[grp["year"] == y]
-            if r.empty:
-                cells.append("-")
-                continue
-            cells.append(interval_cell(r.iloc[0]))
+        cells += [interval_cell(grp[grp["year"] == y]) for y in years]
         lines.append(cells)
     return text_table(head, lines)
 
 
-def interval_cell(r) -> str:
-    """'median [p05 - p95]' of a summary row, in its unit."""
+def interval_cell(rows: pd.DataFrame) -> str:
+    """'median [p05 - p95]' of the first summary row, in its unit; '-' if there is none."""
+    if rows.empty:
+        return "-"
+    r = rows.iloc[0]
     return f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - {fmt(r['p95'], r['unit'])}]"
 
 

@@ -575,12 +575,8 @@ def format_summary(summary: pd.DataFrame, design: pd.DataFrame, year: int | None
     for _, d in design.iterrows():
         cells = [str(d["point"])]
         cells += [f"{d[c]:.4g}" if isinstance(d[c], float) else str(d[c]) for c in factors]
-        for col in TABLE_FIGURES:
-            r = sub[(sub["point"] == d["point"]) & (sub["column"] == col)]
-            if r.empty:
-                cells.append("-")
-                continue
-            cells.append(interval_cell(r.iloc[0]))
+        cells += [interval_cell(sub[(sub["point"] == d["point"]) & (sub["column"] == col)])
+                  for col in TABLE_FIGURES]
         lines.append(cells)
     return text_table(head, lines)
 
