@@ -190,12 +190,11 @@ def calibrate(budget, workers, seed, replications, check_only, report_dir, no_id
         reps = max(cal.CHECK_REPLICATIONS, replications or 0)
         table = cal.check(reps)
         scen = cal.check_scenarios(reps)
-        for r in table.itertuples():
+        rows = ([(r, r.role) for r in table.itertuples()]
+                + [(r, f"scenario {r.scenario}") for r in scen.itertuples()])
+        for r, what in rows:
             click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
-                       f"band [{r.band_low:.4g}, {r.band_high:.4g}] ({r.role})")
-        for r in scen.itertuples():
-            click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
-                       f"band [{r.band_low:.4g}, {r.band_high:.4g}] (scenario {r.scenario})")
+                       f"band [{r.band_low:.4g}, {r.band_high:.4g}] ({what})")
         if report_dir is not None:
             meta = scenario_mod.calibration_file()
             values = scenario_mod.calibrated_values()
