@@ -334,13 +334,41 @@ _EXPLICIT = {
     "china_russia_ratio": "DPRK-China trade divided by DPRK-Russia trade (inf when Russia trade is 0).",
     "coal_exports_china_usd": "DPRK coal sold to China.",
     "coal_exports_china_tonnes": "The same coal in tonnes (value / `world.coal_price_usd_per_t`).",
+    "exports_china_usd": "DPRK goods exports to China as customs record them (coal, ore, seafood, "
+                         "manufactures; labour abroad is services income, not here).",
+    "imports_china_usd": "DPRK imports from China as customs record them, including China's "
+                         "pipeline crude grant while its customs reported it (to 2013).",
+    "exports_korea_usd": "Gross inter-Korean shipments from the DPRK (Kaesong processing trade); "
+                         "the DPRK earns only the wages (`kaesong_wages_usd`).",
+    "imports_korea_usd": "Gross inter-Korean shipments to the DPRK (Kaesong inputs).",
+    "cost_china_usd": "What China's state pays in cash: aid + subsidy + credit + project spend.",
+    "cost_russia_usd": "What Russia's state pays in cash: aid + subsidy + credit + project spend.",
+    "bid_china_usd": "The part of China's aid that bids against Russia for a contested DPRK.",
+    "bid_russia_usd": "The part of Russia's aid that bids against China for a contested DPRK.",
+    "received_china_usd": "Support from China that reaches the DPRK: aid, credit and the subsidised "
+                          "part of its imports (a subsidy on its exports goes to Chinese buyers).",
+    "received_russia_usd": "Support from Russia that reaches the DPRK: aid, credit and the "
+                           "subsidised part of its imports.",
+    "aid_in_customs_china_usd": "China's pipeline crude grant that its customs recorded as exports "
+                                "to the DPRK (in `imports_china_usd`; none from 2014).",
+    "labour_income_usd": "Wages of DPRK workers abroad (China and Russia): services income, not "
+                         "customs trade.",
+    "kaesong_wages_usd": "What the DPRK earned from inter-Korean trade: the wages of its workers.",
+    "smuggling_income_usd": "Unrecorded income from sales that UN bans block but that leave anyway "
+                            "(ship-to-ship coal and oil, workers kept abroad).",
+    "cyber_income_usd": "Unrecorded income from cyber theft.",
+    "dprk_cash_in_usd": "The DPRK's cash for the year: customs exports, labour, transit, Kaesong "
+                        "wages, net third-country trade, smuggling, cyber theft and credit.",
+    "dprk_import_bill_usd": "What the DPRK paid for imports from China and Russia (after subsidies).",
+    "dprk_reserves_usd": "The DPRK's reserves at year end (a stock): drawn when cash falls short.",
+    "dprk_off_books_usd": "Unspent cash spent off the books (not saved, not in customs trade).",
     "dprk_aid_received_usd": "Aid from both patrons (the fuel/food split feeds the market).",
     "dprk_credit_received_usd": "Trade credit from both patrons.",
     "firm_subsidy_received_usd": "Subsidy paid to firms on their rationed (realised) volumes.",
     "transit_income_usd": ("Transit fees the DPRK earns from running projects (Rajin-Khasan, pipeline); "
                            "services income, not counted in customs trade."),
-    "dprk_resources_usd": "The DPRK's gains: exports (incl. inter-Korean and third-country), "
-                          "transit fees, aid, credit and the subsidised part of its imports.",
+    "dprk_resources_usd": "The DPRK's gains: its cash for the year (`dprk_cash_in_usd`), aid and "
+                          "the subsidised part of its imports.",
     "dprk_payoff": "Pyongyang's payoff: log(gains / $1 bn) - dependence_aversion * HHI.",
     "dependence_hhi": "Herfindahl index of partner shares (China, Russia, Korea, others).",
     "alignment": "Stance: -1 leans wholly to China, +1 wholly to Russia.",
@@ -371,6 +399,8 @@ _UNIT_NAMES = {"usd": "USD/yr", "tonnes": "t/yr", "share": "fraction 0-1", "rati
 
 
 def _unit(column: str) -> str:
+    if column == "dprk_reserves_usd":
+        return "USD (stock)"
     if (kind := unit_of(column)) in _UNIT_NAMES:
         return _UNIT_NAMES[kind]
     if column.endswith("_hhi"):

@@ -7,7 +7,7 @@ margin on DPRK business,
     margin = base[country, sector]          home demand x complementarity (000, 002)
              - transport[country] + project savings
              - political_risk[country] * (1 - risk_tolerance)       (000, 002)
-             - secondary_sanctions * penalty * exposure(size)
+             - secondary_sanctions * penalty * exposure(size, dollar finance)
              + state subsidy rate + preference effect               (001)
              + incumbency bonus if it traded last year + persistent noise,
 
@@ -53,7 +53,10 @@ class FirmPopulation:
         )
         rank = np.empty(n, dtype=np.int64)  # each firm's size rank: the inverse of argsort
         rank[np.argsort(size)] = np.arange(n)
-        self.exposure = rank / max(n - 1, 1)
+        # Secondary sanctions bite on size (big firms and their banks are named first) and
+        # on the home country's exposure to dollar finance (firms.{country}_dollar_exposure).
+        dollar = np.array([params[f"firms.{c}_dollar_exposure"] for c in PATRONS])
+        self.exposure = rank / max(n - 1, 1) * dollar[self.country]
         # Idiosyncratic margin shocks, one per firm and year, drawn up front. They
         # persist (AR(1) with coefficient rho, same long-run spread), so a firm's
         # fortunes drift rather than flip from one year to the next.

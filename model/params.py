@@ -31,10 +31,15 @@ Kind = Literal["lever", "uncertainty", "fixed"]
 Value = float | dict[int, float]
 
 PATRONS = ("china", "russia")
-EXPORT_SECTORS = ("coal", "ore", "seafood", "labour", "transit")
+# What the DPRK sells. The first four are goods that customs records; labour
+# (workers abroad) earns services income that no customs figure includes
+# (issue 10: the seeds' trade figures are customs goods trade).
+EXPORT_SECTORS = ("coal", "ore", "seafood", "manufactures", "labour")
+GOODS_EXPORTS = ("coal", "ore", "seafood", "manufactures")
 IMPORT_SECTORS = ("fuel", "food", "goods")
 SECTORS = EXPORT_SECTORS + IMPORT_SECTORS
 PARTNERS = ("china", "russia", "korea", "others")
+PUBLIC_RECORD = "public record, not in the seeds"
 PROJECTS = ("rajin_khasan", "pobeda", "gas_pipeline", "tumen_bridge")
 
 
@@ -53,6 +58,9 @@ class Param:
     free: bool = False
     fit_year: int | None = None
     integer: bool = False
+    # A timeline whose whole path is scaled by the fitted level at fit_year (its shape is
+    # the source's, its level the fit's), instead of only the fit_year step being replaced.
+    fit_scales_path: bool = False
 
     @property
     def timeline(self) -> bool:
@@ -99,13 +107,20 @@ _p("world.nuclear_test", "0/1 event",
 _p("world.nuclear_memory", "fraction kept per year", 0.6, 0.0, 0.95,
    ASSUMED + ": relations cooled for years after 2013 (003, 004); range 0-0.95", "uncertainty",
    "Share of last year's nuclear tension carried into this year.")
-_p("world.inter_korean_trade_usd", "USD/yr",
+_p("korea.trade_usd", "USD/yr",
    {1988: 0.0, 1991: 1.5e8, 2000: 4.0e8, 2005: 1.0e9, 2008: 1.8e9, 2013: 1.1e9, 2014: 2.3e9},
-   0, 5e9, BRIEF + " for 2013-14; earlier steps assumed (Kaesong ramp-up from 2004), +/-50%",
-   "fixed", "Inter-Korean trade (Kaesong and other), a partner of its own.")
-_p("world.inter_korean_export_share", "fraction", 0.45, 0.3, 0.6,
+   0, 5e9, BRIEF + " for 2013-14; earlier steps assumed (Kaesong ramp-up from 2004), +/-50%; "
+   "Seoul closed Kaesong in February 2016 (" + PUBLIC_RECORD + "), set it with {2016: 0}",
+   "lever", "Inter-Korean trade (Kaesong processing trade and other), gross, set by Seoul.")
+_p("korea.export_share", "fraction", 0.45, 0.3, 0.6,
    ASSUMED + ": Kaesong trade is roughly balanced (inputs in, goods out)", "fixed",
    "Share of inter-Korean trade that is DPRK exports.")
+_p("korea.dprk_wage_share", "USD per USD of trade", 0.04, 0.025, 0.075,
+   PUBLIC_RECORD + ": the DPRK earned Kaesong wages of $49 m in 2010 and over $80 m by 2013 "
+   "(South Korean figures), 2.7% and 7.3% of that year's gross trade in this registry; "
+   "range 0.025-0.075", "fixed",
+   "What the DPRK earns (wages paid for its workers) per dollar of gross inter-Korean trade: "
+   "Kaesong is processing trade, so the gross flows are Southern firms' inputs and output.")
 _p("world.food_price_usd_per_t", "USD/t", 400.0, 250, 700,
    ASSUMED + ": grain delivered to the DPRK incl. transport", "fixed",
    "Values food aid given in tonnes.")
@@ -114,10 +129,25 @@ _p("world.coal_price_usd_per_t", "USD/t", 75.0, 50, 120,
    "Converts coal export value to tonnes.")
 
 # --- Sanctions (levers) -------------------------------------------------------
-for s in EXPORT_SECTORS + ("fuel",):
-    _p(f"sanctions.un_{s}", "fraction banned", 0.0, 0, 1,
-       ASSUMED + ": no sectoral UN bans in the 1988-2014 history", "lever",
-       f"Share of DPRK {s} trade the UN bans; binds in proportion to each partner's enforcement.")
+# UN bans act by direction: resolutions ban what the DPRK sells (coal, ore, seafood,
+# textiles and other manufactures, labour) separately from what may be sold to it
+# (petroleum caps; machinery, vehicles and metals in 2397). Domain brief, sanctions era.
+for s in EXPORT_SECTORS:
+    _p(f"sanctions.un_export_ban_{s}", "fraction banned", 0.0, 0, 1,
+       ASSUMED + ": no UN bans on DPRK sales of it before 2016; resolutions 2270-2397 "
+       "(2016-17) ban it (domain brief)", "lever",
+       f"Share of DPRK {s} sales abroad the UN bans; binds in proportion to each buyer's "
+       "enforcement; what is blocked partly leaves anyway (dprk.evasion_yield).")
+_p("sanctions.un_import_ban_fuel", "fraction banned", 0.0, 0, 1,
+   ASSUMED + ": no cap before 2016; UNSCR 2375 and 2397 capped refined petroleum at 2 m and "
+   "then 0.5 m barrels a year and crude at its recent level (domain brief)", "lever",
+   "Share of the DPRK's fuel purchases the UN bans (petroleum caps).")
+_p("sanctions.un_import_ban_goods", "fraction banned",
+   {1988: 0.0, 2006: 0.02, 2013: 0.04}, 0, 1,
+   ASSUMED + ": UNSCR 1718 (2006) and 2094 (2013) banned arms and luxury goods, a few per cent "
+   "of goods bought (" + PUBLIC_RECORD + "); UNSCR 2397 (Dec 2017) bans industrial machinery, "
+   "vehicles, iron, steel and other metals (domain brief)", "lever",
+   "Share of the DPRK's goods purchases (machinery, vehicles, metals, luxuries) the UN bans.")
 _p("sanctions.enforcement_china", "0-1", 0.3, 0, 1,
    ASSUMED + ": China enforced loosely before 2016; range 0-1", "lever",
    "How strictly China enforces UN sanctions on its firms (1 = fully).")
@@ -131,8 +161,10 @@ _p("sanctions.west_on_russia", "0-1", {1988: 0.0, 2014: 1.0}, 0, 2,
    cite("001", "003", "004") + ": Crimea sanctions from 2014", "lever",
    "Intensity of Western sanctions on Russia (1 = the 2014 Crimea package).")
 _p("sanctions.secondary_on_firms", "0-1", 0.0, 0, 1,
-   ASSUMED + ": none in the history; range 0-1", "lever",
-   "Intensity of secondary sanctions on firms that trade with the DPRK.")
+   ASSUMED + ": none in the history; US designations of Chinese firms and banks in 2016-17 "
+   "(" + PUBLIC_RECORD + "); range 0-1", "lever",
+   "Intensity of secondary sanctions on firms that trade with the DPRK; bites in proportion "
+   "to each firm's size and its country's exposure to dollar finance.")
 
 # --- Patrons: doctrine, value, fiscal room, levers ------------------------------
 _p("china.strategic_value_usd", "USD/yr", 1.2e9, 2e8, 4e9,
@@ -145,16 +177,27 @@ _p("china.earn_not_spend", "0-1", {1988: 0.9, 2000: 0.75}, 0, 1,
    cite("001") + ": early-2000s decision to aid the regime's survival; levels calibrated",
    "uncertainty", "Share of the DPRK's value to China that China will not spend on aid.",
    free=True, fit_year=2000)
-_p("russia.earn_not_spend", "0-1", {1988: 0.3, 1991: 1.0}, 0, 1,
-   cite("000", "001") + ": Soviet foreign policy spent, post-Soviet Russia's must earn",
+_p("russia.earn_not_spend", "0-1", {1988: 0.85, 1991: 0.98}, 0, 1,
+   cite("000", "001") + ": Soviet foreign policy spent, post-Soviet Russia's must earn; the Soviet "
+   "level gives grant aid of about $150 m a year at the default value, inside a 1985 CIA estimate "
+   "of $55-250 m a year (" + PUBLIC_RECORD + ", Library of Congress country study); the rest of "
+   "Soviet support was friendship prices and credit (russia.trade_subsidy_rate, russia.credit_usd). "
+   "After 1991 assumed 0.98 (range 0.95-1): Russian aid negligible (000) but not nil (50,000 t "
+   "of food in 2014-15, 004)",
    "uncertainty",
-   "Share of the DPRK's value to Russia that Russia will not spend on aid (1 = earn, never spend).")
+   "Share of the DPRK's value to Russia that Russia will not spend as grant aid (1 = earn, never "
+   "give). It does not switch off bidding: a rival's offer for a contested DPRK is matched out "
+   "of the full value (patrons' bidding, states.py).")
 _p("china.rivalry", "0-1", {1988: 1.0, 1991: 0.2}, 0, 2,
    cite("000", "003") + ": 1960s-80s the patrons competed; weaker after 1991 (assumed level)",
-   "uncertainty", "How much China raises its support when Pyongyang tilts to Russia.")
-_p("russia.rivalry", "0-1", {1988: 1.0, 1991: 0.2}, 0, 2,
-   cite("000", "003") + ": 1960s-80s the patrons competed; weaker after 1991 (assumed level)",
-   "uncertainty", "How much Russia raises its support when Pyongyang tilts to China.")
+   "uncertainty", "How hard China bids against Russia for the DPRK: the share of Russia's last offer it "
+   "matches when the DPRK is contested (balanced), and how much a tilt to Russia raises its aid.")
+_p("russia.rivalry", "0-1", {1988: 1.0, 1991: 0.0, 2000: 0.1}, 0, 2,
+   cite("000", "003") + ": 1960s-80s the patrons competed; " + cite("001") + ": in the 1990s "
+   "Russia took a pro-Western stance and relations were frosty, improving from about 2000; "
+   "levels assumed, range 0-0.3 after 1991",
+   "uncertainty", "How hard Russia bids against China for the DPRK: the share of China's last offer it "
+   "matches when the DPRK is contested (balanced), and how much a tilt to China raises its aid.")
 _p("russia.west_break_sensitivity", "multiplier per unit sanctions", 1.0, 0, 3,
    cite("000", "001") + "; size assumed, range 0-3", "uncertainty",
    "How much the break with the West raises the DPRK's value to Russia.")
@@ -169,9 +212,13 @@ _p("russia.support_phase_in_years", "years", 7.0, 1, 15,
    "range 3-10",
    "uncertainty", "Years an increase in Russia's support (aid doctrine, trade subsidy, credit) "
    "takes to build up, linearly; cuts act at once (1 = at once).")
-_p("china.nuclear_aversion", "0-1", 0.5, 0, 1,
-   cite("003", "004") + ": relations cooled after the 2013 test; size assumed", "uncertainty",
-   "Share of the DPRK's value to China lost in a year of full nuclear tension.")
+_p("china.nuclear_aversion", "0-1", 0.1, 0, 0.3,
+   cite("003", "004") + ": relations cooled after the 2013 test; but after the 2009 test China's "
+   "premier signed economic agreements in Pyongyang and trade grew fast through 2011, and customs "
+   "tightening after 2013 had no significant effect on trade (KOTRA; " + PUBLIC_RECORD + "), so "
+   "tests act mainly through enforcement; size assumed, range 0-0.3", "uncertainty",
+   "Share of the DPRK's value to China (and of its subsidy and credit) lost in a year of full "
+   "nuclear tension.")
 _p("russia.nuclear_aversion", "0-1", 0.1, 0, 1,
    cite("003") + ": Moscow asked no denuclearisation preconditions; size assumed", "uncertainty",
    "Share of the DPRK's value to Russia lost in a year of full nuclear tension.")
@@ -186,23 +233,41 @@ _p("russia.oil_elasticity", "elasticity", 0.5, 0, 1.5,
 _p("russia.rouble_elasticity", "elasticity", 0.5, 0, 1.5,
    cite("003") + ": oil and rouble crisis; size assumed", "uncertainty",
    "Elasticity of Russia's spending room to the rouble's value.")
-for p, sub in (("china", {1988: 0.0, 2000: 0.06}), ("russia", {1988: 0.35, 1991: 0.0})):
+# Soviet support wound down over 1990-1993 (friendship prices and barter, then credit), not
+# in one year (public record; 001's "almost overnight" is the trade collapse it caused).
+_SOVIET_WIND_DOWN = {1988: 1.0, 1990: 0.75, 1991: 0.5, 1992: 0.25, 1993: 0.0}
+for p, sub in (("china", {1988: 0.0, 2000: 0.06}),
+               ("russia", {y: 0.2 * v for y, v in _SOVIET_WIND_DOWN.items()})):
     _p(f"{p}.trade_subsidy_rate", "USD per USD traded", sub, 0, 0.9 if p == "russia" else 0.4,
-       cite("001", "002") + (": China began to subsidise trade in the early 2000s"
-                             if p == "china" else ": Moscow absorbed Soviet-era trade losses"),
+       cite("001", "002") + (": China began to subsidise and encourage trade in the early 2000s; "
+                             "no source gives a size, level calibrated within China's support band"
+                             if p == "china" else
+                             ": Soviet friendship prices; they wound down over 1990-1993 ("
+                             + PUBLIC_RECORD + "); 1988 level calibrated, shape as given"),
        "lever", f"Share of each dollar of DPRK trade by {p}'s firms that {p}'s state pays.",
-       free=True, fit_year=2000 if p == "china" else 1988)
-    _p(f"{p}.aid_usd", "USD/yr", 0.0, 0, 5e9, ASSUMED + ": committed aid beyond the discretionary",
-       "lever", f"Aid budget {p} commits on top of what its doctrine gives.")
+       free=True, fit_year=2000 if p == "china" else 1988, fit_scales_path=p == "russia")
+    _p(f"{p}.aid_usd", "USD/yr", {1988: 0.0, 2000: 3.0e8} if p == "china" else 0.0,
+       0, 5e9,
+       ("domain brief: AidData records MOFCOM grants of about 500,000 t of crude a year through the "
+        "Dandong-Sinuiju pipeline 2000-2019, roughly $0.2-0.4 bn a year; range 2e8-4e8")
+       if p == "china" else ASSUMED + ": none committed beyond the doctrine's aid",
+       "lever", f"Aid {p} commits on top of what its doctrine and bidding give"
+       + (" (the pipeline crude grant, delivered as fuel)" if p == "china" else "") + ".")
     _p(f"{p}.food_aid_t", "t/yr", {1988: 0.0, 2014: 25000.0, 2016: 0.0} if p == "russia" else 0.0,
        0, 2e6, cite("004") + ": 50,000 t over 2014-15" if p == "russia" else ASSUMED + ": none set",
        "lever", f"Food aid from {p} in tonnes.")
     _p(f"{p}.credit_usd", "USD/yr",
-       {1988: 0.0, 2013: 5.0e7, 2033: 0.0} if p == "russia" else {1988: 0.0, 2000: 3.0e8},
-       0, 5e9 if p == "russia" else 1.5e9, cite("004") + ": the remaining ~$1 bn reinvested over 20 years" if p == "russia"
+       {y: 4.0e8 * v for y, v in _SOVIET_WIND_DOWN.items()} if p == "russia"
+       else {1988: 0.0, 2000: 3.0e8},
+       0, 1.5e9,
+       cite("004") + ": the DPRK owed about $11 bn when Russia wrote off 90% in 2012, debt run up "
+       "financing Soviet deliveries; credit wound down over 1990-1993 (" + PUBLIC_RECORD + "); "
+       "1988 level calibrated, at most $1.5 bn a year so that 1988-1992 add less than half of "
+       "the debt written off. The ~$1 bn remainder is repaid into a fund Russia reinvests in the "
+       "DPRK (004): the DPRK's own money, so no credit after 2012" if p == "russia"
        else cite("001") + ": China began to subsidise and finance trade in the early 2000s; "
-       "level calibrated", "lever", f"Trade credit {p} extends to the DPRK.",
-       free=p == "china", fit_year=2000 if p == "china" else None)
+       "level calibrated", "lever", f"Trade credit {p} extends to the DPRK (finances its imports).",
+       free=True, fit_year=2000 if p == "china" else 1988, fit_scales_path=p == "russia")
     _p(f"{p}.debt_relief_usd", "USD (face value)",
        {1988: 0.0, 2012: 1.0e10, 2013: 0.0} if p == "russia" else 0.0, 0, 2e10,
        cite("004") + ": 90% of ~$11 bn written off in 2012" if p == "russia"
@@ -216,17 +281,30 @@ _p("china.preference_effect", "margin per unit preference", 0.08, 0, 0.3, ASSUME
    "uncertainty", "Margin a fully favoured Chinese firm gains.")
 _p("russia.preference_effect", "margin per unit preference", 0.08, 0, 0.3,
    ASSUMED + ": range 0-0.3", "uncertainty", "Margin a fully favoured Russian firm gains.")
+_p("china.aid_in_customs", "0-1", {1988: 1.0, 2014: 0.0}, 0, 1,
+   "domain brief: China has not reported the pipeline's crude in its customs figures since 2014",
+   "fixed", "Share of China's committed aid (pipeline crude) that China's customs record as "
+   "exports to the DPRK, so that it counts in customs trade.")
 _p("patrons.aid_fuel_share", "fraction", 0.5, 0.2, 0.8, ASSUMED + ": aid is mostly oil and grain (003)",
    "fixed", "Share of aid delivered as fuel; the rest is food.")
 
 # --- DPRK -----------------------------------------------------------------------
-_cap2014 = {"coal": 1.15e9, "ore": 6.0e8, "seafood": 3.0e8, "labour": 8.0e8, "transit": 5.0e7}
+_cap2014 = {"coal": 1.15e9, "ore": 6.0e8, "seafood": 3.0e8, "manufactures": 6.0e8, "labour": 5.0e8}
+_cap_source = {
+    "coal": cite("004") + ": coal over $1 bn in 2014",
+    "ore": cite("002") + ": raw materials over a third of exports; split assumed",
+    "seafood": cite("002") + ": raw materials over a third of exports; split assumed",
+    "manufactures": cite("002") + ": the non-raw-material part of exports (textiles on commission "
+    "and other goods, the target of UNSCR 2375 and 2397); level calibrated",
+    "labour": "assumed: tens of thousands of workers abroad, mostly in China and Russia, whose "
+    "wages customs never record (UN Panel of Experts reports, via the domain brief); range "
+    "$0.2-1.25 bn a year",
+}
 for s, v in _cap2014.items():
-    _p(f"dprk.capacity_{s}_usd", "USD/yr (2014)", v, v * 0.4, v * 2.5,
-       (cite("004") + ": coal over $1 bn in 2014" if s == "coal"
-        else cite("002") + ": raw materials over a third of exports; split assumed"),
-       "uncertainty", f"What the DPRK could export in {s} in 2014 at full energy supply.",
-       free=s in ("coal", "labour"))
+    _p(f"dprk.capacity_{s}_usd", "USD/yr (2014)", v, v * 0.4, v * 2.5, _cap_source[s],
+       "uncertainty", f"What the DPRK could earn from {s} abroad in 2014 at full energy supply"
+       + (" (services income, not customs trade)." if s == "labour" else "."),
+       free=s in ("coal", "manufactures"))
 _need2014 = {"fuel": 1.0e9, "food": 6.0e8, "goods": 3.5e9}
 for s, v in _need2014.items():
     _p(f"dprk.need_{s}_usd", "USD/yr (2014)", v, v * 0.4, v * 2.5,
@@ -245,6 +323,26 @@ _p("dprk.energy_elasticity", "elasticity", 0.8, 0, 2,
    "How export capacity falls when fuel supply falls short of need.")
 _p("dprk.capacity_noise", "sd (log)", 0.05, 0, 0.2, ASSUMED + ": harvests, floods, mine output",
    "uncertainty", "Year-to-year noise in export capacity.")
+_p("dprk.evasion_yield", "USD per USD blocked", 0.3, 0.05, 0.6,
+   ASSUMED + ": the UN Panel of Experts (reports 2018-2023, via the domain brief) documents "
+   "ship-to-ship sales of coal and oil and workers kept abroad; range 0.05-0.6", "uncertainty",
+   "Hard currency the DPRK still earns, unrecorded, per dollar of sales that UN bans and their "
+   "enforcement block (smuggling at a discount).")
+_p("dprk.cyber_income_usd", "USD/yr", {1988: 0.0, 2015: 1.0e8, 2017: 4.0e8}, 0, 2e9,
+   ASSUMED + ": the UN Panel of Experts (reports 2018-2023, via the domain brief) puts DPRK cyber "
+   "theft in the billions of dollars over 2017-2023; a few hundred million a year, range 0-2 bn",
+   "uncertainty", "Unrecorded income from cyber theft.")
+_p("dprk.reserves_1988_usd", "USD", 1.0e9, 0, 5e9,
+   ASSUMED + ": hard-currency and goods reserves are not published; range 0-5 bn", "uncertainty",
+   "The DPRK's reserves at the start of 1988; they finance imports when earnings fall short.")
+_p("dprk.reserve_drawdown", "share of reserves per year", 0.5, 0.1, 1,
+   ASSUMED + ": reserves are not all liquid in one year; range 0.1-1", "uncertainty",
+   "Largest share of its reserves the DPRK spends on imports in one year.")
+_p("dprk.reserve_saving", "share of a surplus", 0.1, 0, 1,
+   ASSUMED + ": the regime spends most hard currency it earns (elite and military goods off the "
+   "customs books); range 0-1", "uncertainty",
+   "Share of a year's unspent earnings the DPRK adds to its reserves (the rest is spent off "
+   "the books, on purchases no customs figure records).")
 _p("dprk.others_trade_usd", "USD/yr (2014)", 4.0e8, 5e7, 1.5e9,
    cite("004") + ": India and others are small partners; level calibrated", "uncertainty",
    "Trade with third countries in 2014 at neutral outreach.", free=True)
@@ -294,7 +392,23 @@ _p("firms.risk_tolerance_a", "beta shape", 2.0, 0.5, 8, ASSUMED, "fixed",
 _p("firms.risk_tolerance_b", "beta shape", 2.0, 0.5, 8, ASSUMED, "fixed",
    "Beta-distribution shape b of firms' risk tolerance.")
 _p("firms.secondary_penalty", "margin", 0.3, 0, 1, ASSUMED + ": range 0-1", "uncertainty",
-   "Margin the largest firm loses under full secondary sanctions (smaller firms less).")
+   "Margin the largest dollar-exposed firm loses under full secondary sanctions (smaller and "
+   "less exposed firms less).")
+_p("firms.china_dollar_exposure", "0-1", 1.0, 0.3, 1,
+   ASSUMED + ": Chinese traders and their banks clear in dollars; US designations in 2016-17 "
+   "targeted Chinese firms and banks (" + PUBLIC_RECORD + "); range 0.3-1", "uncertainty",
+   "How exposed China's firms trading with the DPRK are to dollar finance.")
+_p("firms.russia_dollar_exposure", "0-1", 0.5, 0.1, 1,
+   ASSUMED + ": Russia's DPRK trade is small and, after 2014, already under Western sanctions "
+   "(001, 003); range 0.1-1", "uncertainty",
+   "How exposed Russia's firms trading with the DPRK are to dollar finance.")
+_p("firms.china_mineral_demand", "0-1", {1988: 0.1, 1996: 0.2, 2003: 0.45, 2009: 0.7, 2011: 1.0}, 0, 1,
+   cite("001", "002") + ": China's demand for raw materials grew for two decades; before 2000 "
+   "China supplied the DPRK with oil and coking coal and took little from it, and the DPRK became a "
+   "net coal exporter to China only around 2003, and China itself became a net coal importer in "
+   "2009, after which DPRK coal sales to China grew several-fold by 2013 (" + PUBLIC_RECORD + "); "
+   "shape assumed", "fixed",
+   "How much of its 2011-on appetite China's market has for DPRK coal and ore.")
 _p("firms.required_return", "per year", 0.12, 0.05, 0.3, ASSUMED + ": private hurdle rate",
    "uncertainty", "Return private sponsors require of an infrastructure project.")
 for c, (exp_m, imp_m, transport, risk) in {
@@ -316,9 +430,9 @@ for c, (exp_m, imp_m, transport, risk) in {
 # Complementarity: how much each economy wants each DPRK export, and how much the
 # DPRK wants each of its goods (000, 002). Ordinal reading of the sources, sizes assumed.
 _COMP = {
-    "china": {"coal": 1.0, "ore": 1.0, "seafood": 1.0, "labour": 0.7, "transit": 0.2,
+    "china": {"coal": 1.0, "ore": 1.0, "seafood": 1.0, "manufactures": 0.9, "labour": 0.7,
               "fuel": 1.0, "food": 1.0, "goods": 1.0},
-    "russia": {"coal": 0.1, "ore": 0.2, "seafood": 0.2, "labour": 0.5, "transit": 0.8,
+    "russia": {"coal": 0.1, "ore": 0.2, "seafood": 0.2, "manufactures": 0.1, "labour": 0.5,
                "fuel": 1.0, "food": 0.5, "goods": 0.3},
 }
 for c, row in _COMP.items():
@@ -332,13 +446,13 @@ for c, row in _COMP.items():
 _PROJ = {
     # capex, build years, proposed, committed (0 = the model decides), benefit/yr,
     # sponsor, dprk income/yr, transport saving, sectors, state support, sources
-    "rajin_khasan": (3.5e8, 5, 2008, 2010, 6.0e7, "russia", 2.0e7, 0.05, "transit,coal",
+    "rajin_khasan": (3.5e8, 5, 2008, 2010, 6.0e7, "russia", 2.0e7, 0.05, "coal,goods",
                      0.5, cite("002", "003", "004") + ": 54 km, coal terminal, first coal Nov 2014; "
                      "cost assumed"),
     "pobeda": (2.5e10, 20, 2014, 0, 8.0e8, "russia", 1.0e8, 0.04, "coal,ore",
                0.0, cite("003", "004") + ": $25 bn over 20 years for 3,500 km, paid in mineral rights; "
                "benefits assumed"),
-    "gas_pipeline": (2.5e9, 4, 1998, 0, 2.0e8, "russia", 1.0e8, 0.0, "transit",
+    "gas_pipeline": (2.5e9, 4, 1998, 0, 2.0e8, "russia", 1.0e8, 0.0, "fuel",
                      0.0, cite("001", "002") + ": discussed since the late 1990s; cost assumed"),
     "tumen_bridge": (1.0e8, 2, 2015, 0, 1.2e7, "russia", 0.0, 0.03, "goods,food,labour",
                      0.0, cite("004") + ": a road bridge over the Tumen; cost assumed"),

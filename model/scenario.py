@@ -51,7 +51,7 @@ TOP_KEYS = {
     "replications": "how many replications to run (1-100000)",
     "seed": "base random seed (a non-negative integer)",
     "strategy": "the DPRK hedging strategy from policy_start, or {year: strategy}",
-    "levers": "policy settings by group: china, russia, sanctions, projects",
+    "levers": "policy settings by group: china, russia, korea, sanctions, projects",
     "parameters": "behavioural and fixed inputs by group",
     "shocks": "a list of events: nuclear_test, oil_price, rouble_crash, halt_oil_grain",
     "experiment": "a sweep design (see docs/how-to/run-a-sweep.md)",

@@ -3,21 +3,35 @@
 A patron's yearly decision (seeds 000, 001, 003):
 
     warmth   = 1 - nuclear_aversion * nuclear_tension (last year's: policy reacts with a lag)
-    value    = strategic_value * (1 + west_break * western_sanctions)      [Russia only]
-               * (1 + rivalry * pull of the DPRK toward the other patron) * warmth
-    aid      = fiscal_room * ((1 - earn_not_spend) * value + committed aid) + food aid
+    value    = strategic_value * (1 + west_break * western_sanctions) * warmth  [west: Russia only]
+    contest  = 1 - |alignment|            (a balanced DPRK is contested, a tilted one captured)
+    grant    = (1 - earn_not_spend) * value * (1 + rivalry * tilt toward the rival)
+    bid      = rivalry * contest * value * rival_offer / (value + rival_offer)
+    aid      = fiscal_room * (min(grant + bid, value * (1 + rivalry)) + committed aid) + food aid
     subsidy  = trade_subsidy_rate * fiscal_room * warmth  (paid per dollar its firms trade)
     credit   = committed credit * fiscal_room * warmth
     enforce  = enforcement lever + nuclear_enforcement_response * nuclear_tension
 
+The bid is the competing-donor mechanism (Bueno de Mesquita and Smith 2016, ISQ
+60(3), in the domain brief): a dominant donor captures the surplus of an
+aid-for-policy deal, while a second donor bidding for the same recipient makes
+both pay more. Each patron answers the support the DPRK received from the other
+last year (``rival_offer``), as far as the DPRK is contested and up to what the
+DPRK is worth to it: it matches a small rival offer almost in full and a large
+one only up to its own value. So a balanced DPRK draws bids from both, a
+captured one draws none from its patron, and with one patron paying nearly
+everything (China since the 2000s) the other barely answers: the 2014 status
+quo. The Soviet Union and China bidding in the 1960s-80s (000, 003) is the
+same rule at high rivalry.
+
 Increases in support through the doctrine, the subsidy rate and credit build up
 over support_phase_in_years (phase_in); cuts act at once.
 
-``earn_not_spend`` is the doctrine: at 1 the patron spends nothing beyond what
-it commits (post-Soviet Russia, 000); at 0 it spends the DPRK's full value to
-it (the Soviet Union, 000). ``rivalry`` makes the patrons bid against each
-other for Pyongyang's alignment (the 1960s-80s pattern, 000 and 003).
-Russia's fiscal room shrinks with the oil price and the rouble (003).
+``earn_not_spend`` is the grant doctrine: near 1 the patron gives almost no
+grants (post-Soviet Russia, 000); near 0 it gives the DPRK's full value to it.
+It does not switch the patron off: Russia's value still rises with the break
+with the West (001) and feeds its bid, weighed against its fiscal room, which
+shrinks with the oil price and the rouble (003).
 """
 
 from __future__ import annotations
@@ -68,6 +82,8 @@ class Patron(mesa.Agent):
         # value_usd, earn_not_spend, rivalry, ... as attributes (see yearly_inputs).
         self.__dict__.update(inputs.derived(type(self), type(self).yearly_inputs))
         self.decision = (0.0, 0.0, 0.0, 0.0, 0.0)
+        self.bid = 0.0
+        self.committed = 0.0
 
     @classmethod
     def yearly_inputs(cls, inputs) -> dict:
@@ -84,6 +100,8 @@ class Patron(mesa.Agent):
             "nuclear_response": params[pre + "nuclear_enforcement_response"],
             "subsidy_rate": phase_in(params[pre + "trade_subsidy_rate"], lag),
             "aid_usd": params[pre + "aid_usd"].tolist(),
+            "aid_in_customs": (params[pre + "aid_in_customs"].tolist() if pre + "aid_in_customs"
+                               in params else [0.0] * len(inputs.years)),
             "food_aid_usd": (params[pre + "food_aid_t"]
                              * params["world.food_price_usd_per_t"]).tolist(),
             "credit_usd": phase_in(params[pre + "credit_usd"], lag),
@@ -101,15 +119,28 @@ class Patron(mesa.Agent):
     def geopolitical_value(self, t: int) -> float:
         return self.value_usd
 
-    def decide(self, t: int, pull_to_rival: float, tension: float) -> tuple:
-        """This year's (aid, subsidy rate, credit, enforcement, debt relief)."""
+    def decide(self, t: int, lean: float, tension: float, rival_offer: float) -> tuple:
+        """This year's (aid, subsidy rate, credit, enforcement, debt relief).
+
+        ``lean`` is the DPRK's alignment toward this patron (-1: wholly to the
+        rival, +1: wholly to it); ``rival_offer`` the support (USD) the DPRK
+        received from the rival last year.
+        """
         warmth = max(0.0, 1.0 - self.nuclear_aversion * tension)
-        value = self.geopolitical_value(t) * (1.0 + self.rivalry[t] * pull_to_rival) * warmth
+        value = self.geopolitical_value(t) * warmth
         room = self.fiscal[t]
+        rivalry = self.rivalry[t]
+        self.committed = 0.0 if self.halt[t] else room * self.aid_usd[t]
+        self.bid = 0.0
         if self.halt[t]:
             aid = 0.0
         else:
-            aid = room * ((1.0 - self.earn_not_spend[t]) * value + self.aid_usd[t])
+            grant = (1.0 - self.earn_not_spend[t]) * value * (1.0 + rivalry * max(0.0, -lean))
+            offer = max(0.0, rival_offer)
+            bid = rivalry * (1.0 - abs(lean)) * (value * offer / (value + offer)
+                                                 if value + offer > 0.0 else 0.0)
+            self.bid = room * bid
+            aid = room * (min(grant + bid, value * (1.0 + rivalry)) + self.aid_usd[t])
             aid += self.food_aid_usd[t]
         enforcement = min(1.0, max(0.0, self.enforcement_lever[t] + self.nuclear_response * tension))
         self.decision = (aid, self.subsidy_rate[t] * room * warmth, self.credit_usd[t] * room * warmth,

@@ -4,14 +4,23 @@ One step is one year, from 1988 to the scenario's horizon:
 
 1. Pyongyang picks its stance (strategy, from last year's offers and payoff).
 2. Patrons read last year's nuclear tension; this year's tests add to it.
-3. China and Russia decide aid, subsidy, credit and enforcement (states.py).
+3. China and Russia decide aid, subsidy, credit and enforcement, each bidding
+   against the other's last offer as far as the DPRK is contested (states.py).
 4. Projects advance (projects.py); running ones cut transport costs.
 5. DPRK export capacity and import needs follow trend growth, energy supply
    (fuel imports and aid last year: the 1990s collapse, 001) and noise.
-6. Firms decide volumes (firms.py); the DPRK's capacity rations exports, its
-   purse (export earnings + credit) rations imports.
-7. Accounts close: trade by partner, shares, costs to each patron,
-   dependence, payoff; one row of outputs is recorded.
+6. Firms decide volumes (firms.py). UN bans act by direction: on what the
+   DPRK sells (each sector, in proportion to the buyer's enforcement) and on
+   what it buys (fuel, goods). What bans block partly leaves anyway and
+   earns unrecorded income (smuggling, UN Panel of Experts via the brief).
+   The DPRK's capacity rations exports; its cash rations imports.
+7. The DPRK's cash: customs exports, labour abroad, transit fees, Kaesong
+   wages, net third-country trade, unrecorded income (smuggling, cyber
+   theft) and credit, plus a bounded draw on its reserves when that falls
+   short. It pays fuel, food, then goods; a surplus is partly saved.
+8. Accounts close: customs trade by partner (labour, transit and Kaesong
+   wages are services, not customs goods), shares, what each patron pays and
+   what the DPRK receives, dependence, payoff; one row of outputs is kept.
 
 The model reads no files and writes none: it gets compiled inputs
 (scenario.compile_inputs) and returns an array of outputs.
@@ -25,13 +34,16 @@ import mesa
 import numpy as np
 
 from model.firms import N_SECTORS, FirmPopulation
-from model.params import EXPORT_SECTORS, IMPORT_SECTORS, PATRONS, PROJECTS, SECTORS
+from model.params import EXPORT_SECTORS, GOODS_EXPORTS, IMPORT_SECTORS, PATRONS, PROJECTS, SECTORS
 from model.projects import ProjectPortfolio
 from model.states import DPRK, China, Russia
 
 N_EXP = len(EXPORT_SECTORS)
+N_GOODS = len(GOODS_EXPORTS)  # export sectors 0..N_GOODS-1 are customs goods
+LABOUR = SECTORS.index("labour")
 FUEL, FOOD = SECTORS.index("fuel"), SECTORS.index("food")
 COAL = SECTORS.index("coal")
+CHINA_MINERALS = (SECTORS.index("coal"), SECTORS.index("ore"))
 
 OUTPUTS: tuple[str, ...] = (
     "exports_china_usd", "imports_china_usd", "exports_russia_usd", "imports_russia_usd",
@@ -44,8 +56,12 @@ OUTPUTS: tuple[str, ...] = (
     "debt_relief_china_usd", "project_spend_china_usd",
     "aid_russia_usd", "subsidy_russia_usd", "credit_russia_usd", "support_russia_usd",
     "debt_relief_russia_usd", "project_spend_russia_usd",
+    "cost_china_usd", "cost_russia_usd", "bid_china_usd", "bid_russia_usd",
+    "received_china_usd", "received_russia_usd", "aid_in_customs_china_usd",
     "dprk_aid_received_usd", "dprk_credit_received_usd", "firm_subsidy_received_usd",
-    "transit_income_usd",
+    "labour_income_usd", "transit_income_usd", "kaesong_wages_usd",
+    "smuggling_income_usd", "cyber_income_usd",
+    "dprk_cash_in_usd", "dprk_import_bill_usd", "dprk_reserves_usd", "dprk_off_books_usd",
     "dprk_resources_usd", "dprk_payoff", "dependence_hhi",
     "alignment", "outreach", "openness", "energy_index", "nuclear_tension",
     "fiscal_room_russia", "enforcement_china", "enforcement_russia",
@@ -103,6 +119,8 @@ class World(mesa.Model):
 
         self.tension = 0.0
         self.energy = 1.0
+        self.reserves = p["dprk.reserves_1988_usd"]
+        self.received = (0.0, 0.0)  # support the DPRK received from each patron last year
         # Settings and per-year paths fixed by the inputs (year_list, growth_index, un_ban,
         # base_margin, ...): built by the first run of these inputs, shared by later ones.
         self.__dict__.update(inputs.derived(World, World.yearly_inputs))
@@ -120,7 +138,7 @@ class World(mesa.Model):
         i2014 = int(np.searchsorted(years, 2014)) if years[0] <= 2014 else 0
         growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
         reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
-        un = np.stack([p[f"sanctions.un_{s}"] for s in EXPORT_SECTORS + ("fuel",)], 1)
+        export_ban = np.stack([p[f"sanctions.un_export_ban_{s}"] for s in EXPORT_SECTORS], 1)
         base = np.array([
             [p[f"firms.{c}_{'export' if s in EXPORT_SECTORS else 'import'}_margin"]
              * p[f"firms.{c}_complementarity_{s}"] - p[f"firms.{c}_transport_cost"]
@@ -134,8 +152,9 @@ class World(mesa.Model):
             "year_list": years.tolist(),
             "memory": p["world.nuclear_memory"],
             "nuclear_test": p["world.nuclear_test"].tolist(),
-            "korea": p["world.inter_korean_trade_usd"].tolist(),
-            "korea_export_share": p["world.inter_korean_export_share"],
+            "korea": p["korea.trade_usd"].tolist(),
+            "korea_export_share": p["korea.export_share"],
+            "korea_wage_share": p["korea.dprk_wage_share"],
             "others_usd": p["dprk.others_trade_usd"],
             "others_export_share": p["dprk.others_export_share"],
             "outreach_effect": p["dprk.outreach_effect"],
@@ -147,10 +166,17 @@ class World(mesa.Model):
             "secondary": p["sanctions.secondary_on_firms"].tolist(),
             "growth_index": (growth / growth[i2014]).tolist(),
             "china_reach": np.minimum(1.0, reach / reach[i2014]).tolist(),
+            "china_minerals": p["firms.china_mineral_demand"].tolist(),
             "base_capacity": capacity,
             "need": [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS],
-            "un_ban": un.tolist(),
-            "un_mean": un[:, :N_EXP].mean(1).tolist(),
+            "export_ban": export_ban.tolist(),
+            "export_ban_mean": export_ban.mean(1).tolist(),
+            "fuel_ban": p["sanctions.un_import_ban_fuel"].tolist(),
+            "goods_ban": p["sanctions.un_import_ban_goods"].tolist(),
+            "evasion_yield": p["dprk.evasion_yield"],
+            "cyber": p["dprk.cyber_income_usd"].tolist(),
+            "drawdown": p["dprk.reserve_drawdown"],
+            "saving": p["dprk.reserve_saving"],
             "base_margin": base,
             "margin_now": base.ravel().tolist(),  # replaced (never changed in place) as projects open
             "base_risk": [p[f"firms.{c}_political_risk"] for c in PATRONS],
@@ -167,8 +193,9 @@ class World(mesa.Model):
         tension = self.tension  # last year's: patrons react with a lag
         self.tension = min(1.0, self.memory * self.tension + self.nuclear_test[t])
 
-        aid_c, rate_c, credit_c, enf_c, debt_c = self.china.decide(t, max(0.0, a), tension)
-        aid_r, rate_r, credit_r, enf_r, debt_r = self.russia.decide(t, max(0.0, -a), tension)
+        offer_c, offer_r = self.received
+        aid_c, rate_c, credit_c, enf_c, debt_c = self.china.decide(t, -a, tension, offer_r)
+        aid_r, rate_r, credit_r, enf_r, debt_r = self.russia.decide(t, a, tension, offer_c)
         risk_c = self.base_risk[0] * (1.0 + self.align_effect * a)
         risk_r = self.base_risk[1] * (1.0 - self.align_effect * a)
 
@@ -182,18 +209,30 @@ class World(mesa.Model):
         scale = self.growth_index[t] * q
         capacity = [c * scale * energy_factor for c in self.capacity_path[t]]
         need = [n * scale for n in self.need]
+        # Aid arrives in kind: China's committed aid is pipeline crude, the rest fuel and food.
         aid = aid_c + aid_r
-        aid_fuel = aid * self.fuel_share
+        crude = self.china.committed
+        aid_fuel = crude + (aid - crude) * self.fuel_share
         need_left = [max(0.0, need[0] - aid_fuel), max(0.0, need[1] - (aid - aid_fuel)), need[2]]
 
-        ban = self.un_ban[t]
+        # What each patron's firms could buy from or sell to the DPRK, after UN bans by
+        # direction (binding as far as that patron enforces them).
+        ban = self.export_ban[t]
+        fuel_ban, goods_ban = self.fuel_ban[t], self.goods_ban[t]
         reach = self.china_reach[t]
         potential = []
-        for enf, share, ab in ((enf_c, reach, self.absorb[0]), (enf_r, 1.0, self.absorb[1])):
-            potential += [capacity[s] * (1.0 - ban[s] * enf) * share * ab[s] for s in range(N_EXP)]
-            potential += [need_left[0] * (1.0 - ban[N_EXP] * enf) * share * ab[N_EXP],
+        blocked = 0.0
+        for c, (enf, share, ab) in enumerate(((enf_c, reach, self.absorb[0]),
+                                              (enf_r, 1.0, self.absorb[1]))):
+            room = [capacity[s] * share * ab[s] for s in range(N_EXP)]
+            if c == 0:
+                for s in CHINA_MINERALS:
+                    room[s] *= self.china_minerals[t]
+            blocked += sum(x * b for x, b in zip(room, ban, strict=True)) * enf
+            potential += [x * (1.0 - b * enf) for x, b in zip(room, ban, strict=True)]
+            potential += [need_left[0] * (1.0 - fuel_ban * enf) * share * ab[N_EXP],
                           need_left[1] * share * ab[N_EXP + 1],
-                          need_left[2] * share * ab[N_EXP + 2]]
+                          need_left[2] * (1.0 - goods_ban * enf) * share * ab[N_EXP + 2]]
         if self.china.halt[t]:
             potential[FUEL] = potential[FOOD] = 0.0
         if self.russia.halt[t]:
@@ -209,13 +248,15 @@ class World(mesa.Model):
         # Exogenous partners: inter-Korean (set by Seoul) and third countries.
         korea = self.korea[t]
         korea_exp = korea * self.korea_export_share
-        others = (self.others_usd * scale * energy_factor
-                  * (1.0 + self.outreach_effect * stance.outreach)
-                  * (1.0 - self.un_mean[t] * self.enforcement_others[t]))
+        kaesong_wages = korea * self.korea_wage_share  # what the DPRK earns of it: wages
+        others_base = self.others_usd * scale * energy_factor * (1.0 + self.outreach_effect
+                                                                 * stance.outreach)
+        others_cut = self.export_ban_mean[t] * self.enforcement_others[t]
+        others = others_base * (1.0 - others_cut)
         others_exp = others * self.others_export_share
+        blocked += others_base * others_cut * self.others_export_share
 
         # Exports: the DPRK's capacity rations what firms want, sector by sector.
-        # Imports: needs cap each sector, then the purse pays fuel, food, goods in turn.
         fill = [1.0] * (2 * N_SECTORS)
         limits = capacity + need_left
         for s in range(N_SECTORS):
@@ -223,12 +264,18 @@ class World(mesa.Model):
             if wanted > limits[s]:
                 fill[s] = fill[N_SECTORS + s] = limits[s] / wanted
         traded = [x * f for x, f in zip(d, fill, strict=True)]
-        # Transit fees from running projects are services income, not customs trade.
+
+        # The DPRK's cash this year, then imports paid from it: fuel, food, goods in turn.
         transit = self.projects.income[0] + self.projects.income[1]
-        exp_c = sum(traded[:N_EXP])
-        exp_r = sum(traded[N_SECTORS:N_SECTORS + N_EXP])
-        # Inter-Korean trade is processing trade financed by Southern firms: purse-neutral.
-        purse = exp_c + exp_r + transit + credit_c + credit_r + 2.0 * others_exp - others
+        exp_c = sum(traded[:N_GOODS])
+        exp_r = sum(traded[N_SECTORS:N_SECTORS + N_GOODS])
+        labour = traded[LABOUR] + traded[N_SECTORS + LABOUR]
+        smuggling = self.evasion_yield * blocked
+        cyber = self.cyber[t]
+        cash_in = (exp_c + exp_r + labour + transit + kaesong_wages + others_exp
+                   - (others - others_exp) + smuggling + cyber + credit_c + credit_r)
+        purse = cash_in + self.drawdown * self.reserves
+        paid = 0.0
         for s in range(N_EXP, N_SECTORS):
             bill = (1.0 - rate_c) * traded[s] + (1.0 - rate_r) * traded[N_SECTORS + s]
             if bill > purse:
@@ -238,17 +285,23 @@ class World(mesa.Model):
                     fill[i] *= cut
                 bill = max(purse, 0.0)
             purse -= bill
+            paid += bill
+        surplus = cash_in - paid
+        off_books = self.saving_off_books(surplus)
+        self.reserves += surplus - off_books
         imp_c = sum(traded[N_EXP:N_SECTORS])
         imp_r = sum(traded[N_SECTORS + N_EXP:])
         fuel_in = traded[FUEL] + traded[N_SECTORS + FUEL] + aid_fuel
         self.energy = min(1.0, fuel_in / need[0]) if need[0] > 0 else 1.0
 
-        # Accounts.
-        subsidy_c = rate_c * (exp_c + imp_c)
-        subsidy_r = rate_r * (exp_r + imp_r)
+        # Accounts. Customs goods trade; China's customs recorded its pipeline crude until 2013.
+        subsidy_c = rate_c * sum(traded[:N_SECTORS])
+        subsidy_r = rate_r * sum(traded[N_SECTORS:])
         # Subsidies firms receive and active-firm counts: tallied for all years in outputs().
         self.firms.settle(fill, rate_c, rate_r)
-        trade_c, trade_r = exp_c + imp_c, exp_r + imp_r
+        crude_recorded = crude * self.china.aid_in_customs[t]
+        imp_c_customs = imp_c + crude_recorded
+        trade_c, trade_r = exp_c + imp_c_customs, exp_r + imp_r
         others_total = trade_c + trade_r + others
         total = others_total + korea
         if total > 0:
@@ -258,14 +311,18 @@ class World(mesa.Model):
         s_c, s_r, s_k, s_o = shares
         hhi = s_c * s_c + s_r * s_r + s_k * s_k + s_o * s_o
         exports_excl = exp_c + exp_r + others_exp
-        gains = (exp_c + exp_r + transit + korea_exp + others_exp + aid + credit_c + credit_r
-                 + rate_c * imp_c + rate_r * imp_r)
         support_c = aid_c + subsidy_c + credit_c
         support_r = aid_r + subsidy_r + credit_r
-        payoff = self.dprk.score(gains, hhi, (support_c, support_r))
+        # What reaches the DPRK: aid, credit and the subsidised part of its imports (a
+        # subsidy on what it sells is paid to the patron's buyers, not to the DPRK).
+        received_c = aid_c + credit_c + rate_c * imp_c
+        received_r = aid_r + credit_r + rate_r * imp_r
+        self.received = (received_c, received_r)
+        gains = cash_in + aid + rate_c * imp_c + rate_r * imp_r
+        payoff = self.dprk.score(gains, hhi, self.received)
 
         self.rows.append((
-            exp_c, imp_c, exp_r, imp_r,
+            exp_c, imp_c_customs, exp_r, imp_r,
             korea_exp, korea - korea_exp, others_exp, others - others_exp,
             trade_c, trade_r, korea, others, total,
             shares[0], trade_c / others_total if others_total > 0 else 0.0,
@@ -274,7 +331,11 @@ class World(mesa.Model):
             traded[COAL], traded[COAL] / self.coal_price,
             aid_c, subsidy_c, credit_c, support_c, debt_c, spend_c,
             aid_r, subsidy_r, credit_r, support_r, debt_r, spend_r,
-            aid, credit_c + credit_r, math.nan, transit,
+            support_c + spend_c, support_r + spend_r, self.china.bid, self.russia.bid,
+            received_c, received_r, crude_recorded,
+            aid, credit_c + credit_r, math.nan,
+            labour, transit, kaesong_wages, smuggling, cyber,
+            cash_in, paid, self.reserves, off_books,
             gains, payoff, hhi,
             a, stance.outreach, q, self.energy, tension,
             self.russia.fiscal[t], enf_c, enf_r,
@@ -282,6 +343,14 @@ class World(mesa.Model):
             *self.projects.statuses(),
         ))
         self.t += 1
+
+    def saving_off_books(self, surplus: float) -> float:
+        """Of a year's unspent cash, what is spent off the books rather than saved.
+
+        A shortfall (negative surplus) is drawn from reserves in full, never below zero:
+        the purse allowed at most ``drawdown`` of them.
+        """
+        return (1.0 - self.saving) * surplus if surplus > 0.0 else 0.0
 
     def outputs(self) -> np.ndarray:
         """The outputs of the years stepped so far, a row per year (see OUTPUTS)."""

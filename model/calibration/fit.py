@@ -51,6 +51,9 @@ def value_for(p: Param, x: float) -> float | dict[int, float]:
     if not p.timeline:
         return float(x)
     steps = dict(p.default)
+    if p.fit_scales_path and steps[p.fit_year]:
+        factor = float(x) / steps[p.fit_year]
+        return {year: v * factor for year, v in steps.items()}
     steps[p.fit_year] = float(x)
     return steps
 
