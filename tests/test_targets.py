@@ -76,6 +76,9 @@ def source_frame(n_rep: int = 3) -> pd.DataFrame:
         exports_russia_usd=_series(8e6, y2013=10.17e6 / 1.319, y2014=10.17e6),
         coal_exports_china_usd=_series(0.5e9, y2011=1.2e9, y2012=1.2e9, y2013=1.2e9, y2014=1.2e9),
         coal_exports_china_tonnes=_series(5e6, y2014=14.4e6),
+        # China sold the DPRK more than it bought before 2000 (China's customs, public record).
+        imports_china_usd=np.where(YEARS < 2000, 0.2e9, 1.0), exports_china_usd=np.where(YEARS < 2000, 0.1e9, 1.0),
+        support_china_usd=np.full(len(YEARS), 0.5e9),   # inside AidData's "hundreds of millions"
     )
     frames = []
     for r in range(n_rep):
@@ -109,12 +112,15 @@ def test_every_target_cites_existing_seeds(targets, scenario_targets):
     for t in targets + scenario_targets:
         assert t.readings, t.id
         for r in t.readings:
-            assert r.seed[:3] in {"000", "001", "002", "003", "004"} and r.outlet and r.author
+            assert r.outlet and r.author
+            # A figure outside the five seeds says so in its outlet.
+            assert r.seed[:3] in {"000", "001", "002", "003", "004"} or (
+                r.from_record and ("public record" in r.outlet or "domain brief" in r.outlet)), r
     if not SEEDS.is_dir():
         pytest.skip(f"{SEEDS} not checked out beside the repo")
     present = {p.name for p in SEEDS.iterdir()}
     for t in targets + scenario_targets:
-        assert {r.seed for r in t.readings} <= present, t.id
+        assert {r.seed for r in t.readings if not r.from_record} <= present, t.id
 
 
 def test_every_reading_inside_its_band(targets, scenario_targets):

@@ -203,8 +203,16 @@ class Reading:
 
     @property
     def citation(self) -> str:
-        """Short citation, seed number, outlet, year: ``004 Lowy Interpreter / NBR 2015``."""
+        """Short citation, seed number, outlet, year: ``004 Lowy Interpreter / NBR 2015``
+        (a public-record source outside the seeds has no number)."""
+        if self.from_record:
+            return f"{self.outlet} {self.published}"
         return f"{self.seed[:3]} {self.outlet} {self.published}"
+
+    @property
+    def from_record(self) -> bool:
+        """A figure from the public record, not from one of the five seed articles."""
+        return self.seed.startswith("record:")
 
 
 @dataclass(frozen=True)
