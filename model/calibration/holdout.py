@@ -1,0 +1,244 @@
+"""Leave-future-out check: fit on the figures up to 2012, predict 2013-2014.
+
+A calibrated model that reproduces the figures it was tuned to says little
+about how it answers questions out of sample (issue 10). This check refits the
+free parameters on what the sources say about the years up to
+:data:`LAST_FIT_YEAR` only, then runs the model forward and compares it with
+every figure for the later years, which the refit never saw.
+
+How targets are split:
+
+* a figure wholly in the fit years is fitted as it is (fit role only);
+* a figure that spans the cut (a decade's mean, a window's growth pattern, a
+  slow drift ending in 2012-2014) is fitted on its window ended at the cut,
+  with the same band: the sources describe a level or a shape over the whole
+  decade, so its early part must already show it;
+* every figure that reads a year after the cut is held out and predicted, in
+  its original form, whatever its role.
+
+The seeds give their levels mostly for 2013-2014, so the held-out set holds
+the central figures (China and Russia trade, shares, coal); that is the point:
+the refit must find them from history alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import differential_evolution
+
+from model.calibration.fit import (
+    DEFAULT_REPLICATIONS,
+    baseline_for_fit,
+    fitted_number,
+    run_with,
+    values_from_vector,
+)
+from model.calibration.targets import (
+    Growth,
+    MaxGrowth,
+    Mean,
+    RatioOfMeans,
+    ShareOfYearsGrowing,
+    Target,
+    Value,
+    band_loss,
+    evaluate,
+    load_targets,
+)
+from model.params import free_parameters
+from model.scenario import calibrated_values
+
+log = logging.getLogger(__name__)
+
+LAST_FIT_YEAR = 2012
+PREDICT_HORIZON = 2015
+POPSIZE = 10
+DEFAULT_BUDGET = 6000
+
+
+def last_year(target: Target) -> int:
+    """The latest year a target's metric reads."""
+    m = target.metric
+    if isinstance(m, Value):
+        return m.year
+    if isinstance(m, Growth):
+        return m.to_year
+    if isinstance(m, RatioOfMeans):
+        return max(m.end, m.over_end)
+    return m.end
+
+
+def ended_at(target: Target, cut: int) -> Target | None:
+    """The target with its window ended at ``cut``, or None when it has no part before the cut
+    that the sources describe (a single year, or a growth between two years)."""
+    m = target.metric
+    if isinstance(m, (Mean, ShareOfYearsGrowing, MaxGrowth)):
+        if m.start > cut - 2:
+            return None
+        metric = replace(m, end=cut)
+    elif isinstance(m, RatioOfMeans):
+        if m.over_end > cut:
+            return None
+        span = m.end - m.start
+        metric = replace(m, start=min(m.start, cut - span), end=cut)
+        if metric.start <= m.over_end and m.column == m.over_column:
+            return None
+    else:
+        return None
+    return replace(target, id=f"{target.id}_to{cut}", metric=metric,
+                   description=f"{target.description} (window ended at {cut})")
+
+
+def split(targets: Sequence[Target], cut: int = LAST_FIT_YEAR) -> tuple[list[Target], list[Target]]:
+    """(fitted, held out): the fit role's figures up to ``cut`` (windows ended there), and every
+    figure that reads a later year."""
+    fitted, held = [], []
+    for t in targets:
+        if last_year(t) <= cut:
+            if t.role == "fit":
+                fitted.append(t)
+            continue
+        held.append(t)
+        if t.role == "fit" and (early := ended_at(t, cut)) is not None:
+            fitted.append(early)
+    return fitted, held
+
+
+class HoldoutObjective:
+    """Picklable loss on the fitted (pre-cut) targets only."""
+
+    def __init__(self, targets: Sequence[Target], replications: int) -> None:
+        self.params = free_parameters()
+        self.targets = list(targets)
+        self.scenario = baseline_for_fit(replications).with_values(horizon=LAST_FIT_YEAR + 1)
+
+    def __call__(self, x: np.ndarray) -> float:
+        result = run_with(self.scenario, values_from_vector(x, self.params))
+        return band_loss(self.targets, result.frame())
+
+
+@dataclass
+class LeaveFutureOut:
+    """What the check found: the held-out figures against the refit's predictions."""
+
+    fitted: list[Target]
+    held: list[Target]
+    values: dict
+    loss: float
+    seconds: float
+    budget: int
+    table: pd.DataFrame
+
+    @property
+    def in_band(self) -> int:
+        return int(self.table["in_band"].sum())
+
+
+def miss(table: pd.DataFrame, targets: Sequence[Target]) -> pd.Series:
+    """How far each median is outside its band: a factor for log-scale figures (1 = in band),
+    points for linear ones (0 = in band)."""
+    scale = {t.id: t.scale for t in targets}
+    out = []
+    for _, row in table.iterrows():
+        lo, hi, med = row["band_low"], row["band_high"], row["median"]
+        if scale[row["id"]] == "log":
+            out.append(max(lo / med, med / hi, 1.0) if med > 0 else np.inf)
+        else:
+            out.append(max(lo - med, med - hi, 0.0))
+    return pd.Series(out, index=table.index)
+
+
+def leave_future_out(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
+                     replications: int = DEFAULT_REPLICATIONS, check_replications: int = 20,
+                     callback: Callable[[int, int], None] | None = None) -> LeaveFutureOut:
+    """Refit on the figures to :data:`LAST_FIT_YEAR`, then predict the held-out ones."""
+    targets = load_targets()
+    fitted, held = split(targets)
+    params = free_parameters()
+    bounds = [(p.low, p.high) for p in params]
+    n = len(params)
+    objective = HoldoutObjective(fitted, replications)
+    rng = np.random.default_rng(seed)
+    init = rng.uniform([b[0] for b in bounds], [b[1] for b in bounds], (POPSIZE * n, n))
+    start = calibrated_values()
+    init[0] = [fitted_number(p, start.get(p.name, p.default)) for p in params]
+    evals = 0
+    t0 = time.perf_counter()
+
+    def progress(xk, convergence=0.0):
+        nonlocal evals
+        evals += POPSIZE * n
+        if callback is not None:
+            callback(min(evals, budget), budget)
+        return False
+
+    result = differential_evolution(
+        objective, bounds, maxiter=max(1, budget // (POPSIZE * n) - 1), popsize=POPSIZE,
+        init=init, seed=seed, workers=workers,
+        updating="deferred" if workers != 1 else "immediate", polish=False, tol=1e-6,
+        callback=progress)
+    values = values_from_vector(result.x, params)
+    scenario = baseline_for_fit(check_replications).with_values(horizon=PREDICT_HORIZON)
+    frame = run_with(scenario, values).frame()
+    table = evaluate(held, frame)
+    table["miss"] = miss(table, held)
+    seconds = time.perf_counter() - t0
+    log.info("leave-future-out: %d of %d held-out figures in band (loss %.3f, %.0f s)",
+             int(table["in_band"].sum()), len(held), result.fun, seconds)
+    return LeaveFutureOut(fitted, held, values, float(result.fun), seconds, budget, table)
+
+
+def write_report(result: LeaveFutureOut, full_fit: pd.DataFrame, folder) -> None:
+    """``leave_future_out.md`` and ``.csv`` in ``folder``: each held-out figure, the full fit's
+    median and the leave-future-out prediction, side by side."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    full = full_fit.set_index("id")["median"]
+    table = result.table.copy()
+    table.insert(table.columns.get_loc("median"), "full_fit_median", table["id"].map(full))
+    table.to_csv(folder / "leave_future_out.csv", index=False)
+    lines = [
+        "# Leave-future-out check",
+        "",
+        f"Refit on the figures up to {LAST_FIT_YEAR} only ({len(result.fitted)} fitted, windows "
+        f"that span the cut ended at {LAST_FIT_YEAR}; differential evolution, {result.budget} "
+        f"evaluations, loss {result.loss:.3f}, {result.seconds:.0f} s), then run forward to "
+        f"{PREDICT_HORIZON - 1} and compared with the {len(result.held)} figures for later years "
+        "that the refit never saw. `hedgesim calibrate --leave-future-out` reproduces it.",
+        "",
+        f"**{result.in_band} of {len(result.held)} held-out figures in band.** The miss is a factor "
+        "outside the band for money, tonnes and ratios (1 = in band) and points for shares and "
+        "growth (0 = in band).",
+        "",
+        "| figure | role | band | full fit | predicted median [90%] | in band | miss |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['description']} | {r['role']} | {_num(r['band_low'])} - "
+                     f"{_num(r['band_high'])} | {_num(r['full_fit_median'])} | {_num(r['median'])} "
+                     f"[{_num(r['p05'])} - {_num(r['p95'])}] | {'yes' if r['in_band'] else '**no**'} "
+                     f"| {r['miss']:.2f} |")
+    lines += ["", "Fitted on:", ""]
+    lines += [f"- {t.description}" for t in result.fitted]
+    (folder / "leave_future_out.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _num(v: float) -> str:
+    if v is None or not np.isfinite(v):
+        return "-"
+    a = abs(v)
+    if a >= 1e9:
+        return f"{v / 1e9:.2f} bn"
+    if a >= 1e6:
+        return f"{v / 1e6:.1f} m"
+    if a >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
