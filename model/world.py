@@ -262,7 +262,8 @@ class World(mesa.Model):
                  + rate_c * imp_c + rate_r * imp_r)
         support_c = aid_c + subsidy_c + credit_c
         support_r = aid_r + subsidy_r + credit_r
-        payoff = self.dprk.score(gains, hhi, (support_c, support_r))
+        payoff = self.dprk.score(gains, (trade_c + aid_c, trade_r + aid_r, korea, others),
+                                 (support_c, support_r))
 
         self.rows.append((
             exp_c, imp_c, exp_r, imp_r,
