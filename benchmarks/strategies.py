@@ -8,6 +8,10 @@ third-country trade, plus the mean alignment. This is the table issue 11
 asks for ("run as a regional expert would").
 
     python benchmarks/strategies.py [--scenario scenarios/baseline.yaml] [--replications 20]
+        [--set russia.earn_not_spend=0.3 ...]
+
+``--set`` overrides registry values from the scenario's policy_start (e.g. the
+Soviet-era settings, to see the strategies under competing patrons).
 """
 
 from __future__ import annotations
@@ -36,9 +40,12 @@ COLUMNS = (
 )
 
 
-def strategy_table(path: Path, replications: int | None = None) -> dict[str, dict[str, float]]:
+def strategy_table(path: Path, replications: int | None = None,
+                   values: dict[str, float] | None = None) -> dict[str, dict[str, float]]:
     """Mean over replications and policy years of each column, per strategy."""
     base = load(path)
+    if values:
+        base = base.with_values(values=values)
     table = {}
     for name in STRATEGIES:
         scenario = base.with_values(strategy={base.policy_start: name})
@@ -56,8 +63,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="scenarios/baseline.yaml")
     parser.add_argument("--replications", type=int, default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
-    table = strategy_table(Path(args.scenario), args.replications)
+    values = {name: float(v) for name, v in (item.split("=", 1) for item in args.set)}
+    table = strategy_table(Path(args.scenario), args.replications, values)
     print("| strategy | " + " | ".join(label for label, *_ in COLUMNS) + " |")
     print("|---|" + "---|" * len(COLUMNS))
     for name, row in table.items():
