@@ -369,7 +369,8 @@ _EXPLICIT = {
                            "services income, not counted in customs trade."),
     "dprk_resources_usd": "The DPRK's gains: its cash for the year (`dprk_cash_in_usd`), aid and "
                           "the subsidised part of its imports.",
-    "dprk_payoff": "Pyongyang's payoff: log(gains / $1 bn) - dependence_aversion * HHI.",
+    "dprk_payoff": ("Pyongyang's payoff: ln((gains - outreach cost) / $1 bn) - dependence_aversion"
+                    " * the dominant patron's leverage (ODD 7.1)."),
     "dependence_hhi": "Herfindahl index of partner shares (China, Russia, Korea, others).",
     "alignment": "Stance: -1 leans wholly to China, +1 wholly to Russia.",
     "outreach": "Stance: effort courting third countries.",

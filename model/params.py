@@ -354,18 +354,43 @@ _p("dprk.outreach_effect", "multiplier", 1.0, 0, 3,
 _p("dprk.alignment_risk_effect", "fraction", 0.5, 0, 1,
    cite("001") + ": June 2014 privileges for Russian firms; size assumed", "uncertainty",
    "How far the DPRK's tilt toward a patron cuts the political risk its firms face.")
-_p("dprk.dependence_aversion", "payoff per unit HHI", 1.0, 0, 3,
-   cite("001") + ": warnings against dependence on China from 2005-06; size assumed",
-   "uncertainty", "Weight of dependence (Herfindahl of partner shares) against income.")
+_p("dprk.dependence_aversion", "payoff per unit leverage", 0.5, 0.1, 1.3,
+   cite("001", "003") + ": Pyongyang warned its cadres against dependence on China from "
+   "2005-06 and wants at least two, preferably rival, sponsors so as not to fall under undue "
+   "influence (001); the dominant patron can halt oil and grain (003). Size assumed: at 0.5 "
+   "capture by one sponsor of three quarters of its resources costs as much as losing about a "
+   "third of its income; above ~1.3 Pyongyang would have given up China's trade rather than "
+   "live with it, which it did not (001, 004)", "uncertainty",
+   "Weight of the dominant patron's leverage (7.10) against log income in the DPRK's payoff.")
 _p("dprk.playoff_responsiveness", "per year", 0.3, 0.05, 1,
-   cite("000") + ": tilting to whichever patron gives more; speed assumed", "uncertainty",
-   "Share of the gap to the better-paying patron the play-off strategy closes each year.")
+   cite("000") + ": Kim Il Sung shifted between Moscow and Beijing; speed assumed", "uncertainty",
+   "Share of the gap to its target tilt the play-off strategy closes each year.")
 _p("dprk.self_reliance_openness", "fraction", 0.6, 0.2, 1, cite("004") + ": Juche; size assumed",
    "uncertainty", "Openness to trade under the self-reliance strategy.")
-_p("dprk.adaptive_learning_rate", "fraction", 0.3, 0.01, 1, ASSUMED + ": range 0.01-1",
-   "uncertainty", "Weight of the newest payoff in the adaptive strategy's estimates.")
-_p("dprk.adaptive_temperature", "payoff units", 0.05, 0.001, 1, ASSUMED + ": range 0.001-1",
-   "uncertainty", "Exploration of the adaptive strategy (higher = more random stance choice).")
+_p("dprk.playoff_max_tilt", "alignment", 0.5, 0.2, 0.8,
+   cite("000", "003") + ": from the early 1960s to the late 1980s Pyongyang got aid from both "
+   "patrons by never settling in either camp; assumed at half a full tilt, short of the 0.8 of "
+   "the committed strategies (bandwagon_china, pivot_russia); range 0.2-0.8", "uncertainty",
+   "Largest tilt the play-off strategy makes toward the lower bidder.")
+_p("dprk.dependence_tilt_exposure", "fraction", 0.5, 0.0, 1.0,
+   cite("001") + ": a sponsor is a counterweight only while Pyongyang can still turn to it; "
+   "size assumed, range 0-1", "uncertainty",
+   "How far leaning toward the dominant patron adds to its leverage (and leaning away cuts it).")
+_p("dprk.outreach_cost_usd", "USD/yr at full outreach", 2.5e8, 5e7, 6e8,
+   cite("004") + ": 18 foreign-minister visits in a year (Algeria to India); the trips cost "
+   "little, what costs is what Pyongyang offers partners (workers, minerals, hosting, "
+   "diplomatic capital); size assumed, range $50-600 m a year", "uncertainty",
+   "Yearly cost of courting third countries at full outreach, deducted from gains in the payoff.")
+_p("dprk.adaptive_discount", "fraction kept per year", 0.8, 0.5, 0.95,
+   cite("004") + ": Pyongyang turned to Moscow within two years of the 2013 cooling with "
+   "Beijing; a memory of about five years assumed, range 0.5-0.95 (2-20 years)", "uncertainty",
+   "Weight the adaptive strategy keeps each year on its past evidence about each stance.")
+_p("dprk.adaptive_baseline_rate", "fraction", 0.3, 0.1, 0.6, ASSUMED + ": range 0.1-0.6",
+   "uncertainty",
+   "Weight of the newest payoff in the adaptive strategy's baseline of its own recent payoffs.")
+_p("dprk.adaptive_exploration", "payoff units", 0.05, 0.005, 0.3,
+   ASSUMED + ": about the year-to-year noise in the payoff; range 0.005-0.3", "uncertainty",
+   "Confidence bonus of the adaptive strategy (higher = retries stances it has not seen lately).")
 
 # --- Firms ----------------------------------------------------------------------
 _p("firms.count", "firms", 300, 10, 200000, ASSUMED + ": resolution only; totals do not scale with it",

@@ -41,7 +41,14 @@ from model.params import PATRONS, REGISTRY, Param
 from model.strategies import STRATEGIES
 
 HISTORY_START = 1988
-HISTORY_STRATEGY = "play_off"
+HISTORY_STRATEGY = "play_off"  # the default strategy from policy_start
+# The DPRK's stance through the history (before policy_start), from the seeds: Kim Il Sung
+# played Moscow and Beijing off until the Soviet collapse (000, 003); in the 1990s it was
+# estranged from both (Beijing recognised Seoul in 1992, 003; Moscow turned to the West,
+# 001); from the early 2000s it leaned on China, which chose to keep it afloat (001); in
+# 2014 it courted Moscow (privileges for Russian firms, 001; 002, 004).
+HISTORY_PLAN: dict[int, str] = {1988: "play_off", 1992: "equidistance", 2000: "bandwagon_china",
+                                2014: "pivot_russia"}
 TOP_KEYS = {
     "name": "a short identifier (letters, digits, _ or -)",
     "description": "one line saying what question the scenario answers",
@@ -487,7 +494,8 @@ def compile_inputs(scenario: Scenario, calibrated: dict | None = None) -> Inputs
             key = f"{shock['patron']}.halt_oil_grain"
             params[key] = params[key].copy()
             params[key][start:stop] = 1.0
-    plan = {HISTORY_START: HISTORY_STRATEGY, **scenario.strategy}
+    first = min(scenario.strategy, default=scenario.horizon + 1)
+    plan = {**{y: name for y, name in HISTORY_PLAN.items() if y < first}, **scenario.strategy}
     keys = sorted(plan)
     idx = np.searchsorted(np.array(keys), years, side="right") - 1
     strategy = [plan[keys[i]] for i in idx]

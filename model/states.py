@@ -36,6 +36,8 @@ shrinks with the oil price and the rouble (003).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mesa
 import numpy as np
 
@@ -175,24 +177,60 @@ class Russia(Patron):
         return self.value_usd * (1.0 + self.west[t])
 
 
+def patron_leverage(resources_usd: Sequence[float], alignment: float,
+                    tilt_exposure: float) -> float:
+    """How far the dominant patron holds Pyongyang: 0 (two equal sponsors) to 1 + tilt_exposure.
+
+    ``resources_usd`` is what the DPRK draws from each partner in PARTNERS order
+    (china, russia, korea, others): trade, plus aid from the two patrons.
+
+        concentration = (R_dom - R_other) / (R_china + R_russia)   0 with two equal sponsors,
+                                                                    1 with one (001)
+        exposure      = R_dom / sum of all resources               what a halt of oil, grain and
+                                                                    trade would cut (003)
+        tilt          = alignment toward the dominant patron, in [-1, 1]
+        leverage      = concentration * exposure * (1 + tilt_exposure * tilt)
+
+    Pyongyang wants at least two, preferably rival, sponsors so that neither
+    gains undue influence (001); a dominant patron's influence is what it can
+    cut off (China could halt grain and oil, 003), and it is stronger the more
+    openly Pyongyang leans on it, since it then has nowhere else to turn.
+    Third-country and inter-Korean trade dilute exposure (outreach, 004).
+    """
+    china, russia = resources_usd[0], resources_usd[1]
+    patrons = china + russia
+    everything = sum(resources_usd)
+    if patrons <= 0.0 or everything <= 0.0:
+        return 0.0
+    dominant, other, toward = (china, russia, -alignment) if china >= russia else (
+        russia, china, alignment)
+    concentration = (dominant - other) / patrons
+    exposure = dominant / everything
+    return concentration * exposure * max(0.0, 1.0 + tilt_exposure * toward)
+
+
 class DPRK(mesa.Agent):
     """Pyongyang: picks a stance by its strategy and scores the year's payoff.
 
-    Payoff = log(gains / $1 bn) - dependence_aversion * HHI, where gains are
-    export earnings, aid, credit and the subsidised part of its imports, and
-    HHI is the Herfindahl index of its partner shares of trade (001: it wants
-    at least two sponsors and dislikes dependence on one).
+    Payoff = ln((gains - outreach cost) / $1 bn) - dependence_aversion * leverage,
+    where gains are export earnings, aid, credit and the subsidised part of its
+    imports, the outreach cost is dprk.outreach_cost_usd times outreach (the
+    price of courting third countries, 004), and leverage is the dominant
+    patron's hold on it (:func:`patron_leverage`; 001, 003).
     """
 
     def __init__(self, model: mesa.Model, params: dict, strategy_by_year: list[str]) -> None:
         super().__init__(model)
         self.aversion = params["dprk.dependence_aversion"]
+        self.tilt_exposure = params["dprk.dependence_tilt_exposure"]
+        self.outreach_cost_usd = params["dprk.outreach_cost_usd"]
         self._strategies: dict[str, Strategy] = {}
         for name in dict.fromkeys(strategy_by_year):  # one instance per strategy, in plan order
             self._strategy(name, params)
         self.plan = [self._strategies[name] for name in strategy_by_year]
         self.stance = Stance(0.0, 0.1, 1.0)
         self.payoff: float | None = None
+        self.leverage = 0.0
         self.offers = (0.0, 0.0)
 
     def _strategy(self, name: str, params: dict) -> Strategy:
@@ -212,7 +250,12 @@ class DPRK(mesa.Agent):
         self.stance = s
         return s
 
-    def score(self, gains_usd: float, hhi: float, offers: tuple[float, float]) -> float:
-        self.payoff = float(np.log(max(gains_usd, 1e6) / 1e9) - self.aversion * hhi)
+    def score(self, gains_usd: float, resources_usd: Sequence[float],
+              offers: tuple[float, float]) -> float:
+        """This year's payoff from gains and resources by partner (china, russia, korea,
+        others); ``offers`` is each patron's support (aid + subsidy + credit), seen next year."""
+        net_usd = gains_usd - self.outreach_cost_usd * self.stance.outreach
+        self.leverage = patron_leverage(resources_usd, self.stance.alignment, self.tilt_exposure)
+        self.payoff = float(np.log(max(net_usd, 1e6) / 1e9) - self.aversion * self.leverage)
         self.offers = offers
         return self.payoff

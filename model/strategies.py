@@ -104,10 +104,13 @@ class SelfReliance(Strategy):
 
 
 class PlayOff(Strategy):
-    """Play the patrons off: tilt toward whichever offered more support last year.
+    """Play the patrons off: lean toward the lower bidder so that both keep bidding.
 
-    Kim Il Sung's method from the 1960s to the late 1980s (seeds 000, 003); with
-    one patron paying, it drifts into that patron's arms.
+    Kim Il Sung's method from the early 1960s to the late 1980s: Pyongyang got
+    aid from Moscow and Beijing alike by never settling in either camp (seeds
+    000, 003). The tilt goes toward whichever patron offered less last year, in
+    proportion to the gap between the offers, and never beyond
+    dprk.playoff_max_tilt, short of capture by either.
     """
 
     name = "play_off"
@@ -117,18 +120,23 @@ class PlayOff(Strategy):
         total = obs.support_china_usd + obs.support_russia_usd
         if total <= 0:
             return obs.previous
-        target = (obs.support_russia_usd - obs.support_china_usd) / total
+        max_tilt = self.params["dprk.playoff_max_tilt"]
+        # Positive (toward Russia) when China offers more; -max_tilt..+max_tilt.
+        target = max_tilt * (obs.support_china_usd - obs.support_russia_usd) / total
         k = self.params["dprk.playoff_responsiveness"]
         a = obs.previous.alignment + k * (target - obs.previous.alignment)
-        return Stance(a, 0.1, 1.0)
+        return Stance(min(max_tilt, max(-max_tilt, a)), 0.1, 1.0)
 
 
 class Adaptive(Strategy):
-    """Learn from its own payoffs which stance pays (softmax choice, running averages).
+    """Learn which stance pays, against its own recent record (a discounted bandit).
 
-    Keeps an estimate of the payoff of each fixed stance, tries them in
-    proportion to exp(estimate / temperature) and updates the one it played.
-    Argued as Pyongyang's trial of partners in 2014-15 (seeds 001, 004).
+    Scores each year's payoff against a running baseline of its own recent
+    payoffs, so trade growth does not favour stances tried later; keeps
+    discounted averages so old evidence fades and a stance not played for
+    years is tried again; picks by upper confidence bound, ties and first
+    trials in random order, so the menu's order does not matter. Argued as
+    Pyongyang's trial of partners in 2014-15 (seeds 001, 004).
     """
 
     name = "adaptive"
@@ -137,27 +145,55 @@ class Adaptive(Strategy):
 
     def __init__(self, params: dict, rng: np.random.Generator) -> None:
         super().__init__(params, rng)
-        self.estimates = np.zeros(len(self.menu))
-        self.tried = np.zeros(len(self.menu), dtype=bool)
-        self.last: int | None = None
+        # Arms in a canonical order (sorted stances): the menu is a set of stances, so
+        # neither the learning nor the random draws may depend on how it is listed.
+        self.arms: tuple[Stance, ...] = tuple(sorted(set(self.menu)))
+        n = len(self.arms)
+        self.weight = np.zeros(n)  # discounted number of plays of each arm
+        self.total = np.zeros(n)  # discounted sum of its relative payoffs
+        self.trial_order = rng.permutation(n)  # untried stances are tried in this order
+        self.baseline: float | None = None
+        self.last: Stance | None = None
+
+    def estimates(self) -> dict[Stance, float]:
+        """Discounted mean relative payoff of each stance tried so far."""
+        return {arm: float(self.total[i] / self.weight[i])
+                for i, arm in enumerate(self.arms) if self.weight[i] > 0}
+
+    def _learn(self, payoff: float) -> None:
+        """Credit last year's payoff, less the baseline, to the stance played last year."""
+        if self.baseline is None:
+            self.baseline = payoff
+        relative = payoff - self.baseline
+        self.baseline += self.params["dprk.adaptive_baseline_rate"] * (payoff - self.baseline)
+        if self.last is None:
+            return
+        discount = self.params["dprk.adaptive_discount"]
+        self.weight *= discount
+        self.total *= discount
+        i = self.arms.index(self.last)
+        self.weight[i] += 1.0
+        self.total[i] += relative
 
     def choose(self, obs: Observation) -> Stance:
-        if self.last is not None and obs.payoff is not None:
-            if self.tried[self.last]:
-                lr = self.params["dprk.adaptive_learning_rate"]
-                self.estimates[self.last] += lr * (obs.payoff - self.estimates[self.last])
-            else:
-                self.estimates[self.last] = obs.payoff
-                self.tried[self.last] = True
-        untried = np.flatnonzero(~self.tried)
-        if untried.size:
-            k = int(untried[0])
-        else:
-            z = self.estimates / self.params["dprk.adaptive_temperature"]
-            w = np.exp(z - z.max())
-            k = int(self.rng.choice(len(self.menu), p=w / w.sum()))
-        self.last = k
-        return self.menu[k]
+        # Credit the payoff only if last year's stance was this strategy's (a scenario can
+        # switch strategies by year; another strategy's payoff only moves the baseline).
+        if self.last is not None and obs.previous != self.last:
+            self.last = None
+        if obs.payoff is not None:
+            self._learn(obs.payoff)
+        untried = [i for i in self.trial_order if self.weight[i] == 0]
+        if untried:
+            self.last = self.arms[untried[0]]
+            return self.last
+        mean = self.total / self.weight
+        bonus = self.params["dprk.adaptive_exploration"] * np.sqrt(
+            np.log(1.0 + self.weight.sum()) / self.weight)
+        index = mean + bonus
+        best = np.flatnonzero(index >= index.max() - 1e-12)
+        k = int(best[0]) if best.size == 1 else int(self.rng.choice(best))
+        self.last = self.arms[k]
+        return self.last
 
 
 STRATEGIES: dict[str, type[Strategy]] = {

@@ -319,7 +319,8 @@ class World(mesa.Model):
         received_r = aid_r + credit_r + rate_r * imp_r
         self.received = (received_c, received_r)
         gains = cash_in + aid + rate_c * imp_c + rate_r * imp_r
-        payoff = self.dprk.score(gains, hhi, self.received)
+        payoff = self.dprk.score(gains, (trade_c + aid_c, trade_r + aid_r, korea, others),
+                                 self.received)
 
         self.rows.append((
             exp_c, imp_c_customs, exp_r, imp_r,
