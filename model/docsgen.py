@@ -372,6 +372,9 @@ _EXPLICIT = {
     "dprk_payoff": ("Pyongyang's payoff: ln((gains - outreach cost) / $1 bn) - dependence_aversion"
                     " * the dominant patron's leverage (ODD 7.1)."),
     "dependence_hhi": "Herfindahl index of partner shares (China, Russia, Korea, others).",
+    "dependence_leverage": ("The dominant patron's leverage over the DPRK, the dependence its "
+                            "payoff counts (ODD 7.1): 0 with two equal sponsors, about 1 when it "
+                            "leans wholly on one that provides almost everything."),
     "alignment": "Stance: -1 leans wholly to China, +1 wholly to Russia.",
     "outreach": "Stance: effort courting third countries.",
     "openness": "Stance: how far the economy opens to trade.",

@@ -62,7 +62,7 @@ OUTPUTS: tuple[str, ...] = (
     "labour_income_usd", "transit_income_usd", "kaesong_wages_usd",
     "smuggling_income_usd", "cyber_income_usd",
     "dprk_cash_in_usd", "dprk_import_bill_usd", "dprk_reserves_usd", "dprk_off_books_usd",
-    "dprk_resources_usd", "dprk_payoff", "dependence_hhi",
+    "dprk_resources_usd", "dprk_payoff", "dependence_hhi", "dependence_leverage",
     "alignment", "outreach", "openness", "energy_index", "nuclear_tension",
     "fiscal_room_russia", "enforcement_china", "enforcement_russia",
     "active_firms_china", "active_firms_russia",
@@ -337,7 +337,7 @@ class World(mesa.Model):
             aid, credit_c + credit_r, math.nan,
             labour, transit, kaesong_wages, smuggling, cyber,
             cash_in, paid, self.reserves, off_books,
-            gains, payoff, hhi,
+            gains, payoff, hhi, self.dprk.leverage,
             a, stance.outreach, q, self.energy, tension,
             self.russia.fiscal[t], enf_c, enf_r,
             *_ACTIVE_LATER,  # active firms, tallied in outputs()

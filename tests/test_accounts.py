@@ -91,7 +91,7 @@ def test_kaesong_counts_wages_and_its_closure_can_be_set(baseline, replay):
     years = replay.years
     assert (col(replay, "trade_korea_usd")[:, years >= 2016] == 0).all()
     assert (col(replay, "kaesong_wages_usd")[:, years >= 2016] == 0).all()
-    assert (col(baseline, "trade_korea_usd")[:, years == 2016] > 2e9).all()
+    assert (col(baseline, "trade_korea_usd")[:, baseline.years == 2016] > 2e9).all()
 
 
 def test_support_paid_and_support_received_are_apart(baseline):
