@@ -314,9 +314,11 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
       hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
     """
     from model.experiments.design import load_experiment
+    from model.experiments.history import guard_experiment
     from model.experiments.sweep import SweepInterrupted, format_summary, missing_runs, run_sweep
 
     exp = load_experiment(experiment)
+    guard_experiment(exp)  # refuse in one line before announcing the runs (run_sweep checks too)
     click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
                f"{exp.total_runs} runs, seed {exp.seed}", err=True)
     try:
