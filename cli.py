@@ -88,6 +88,8 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     click.echo(f"{sc.name}: {sc.replications} replications, {sc.horizon - 1988 + 1} years, "
                f"seed {sc.seed}, {report.wall_seconds:.2f} s")
     click.echo(format_table(report.figures))
+    if report.history_note:
+        click.echo(report.history_note)
     click.echo(f"results: {report.folder}")
 
 
@@ -97,19 +99,28 @@ def validate(files: tuple[str, ...]) -> None:
     """Check scenario files without running them.
 
     Prints "ok" per valid file; the first problem in each bad file is one line.
+    A file whose settings change years before policy_start (the calibrated
+    history) is invalid unless it declares counterfactual_history: true.
     Exit status 2 if any file is invalid.
 
     \b
     Example:
       hedgesim validate scenarios/*.yaml
     """
-    from model.scenario import load
+    from model.experiments.design import from_spec
+    from model.experiments.history import guard, guard_experiment
+    from model.scenario import calibrated_values, load
 
+    calibrated = calibrated_values()
     bad = 0
     for f in files:
         try:
             sc = load(f)
-            click.echo(f"ok: {f} ({sc.name})")
+            guard(sc, calibrated)
+            if sc.experiment is not None:
+                guard_experiment(from_spec(dict(sc.experiment), [sc], sc.path, sc.name), calibrated)
+            note = sc.history_note()
+            click.echo(f"ok: {f} ({sc.name})" + (f"; {note}" if note else ""))
         except HedgesimError as exc:
             click.echo(f"hedgesim: error: {exc}", err=True)
             bad += 1
@@ -332,9 +343,11 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
       hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
     """
     from model.experiments.design import load_experiment
+    from model.experiments.history import guard_experiment
     from model.experiments.sweep import SweepInterrupted, format_summary, missing_runs, run_sweep
 
     exp = load_experiment(experiment)
+    guard_experiment(exp)  # refuse in one line before announcing the runs (run_sweep checks too)
     click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
                f"{exp.total_runs} runs, seed {exp.seed}", err=True)
     try:
@@ -355,6 +368,8 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
             raise HedgesimError(None, "--year", f"expected one of the summarised years "
                                 f"{', '.join(map(str, years))}, got {table_year}")
         click.echo(format_summary(report.summary, report.design, table_year))
+    if exp.history_note():
+        click.echo(exp.history_note())
     click.echo(f"results: {report.folder}")
     if not report.complete:
         gaps = missing_runs(report.folder, exp)

@@ -27,9 +27,11 @@ from pathlib import Path
 from model.params import REGISTRY, Param
 from model.projects import STATUS_NAMES
 from model.scenario import (
+    COUNTERFACTUAL_NOTE,
     DEFAULTS,
     HISTORY_START,
     HISTORY_STRATEGY,
+    RESOLUTION,
     SHOCK_REQUIRED,
     SHOCKS,
     TOP_KEYS,
@@ -262,6 +264,26 @@ def scenario_file_md() -> str:
         "(or the calibration's) timeline. A mapping takes effect from its first year, and "
         f"each value holds until the next year given. Years run from {HISTORY_START} to the "
         "horizon.",
+        "",
+        "## The calibrated history and `counterfactual_history`",
+        "",
+        "Years before `policy_start` are the history the calibration reproduces. `hedgesim "
+        "validate`, `hedgesim run` and `hedgesim sweep` (every design point) refuse a scenario "
+        "whose settings change them, with one line naming the field, unless it declares "
+        "`counterfactual_history: true`. The rule compiles each setting with and without it and "
+        "compares every input over the years before `policy_start`; anything that differs "
+        "changes history: a `{year: value}` with a year before `policy_start` that differs from "
+        "the calibrated timeline, a shock or a strategy year before it, and a parameter that does "
+        f"not vary by year (a constant acts from {HISTORY_START}) set to anything but its "
+        "calibrated value. A value equal to the calibrated history changes nothing. A constant "
+        "the model does not read before `policy_start` (the settings of a project committed "
+        "after it) is allowed: one replication is run with and without it and every output "
+        "before `policy_start` must be identical. "
+        + ", ".join(f"`{n}`" for n in sorted(RESOLUTION))
+        + " sets the model's resolution, not the world, and is exempt. A scenario that declares "
+        "`counterfactual_history: true` runs, and its printed table, manifest, chart footers "
+        "and briefs say \"" + COUNTERFACTUAL_NOTE.format(year="<policy_start>") + "\". An "
+        "experiment may declare it too, for sweeps over constant behavioural parameters.",
         "",
         "## `levers:`",
         "",

@@ -17,6 +17,13 @@ A scenario is YAML::
     shocks:
       - {type: nuclear_test, year: 2016}
       - {type: oil_price, year: 2016, usd_per_bbl: 40}
+    counterfactual_history: false   # true: settings may change years before policy_start
+
+Years before ``policy_start`` are the calibrated history (registry defaults
+and ``calibrated.yaml``). :func:`history_changes` lists what a scenario's
+settings change there, by comparing the compiled inputs with and without
+them; ``model.experiments.history`` refuses such a scenario unless it
+declares ``counterfactual_history: true``.
 
 Every error is a :class:`HedgesimError` naming the file, the field and what
 was expected. The registry (params.py) is the schema for levers and
@@ -62,6 +69,9 @@ TOP_KEYS = {
     "parameters": "behavioural and fixed inputs by group",
     "shocks": "a list of events: nuclear_test, oil_price, rouble_crash, halt_oil_grain",
     "experiment": "a sweep design (see docs/how-to/run-a-sweep.md)",
+    "counterfactual_history": "true if the settings deliberately change years before "
+                              "policy_start (the calibrated history); runs then say so in "
+                              "tables, manifests, charts and briefs",
 }
 SHOCKS = {
     "nuclear_test": {"year": "year"},
@@ -72,6 +82,11 @@ SHOCKS = {
 SHOCK_REQUIRED = {"nuclear_test": ("year",), "oil_price": ("year", "usd_per_bbl"),
                   "rouble_crash": ("year", "fall"), "halt_oil_grain": ("year", "patron")}
 DEFAULTS = {"horizon": 2035, "policy_start": 2015, "replications": 20, "seed": 20150707}
+RESOLUTION = frozenset({"firms.count"})
+"""Settings of the model's resolution, not of the world: more or fewer firm cohorts share the
+same aggregate potential (firms.py), so they change random draws, not the calibrated history.
+The history guard lets them act from 1988."""
+COUNTERFACTUAL_NOTE = "counterfactual history: settings change before {year}"
 
 
 class _Loader(yaml.SafeLoader):
@@ -109,6 +124,7 @@ class Scenario:
     shocks: tuple[dict, ...]
     experiment: dict | None = None
     raw: dict = field(default_factory=dict, compare=False)
+    counterfactual_history: bool = False
 
     @property
     def years(self) -> np.ndarray:
@@ -132,7 +148,17 @@ class Scenario:
             "values": {k: (v if not isinstance(v, dict) else {int(y): x for y, x in v.items()})
                        for k, v in self.values.items()},
             "shocks": [dict(s) for s in self.shocks],
+            "counterfactual_history": self.counterfactual_history,
         }
+
+    def history_note(self) -> str:
+        """'counterfactual history: settings change before 2015', or '' for a scenario that
+        keeps the calibrated history."""
+        return COUNTERFACTUAL_NOTE.format(year=self.policy_start) if self.counterfactual_history else ""
+
+    def section_of(self, name: str) -> str:
+        """Where a registry value is set in a scenario file: ``levers.<name>`` or ``parameters.<name>``."""
+        return f"{'levers' if REGISTRY[name].kind == 'lever' else 'parameters'}.{name}"
 
 
 @dataclass(frozen=True)
@@ -401,8 +427,13 @@ def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
     experiment = data.get("experiment")
     if experiment is not None and not isinstance(experiment, dict):
         raise HedgesimError(file, "experiment", "expected a mapping describing the design")
+    counterfactual = data.get("counterfactual_history", False)
+    if not isinstance(counterfactual, bool):
+        raise HedgesimError(file, "counterfactual_history", f"expected true or false, got "
+                            f"{counterfactual!r}")
     return Scenario(name, description.strip(), str(file), horizon, policy_start, replications,
-                    seed, strategy, values, shocks, experiment, raw=data)
+                    seed, strategy, values, shocks, experiment, raw=data,
+                    counterfactual_history=counterfactual)
 
 
 def load(path: str | Path) -> Scenario:
@@ -462,48 +493,134 @@ def _override(default: dict[int, float], over: float | dict[int, float], start: 
     return merged
 
 
+def _compiled_value(p: Param, base: float | dict[int, float], over: Any, policy_start: int,
+                    years: np.ndarray) -> float | np.ndarray:
+    """One parameter's input: ``base`` (calibrated or default), overridden by ``over`` if set."""
+    value = base
+    if over is not None:
+        value = _override(base, over, policy_start) if p.timeline else over
+    if p.timeline:
+        return _steps_to_array(value if isinstance(value, dict) else {HISTORY_START: value}, years)
+    return float(value)
+
+
+def _apply_shock(params: dict[str, Any], shock: dict, horizon: int) -> None:
+    """Write one shock into the per-year inputs it changes (copies, never in place)."""
+    start = shock["year"] - HISTORY_START
+    stop = (shock.get("until", horizon) - HISTORY_START) + 1
+    kind = shock["type"]
+    if kind == "nuclear_test":
+        params["world.nuclear_test"] = params["world.nuclear_test"].copy()
+        params["world.nuclear_test"][start] = 1.0
+    elif kind == "oil_price":
+        params["world.oil_price_usd_per_bbl"] = params["world.oil_price_usd_per_bbl"].copy()
+        params["world.oil_price_usd_per_bbl"][start:stop] = shock["usd_per_bbl"]
+    elif kind == "rouble_crash":
+        params["world.rouble_fall"] = params["world.rouble_fall"].copy()
+        params["world.rouble_fall"][start:stop] = shock["fall"]
+    elif kind == "halt_oil_grain":
+        key = f"{shock['patron']}.halt_oil_grain"
+        params[key] = params[key].copy()
+        params[key][start:stop] = 1.0
+
+
+def _strategy_path(strategy: dict[int, str], years: np.ndarray) -> list[str]:
+    """The DPRK's strategy each year: the historical stance plan until the scenario's first
+    strategy year, then the scenario's."""
+    first = min(strategy, default=int(years[-1]) + 1)
+    plan = {**{y: name for y, name in HISTORY_PLAN.items() if y < first}, **strategy}
+    keys = sorted(plan)
+    idx = np.searchsorted(np.array(keys), years, side="right") - 1
+    return [plan[keys[i]] for i in idx]
+
+
 def compile_inputs(scenario: Scenario, calibrated: dict | None = None) -> Inputs:
     """Registry defaults, then calibrated values, then the scenario; timelines to arrays."""
     years = scenario.years
     cal = calibrated_values() if calibrated is None else calibrated
-    params: dict[str, Any] = {}
-    for name, p in REGISTRY.items():
-        value = cal.get(name, p.default)
-        if name in scenario.values:
-            over = scenario.values[name]
-            value = _override(value, over, scenario.policy_start) if p.timeline else over
-        if p.timeline:
-            params[name] = _steps_to_array(value if isinstance(value, dict) else {HISTORY_START: value},
-                                           years)
-        else:
-            params[name] = float(value)
+    params: dict[str, Any] = {
+        name: _compiled_value(p, cal.get(name, p.default), scenario.values.get(name),
+                              scenario.policy_start, years)
+        for name, p in REGISTRY.items()
+    }
     for shock in scenario.shocks:
-        start = shock["year"] - HISTORY_START
-        stop = (shock.get("until", scenario.horizon) - HISTORY_START) + 1
-        kind = shock["type"]
-        if kind == "nuclear_test":
-            params["world.nuclear_test"] = params["world.nuclear_test"].copy()
-            params["world.nuclear_test"][start] = 1.0
-        elif kind == "oil_price":
-            params["world.oil_price_usd_per_bbl"] = params["world.oil_price_usd_per_bbl"].copy()
-            params["world.oil_price_usd_per_bbl"][start:stop] = shock["usd_per_bbl"]
-        elif kind == "rouble_crash":
-            params["world.rouble_fall"] = params["world.rouble_fall"].copy()
-            params["world.rouble_fall"][start:stop] = shock["fall"]
-        elif kind == "halt_oil_grain":
-            key = f"{shock['patron']}.halt_oil_grain"
-            params[key] = params[key].copy()
-            params[key][start:stop] = 1.0
-    first = min(scenario.strategy, default=scenario.horizon + 1)
-    plan = {**{y: name for y, name in HISTORY_PLAN.items() if y < first}, **scenario.strategy}
-    keys = sorted(plan)
-    idx = np.searchsorted(np.array(keys), years, side="right") - 1
-    strategy = [plan[keys[i]] for i in idx]
+        _apply_shock(params, shock, scenario.horizon)
+    strategy = _strategy_path(scenario.strategy, years)
     for value in params.values():  # read-only from here on (Inputs.derived relies on it)
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
     years.setflags(write=False)
     return Inputs(years, params, strategy)
+
+
+# ---------------------------------------------------------------- history
+@dataclass(frozen=True)
+class HistoryChange:
+    """One setting that changes an input before ``policy_start``.
+
+    ``kind`` is ``timeline`` (a value by year), ``constant`` (a parameter that
+    does not vary by year, so it acts from 1988), ``shock`` or ``strategy``;
+    ``field`` is where the scenario file sets it and ``year`` the first year
+    it changes (1988 for a constant).
+    """
+
+    field: str
+    kind: str
+    year: int
+    name: str | None = None  # the registry parameter, for timeline and constant changes
+
+
+def history_changes(scenario: Scenario, calibrated: dict | None = None) -> list[HistoryChange]:
+    """What the scenario's settings change in the inputs of years before ``policy_start``.
+
+    Compile-and-compare: each setting's compiled input, with and without the
+    setting (registry defaults and the committed calibration underneath), over
+    the years before ``policy_start``; any difference is a change. A value equal
+    to the calibrated history changes nothing. A constant that differs is listed
+    with kind ``constant``: whether the model reads it before ``policy_start``
+    (a project's settings may lie dormant until the project starts) is for
+    ``model.experiments.history`` to decide by running the model. Settings in
+    :data:`RESOLUTION` are exempt.
+    """
+    cal = calibrated_values() if calibrated is None else calibrated
+    years = scenario.years
+    before = years < scenario.policy_start
+    changes: list[HistoryChange] = []
+    for name, over in scenario.values.items():
+        p = REGISTRY[name]
+        if name in RESOLUTION:
+            continue
+        base = cal.get(name, p.default)
+        new = _compiled_value(p, base, over, scenario.policy_start, years)
+        old = _compiled_value(p, base, None, scenario.policy_start, years)
+        if p.timeline:
+            differs = before & (new != old)
+            if differs.any():
+                changes.append(HistoryChange(scenario.section_of(name), "timeline",
+                                             int(years[differs][0]), name))
+        elif new != old:
+            changes.append(HistoryChange(scenario.section_of(name), "constant", HISTORY_START, name))
+    if scenario.shocks:
+        history = {name: _compiled_value(p, cal.get(name, p.default), None, scenario.policy_start,
+                                         years)
+                   for name, p in REGISTRY.items() if p.timeline}
+        for i, shock in enumerate(scenario.shocks):
+            if shock["year"] >= scenario.policy_start:
+                continue
+            shocked = dict(history)
+            _apply_shock(shocked, shock, scenario.horizon)
+            if any((before & (shocked[k] != history[k])).any() for k in history):
+                changes.append(HistoryChange(f"shocks[{i}]", "shock", shock["year"]))
+    new_plan = _strategy_path(scenario.strategy, years)
+    old_plan = _strategy_path({}, years)
+    for year, a, b in zip(years.tolist(), new_plan, old_plan, strict=True):
+        if year >= scenario.policy_start:
+            break
+        if a != b:
+            first = max((y for y in scenario.strategy if y <= year), default=year)
+            changes.append(HistoryChange(f"strategy.{first}", "strategy", year))
+            break
+    return changes
 
 
 # ---------------------------------------------------------------- JSON Schema
@@ -570,5 +687,7 @@ def json_schema() -> dict:
             "shocks": {"type": "array", "items": {"oneOf": shock_items},
                        "description": TOP_KEYS["shocks"]},
             "experiment": {"type": "object", "description": TOP_KEYS["experiment"]},
+            "counterfactual_history": {"type": "boolean", "default": False,
+                                       "description": TOP_KEYS["counterfactual_history"]},
         },
     }

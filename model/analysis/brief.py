@@ -303,6 +303,12 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
                         f"folder(s): " + ", ".join(f"{r.folder.name} ({r.kind})" for r in results) + "."))
     if notes:
         blocks.append(("p", "**Missing runs.** " + "; ".join(notes) + "."))
+    counterfactual = [f"{r.label}: {r.history_note()}" for r in results if r.history_note()]
+    if counterfactual:
+        blocks.append(("p", "**Counterfactual history.** These results come from settings that "
+                            "change years before the scenario's policy start, so their history is "
+                            "not the calibrated one the sources give: " + "; ".join(counterfactual)
+                            + "."))
 
     blocks += [("h2", "Key figures"),
                ("p", f"Median and 5-95% range across runs of {primary.label}"

@@ -75,6 +75,8 @@ def compare_chart(results: list[Results], column: str, path: Path, by: str | Non
     start = results[0].policy_start
     table = table[table["year"] >= start - HISTORY_SHOWN]  # before that, the groups share history
     prov = " || ".join(r.provenance() for r in results[:2]) + (" || ..." if len(results) > 2 else "")
+    hidden = {r.history_note() for r in results[2:]} - {r.history_note() for r in results[:2]} - {""}
+    prov += "".join(f" | {note} (some scenarios)" for note in sorted(hidden))
     bands = len(groups) <= MAX_BANDS
     pooled = " across design points and replications" if any(r.kind == "sweep" for r in results) else ""
     fig, ax = new_figure(title, prov + (f" | median and 50% band (thin lines){pooled}" if bands

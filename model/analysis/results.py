@@ -86,15 +86,23 @@ class Results:
         return (f"{self.failed} of {self.total} runs failed in {self.folder.name}; "
                 "analysis uses the rest")
 
+    def history_note(self) -> str:
+        """'counterfactual history: settings change before 2015' if the runs' scenario (or
+        experiment) declared counterfactual_history, else '' (from the manifest's ``history``;
+        folders written before the guard existed could not declare it)."""
+        return str((self.manifest.get("history") or {}).get("note") or "")
+
     def provenance(self) -> str:
-        """One line: which runs, which code."""
+        """One line: which runs, which code, and whether their history is counterfactual."""
         m = self.manifest
         reps = self.runs.groupby("point")["replication"].nunique()
         what = (f"scenario {self.label}, {int(reps.max())} replications" if self.kind == "run" else
                 f"{self.method or '?'} sweep of {len(self.design)} points x {int(reps.max())} replications")
         fail = f", {self.failed} of {self.total} runs failed" if self.failed else ""
+        note = self.history_note()
         return (f"hedgesim {m.get('code_version', '?')} | {what}{fail} | results "
-                f"{self.folder.parent.name}/{self.folder.name} ({m.get('created_utc', '?')})")
+                f"{self.folder.parent.name}/{self.folder.name} ({m.get('created_utc', '?')})"
+                + (f" | {note}" if note else ""))
 
 
 def _expect(folder: Path, name: str, what: str) -> Path:

@@ -25,6 +25,7 @@ import yaml
 from scipy.optimize import differential_evolution
 
 from model.calibration.targets import band_loss, evaluate, load_scenario_targets, load_targets
+from model.errors import HedgesimError
 from model.params import Param, free_parameters
 from model.runner import RunResult, run_scenario
 from model.scenario import (
@@ -172,12 +173,25 @@ def check(replications: int = CHECK_REPLICATIONS, values: dict | None = None,
 
 
 def check_scenarios(replications: int = CHECK_REPLICATIONS, values: dict | None = None) -> pd.DataFrame:
-    """Scenario-level targets (e.g. Russia's cost of the $1 bn push) on their scenarios' runs."""
+    """Scenario-level targets (e.g. Russia's cost of the $1 bn push) on their scenarios' runs.
+
+    A scenario target's scenario must keep the calibrated history (the history
+    guard, ``model.experiments.history``): its years before ``policy_start`` are
+    then the baseline's, so a target measured against 2014 (the unsubsidised
+    upside, "x2 to x4 of today", 002) measures it against the baseline's 2014.
+    """
+    from model.experiments.history import guard
+
     values = calibrated_values() if values is None else values
     targets = load_scenario_targets()
     rows = []
     for name in sorted({t.scenario for t in targets}):
-        sc = load(name).with_values(replications=replications, seed=FIT_SEED)
+        sc = load(name)
+        if sc.counterfactual_history:
+            raise HedgesimError(sc.path, "counterfactual_history", "expected the calibrated history: "
+                                "scenario targets are measured against it")
+        guard(sc, values)
+        sc = sc.with_values(replications=replications, seed=FIT_SEED)
         sc = sc.with_values(horizon=max(2020, min(sc.horizon, 2025)))
         df = run_with(sc, values).frame()
         table = evaluate([t for t in targets if t.scenario == name], df)

@@ -45,6 +45,7 @@ import pandas as pd
 from model.errors import HedgesimError
 from model.params import REGISTRY, Param
 from model.scenario import (
+    COUNTERFACTUAL_NOTE,
     Scenario,
     _int,
     _is_number,
@@ -62,6 +63,9 @@ EXPERIMENT_KEYS = {
     "seed": "base seed of the sweep (a non-negative integer)",
     "vary": "factors with explicit values or ranges: full factorial",
     "sample": "a Latin hypercube or Sobol sample over parameter ranges",
+    "counterfactual_history": "true if varied settings deliberately change years before "
+                              "policy_start (e.g. a constant behavioural parameter, which acts "
+                              "from 1988); every point is then marked as such",
 }
 FILE_KEYS = {**EXPERIMENT_KEYS, "scenario": "the base scenario file",
              "scenarios": "a list of scenario files (a factor of the design)",
@@ -99,6 +103,7 @@ class Experiment:
     parameters: tuple[str, ...]  # varied registry names, in column order
     points: tuple[DesignPoint, ...]
     spec: dict  # the experiment as given
+    counterfactual_history: bool = False
 
     @property
     def size(self) -> int:
@@ -121,6 +126,8 @@ class Experiment:
         changes: dict[str, Any] = {"values": dict(dp.values)}
         if dp.strategy is not None:
             changes["strategy"] = {base.policy_start: dp.strategy}
+        if self.counterfactual_history:
+            changes["counterfactual_history"] = True
         return base.with_values(**changes)
 
     def design_frame(self) -> pd.DataFrame:
@@ -137,6 +144,12 @@ class Experiment:
         for name in self.parameters:
             rows[name] = np.array([p.values[name] for p in self.points], dtype=float)
         return pd.DataFrame(rows)
+
+    def history_note(self) -> str:
+        """'counterfactual history: settings change before 2015' if the experiment or one of its
+        scenarios declares counterfactual_history, else ''."""
+        marked = [s for s in self.scenarios if s.counterfactual_history or self.counterfactual_history]
+        return COUNTERFACTUAL_NOTE.format(year=marked[0].policy_start) if marked else ""
 
     def horizon(self, point: int) -> int:
         return self.scenarios[self.points[point].scenario].horizon
@@ -219,6 +232,10 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
                         "a count of replications per design point")
     seed = _int(file, where + "seed", spec.get("seed", scenarios[0].seed), 0, 2**63 - 1,
                 "a non-negative integer")
+    counterfactual = spec.get("counterfactual_history", False)
+    if not isinstance(counterfactual, bool):
+        raise HedgesimError(file, where + "counterfactual_history",
+                            f"expected true or false, got {counterfactual!r}")
     vary = spec.get("vary") or {}
     if not isinstance(vary, dict):
         raise HedgesimError(file, where + "vary", "expected a mapping of factor: values")
@@ -263,7 +280,7 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
         values.update(zip(sampled_names, (float(x) for x in row), strict=True))
         points.append(DesignPoint(len(points), s_idx, strat, values, tag))
     return Experiment(name, description.strip(), file, tuple(scenarios), replications, seed,
-                      tuple(names + sampled_names), tuple(points), dict(spec))
+                      tuple(names + sampled_names), tuple(points), dict(spec), counterfactual)
 
 
 # ---------------------------------------------------------------- factors

@@ -45,6 +45,7 @@ from model.analysis.summary import KEY_FIGURES, interval_cell, text_table
 from model.errors import HedgesimError
 from model.experiments.design import Experiment, load_experiment
 from model.experiments.executors import make_executor
+from model.experiments.history import guard_experiment
 from model.experiments.store import base_manifest, new_run_dir, now_utc
 from model.runner import run_seed, simulate
 from model.scenario import Scenario, calibrated_values, compile_inputs
@@ -350,6 +351,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
+    calibrated = calibrated_values()
+    guard_experiment(experiment, calibrated)  # before any folder is made
     design = experiment.design_frame()
     start_wall = time.perf_counter()
     started = now_utc()
@@ -375,7 +378,6 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
         design.to_parquet(folder / ".design.parquet.tmp", index=False)
         os.replace(folder / ".design.parquet.tmp", folder / "design.parquet")
 
-    calibrated = calibrated_values()
     status = store.status()
     done = {(int(p), int(r)) for p, r, s in
             zip(status["point"], status["replication"], status["status"], strict=True) if s == "ok"}
@@ -398,6 +400,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             experiment=experiment.spec,
             scenarios=[s.resolved() for s in experiment.scenarios],
             calibration=calibrated,
+            history={"counterfactual": bool(experiment.history_note()),
+                     "note": experiment.history_note()},
             design={"points": experiment.size, "method": experiment.method,
                     "parameters": list(experiment.parameters),
                     "columns": list(design.columns)},

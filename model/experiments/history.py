@@ -1,0 +1,163 @@
+"""The history guard: a scenario may not silently rewrite the calibrated history.
+
+Years before a scenario's ``policy_start`` are the history the calibration
+reproduces (1988-2014 by default, seeds 000-004). A setting that changes them
+makes every number after them, and every comparison with the baseline,
+rest on a history the sources do not give (issue 10, item 13: a constant
+political risk of zero gave $426 m of DPRK-Russia trade in 2014 against the
+cited $79-115 m). The rule:
+
+1. Compile the scenario's inputs with and without each of its settings
+   (:func:`model.scenario.history_changes`); a timeline value, a shock or a
+   strategy that differs in a year before ``policy_start`` changes history.
+2. A constant (a parameter that does not vary by year) that differs acts from
+   1988, unless the model does not read it before ``policy_start``: one
+   replication at the scenario's seed is run with and without it, and if every
+   output of every year before ``policy_start`` is identical, it is dormant
+   there (a project committed after ``policy_start``) and allowed.
+3. Resolution settings (``model.scenario.RESOLUTION``: ``firms.count``) are exempt.
+
+A scenario that means to change history declares ``counterfactual_history:
+true``; it is then run, and every table, manifest, chart footer and brief
+built from it says so. Everything else that changes history is one
+:class:`HedgesimError` line naming the file, the field and what to write instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+
+from model.errors import HedgesimError
+from model.experiments.design import Experiment
+from model.params import REGISTRY
+from model.runner import run_seed, simulate
+from model.scenario import (
+    HISTORY_START,
+    HistoryChange,
+    Scenario,
+    calibrated_values,
+    compile_inputs,
+    history_changes,
+)
+from model.world import OUTPUTS, unit_of
+
+log = logging.getLogger(__name__)
+DECLARE = "or declare counterfactual_history: true"
+
+
+def _money(x: float) -> str:
+    return f"${x / 1e9:.2f} bn" if abs(x) >= 1e9 else f"${x / 1e6:.0f} m"
+
+
+def _history_rows(scenario: Scenario, calibrated: dict) -> np.ndarray:
+    """One replication (the scenario's first) for the years before ``policy_start``."""
+    out = simulate(compile_inputs(scenario, calibrated), run_seed(scenario.seed, 0))
+    return out[: scenario.policy_start - HISTORY_START]
+
+
+def _largest_change(old: np.ndarray, new: np.ndarray, year: int) -> str:
+    """'trade_russia_usd in 2014: $89 m -> $404 m': the US$ output that moved most, last history year."""
+    a, b = old[-1], new[-1]
+    cols = [i for i, c in enumerate(OUTPUTS) if unit_of(c) == "usd"] or list(range(len(OUTPUTS)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.abs(b - a) / np.maximum(np.abs(a), 1.0)
+    rel = np.where(np.isfinite(rel), rel, -1.0)
+    i = max(cols, key=lambda j: rel[j])
+    name = OUTPUTS[i]
+    show = _money if unit_of(name) == "usd" else (lambda x: f"{x:.3g}")
+    return f"{name} in {year}: {show(float(a[i]))} -> {show(float(b[i]))}"
+
+
+def _acting(scenario: Scenario, constants: list[HistoryChange], calibrated: dict
+            ) -> dict[str, str]:
+    """The constants the model reads before ``policy_start``, each with the change it makes."""
+    names = [c.name for c in constants if c.name is not None]
+    without = {k: v for k, v in scenario.values.items() if k not in names}
+    reference = replace(scenario, values=without)
+    old = _history_rows(reference, calibrated)
+    acting: dict[str, str] = {}
+    for name in names:
+        new = _history_rows(replace(reference, values={**without, name: scenario.values[name]}),
+                            calibrated)
+        if np.array_equal(old, new, equal_nan=True):
+            log.debug("%s: %s differs from its calibrated value but is not read before %d",
+                      scenario.path, name, scenario.policy_start)
+        else:
+            acting[name] = _largest_change(old, new, scenario.policy_start - 1)
+    return acting
+
+
+def changes_to_history(scenario: Scenario, calibrated: dict | None = None
+                       ) -> list[tuple[HistoryChange, str]]:
+    """Every setting of ``scenario`` that changes a year before ``policy_start`` (see module doc),
+    each with what it changes there (for constants: the output that moves most)."""
+    cal = calibrated_values() if calibrated is None else calibrated
+    changes = history_changes(scenario, cal)
+    constants = [c for c in changes if c.kind == "constant"]
+    acting = _acting(scenario, constants, cal) if constants else {}
+    return [(c, acting.get(c.name, "")) for c in changes if c.kind != "constant" or c.name in acting]
+
+
+def explain(change: HistoryChange, scenario: Scenario, effect: str = "") -> str:
+    """What is wrong and what to write instead, for the one-line error."""
+    ps = scenario.policy_start
+    if change.kind == "timeline":
+        return (f"changes {change.year}, before policy_start {ps}, and so rewrites the calibrated "
+                f"history; set it from {ps} (a single value, or {{{ps}: value}}), {DECLARE}")
+    if change.kind == "constant":
+        p = REGISTRY[change.name]
+        what = f" ({effect})" if effect else ""
+        return (f"a constant acts from {HISTORY_START} and rewrites the calibrated history{what}; "
+                f"{p.name} cannot change by year, so leave it out and express the change with a "
+                f"lever set from {ps} (a single value, or {{{ps}: value}}), {DECLARE}")
+    if change.kind == "shock":
+        return (f"a shock in {change.year}, before policy_start {ps}, rewrites the calibrated "
+                f"history; move it to {ps} or later, {DECLARE}")
+    return (f"changes the DPRK's strategy in {change.year}, before policy_start {ps} (history "
+            f"follows the historical stance plan until then); start it in {ps} or later, {DECLARE}")
+
+
+def guard(scenario: Scenario, calibrated: dict | None = None,
+          where: str | None = None) -> list[HistoryChange]:
+    """Refuse a scenario that changes history without declaring it; return what it changes.
+
+    ``where`` names the file in the error (default: the scenario's own). A
+    declared counterfactual gets its changes back, for the manifest.
+    """
+    changes = changes_to_history(scenario, calibrated)
+    if changes and not scenario.counterfactual_history:
+        change, effect = changes[0]
+        raise HedgesimError(where or scenario.path, change.field, explain(change, scenario, effect))
+    return [c for c, _ in changes]
+
+
+def guard_experiment(experiment: Experiment, calibrated: dict | None = None) -> None:
+    """Refuse a sweep if any design point's scenario changes history without declaring it.
+
+    Each base scenario is checked once, then each point's own settings
+    (varied values and strategy); the error names the experiment file and
+    the design point. An experiment that declares ``counterfactual_history:
+    true`` marks every point instead.
+    """
+    if experiment.counterfactual_history:
+        return
+    cal = calibrated_values() if calibrated is None else calibrated
+    for sc in experiment.scenarios:
+        guard(sc, cal)
+    checked: set[tuple] = set()
+    for dp in experiment.points:
+        sc = experiment.scenario_for(dp)
+        if sc.counterfactual_history:
+            continue
+        key = (dp.scenario, dp.strategy, tuple(sorted(dp.values.items())))
+        if key in checked:
+            continue
+        checked.add(key)
+        try:
+            guard(sc, cal, where=experiment.path)
+        except HedgesimError as exc:
+            raise HedgesimError(exc.file, f"design point {dp.point}: {exc.field}",
+                                exc.expected) from None
