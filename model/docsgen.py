@@ -383,7 +383,8 @@ _EXPLICIT = {
                         "wages, net third-country trade, smuggling, cyber theft and credit.",
     "dprk_import_bill_usd": "What the DPRK paid for imports from China and Russia (after subsidies).",
     "dprk_reserves_usd": "The DPRK's reserves at year end (a stock): drawn when cash falls short.",
-    "dprk_off_books_usd": "Unspent cash spent off the books (not saved, not in customs trade).",
+    "dprk_off_books_usd": "Savings above the reserve cap (`dprk.reserve_cap_years`), spent off "
+                          "the books (not in customs trade).",
     "dprk_aid_received_usd": "Aid from both patrons (the fuel/food split feeds the market).",
     "dprk_credit_received_usd": "Trade credit from both patrons.",
     "firm_subsidy_received_usd": "Subsidy paid to firms on their rationed (realised) volumes.",
@@ -431,6 +432,8 @@ def _unit(column: str) -> str:
         return _UNIT_NAMES[kind]
     if column.endswith("_hhi"):
         return "index 0-1"
+    if column.endswith("_leverage"):
+        return "index, about 0-1.5"
     if column.startswith("active_"):
         return "firms"
     if column.startswith("project_"):

@@ -173,8 +173,10 @@ _p("china.strategic_value_usd", "USD/yr", 1.2e9, 2e8, 4e9,
 _p("russia.strategic_value_usd", "USD/yr", 1.0e9, 1e8, 4e9,
    ASSUMED + ": value of a buffer and bargaining chip (002); range $0.1-4 bn/yr", "uncertainty",
    "What the DPRK is worth to Russia per year, before the 2014 break with the West.")
-_p("china.earn_not_spend", "0-1", {1988: 0.9, 2000: 0.75}, 0, 1,
-   cite("001") + ": early-2000s decision to aid the regime's survival; levels calibrated",
+_p("china.earn_not_spend", "0-1", {1988: 0.9, 2000: 0.75}, 0.6, 1,
+   cite("001") + ": early-2000s decision to aid the regime's survival; level calibrated, at "
+   "least 0.6 so that grants beyond the committed crude stay in the hundreds of millions "
+   "(AidData's grants and most published estimates, domain brief)",
    "uncertainty", "Share of the DPRK's value to China that China will not spend on aid.",
    free=True, fit_year=2000)
 _p("russia.earn_not_spend", "0-1", {1988: 0.85, 1991: 0.98}, 0, 1,
@@ -338,11 +340,17 @@ _p("dprk.reserves_1988_usd", "USD", 1.0e9, 0, 5e9,
 _p("dprk.reserve_drawdown", "share of reserves per year", 0.5, 0.1, 1,
    ASSUMED + ": reserves are not all liquid in one year; range 0.1-1", "uncertainty",
    "Largest share of its reserves the DPRK spends on imports in one year.")
-_p("dprk.reserve_saving", "share of a surplus", 0.1, 0, 1,
-   ASSUMED + ": the regime spends most hard currency it earns (elite and military goods off the "
-   "customs books); range 0-1", "uncertainty",
-   "Share of a year's unspent earnings the DPRK adds to its reserves (the rest is spent off "
-   "the books, on purchases no customs figure records).")
+_p("dprk.spending_smoothing", "weight of this year's cash", 0.6, 0.2, 1,
+   ASSUMED + ": the state plans imports on the income it expects, not on one year's earnings, "
+   "and kept importing when exports were banned (UN Panel of Experts, via the domain brief); "
+   "range 0.2-1, 1 = spends as it earns", "uncertainty",
+   "Weight of this year's cash in the income the DPRK plans its imports on (the rest is last "
+   "year's planned income); reserves take the difference.")
+_p("dprk.reserve_cap_years", "years of imports", 1.0, 0.25, 2,
+   ASSUMED + ": reserves are not published; range 0.25-2 years of imports", "uncertainty",
+   "Largest reserves the DPRK keeps, in years of the imports it plans for; savings beyond it "
+   "are spent "
+   "off the books (purchases no customs figure records).")
 _p("dprk.others_trade_usd", "USD/yr (2014)", 4.0e8, 5e7, 1.5e9,
    cite("004") + ": India and others are small partners; level calibrated", "uncertainty",
    "Trade with third countries in 2014 at neutral outreach.", free=True)
@@ -427,13 +435,14 @@ _p("firms.russia_dollar_exposure", "0-1", 0.5, 0.1, 1,
    ASSUMED + ": Russia's DPRK trade is small and, after 2014, already under Western sanctions "
    "(001, 003); range 0.1-1", "uncertainty",
    "How exposed Russia's firms trading with the DPRK are to dollar finance.")
-_p("firms.china_mineral_demand", "0-1", {1988: 0.1, 1996: 0.2, 2003: 0.45, 2009: 0.7, 2011: 1.0}, 0, 1,
+_p("firms.china_demand", "0-1", {1988: 0.1, 1996: 0.2, 2003: 0.45, 2009: 0.7, 2011: 1.0}, 0, 1,
    cite("001", "002") + ": China's demand for raw materials grew for two decades; before 2000 "
    "China supplied the DPRK with oil and coking coal and took little from it, and the DPRK became a "
-   "net coal exporter to China only around 2003, and China itself became a net coal importer in "
+   "net coal exporter to China only around 2003; China itself became a net coal importer in "
    "2009, after which DPRK coal sales to China grew several-fold by 2013 (" + PUBLIC_RECORD + "); "
    "shape assumed", "fixed",
-   "How much of its 2011-on appetite China's market has for DPRK coal and ore.")
+   "How much of its 2011-on appetite China's market has for what the DPRK sells (its goods and "
+   "its workers).")
 _p("firms.required_return", "per year", 0.12, 0.05, 0.3, ASSUMED + ": private hurdle rate",
    "uncertainty", "Return private sponsors require of an infrastructure project.")
 for c, (exp_m, imp_m, transport, risk) in {

@@ -16,8 +16,9 @@ One step is one year, from 1988 to the scenario's horizon:
    The DPRK's capacity rations exports; its cash rations imports.
 7. The DPRK's cash: customs exports, labour abroad, transit fees, Kaesong
    wages, net third-country trade, unrecorded income (smuggling, cyber
-   theft) and credit, plus a bounded draw on its reserves when that falls
-   short. It pays fuel, food, then goods; a surplus is partly saved.
+   theft) and credit. It plans imports on smoothed income, so reserves fill
+   in good years and are drawn (within a yearly limit) in bad ones; it pays
+   fuel, food, then goods; reserves above a cap are spent off the books.
 8. Accounts close: customs trade by partner (labour, transit and Kaesong
    wages are services, not customs goods), shares, what each patron pays and
    what the DPRK receives, dependence, payoff; one row of outputs is kept.
@@ -43,7 +44,6 @@ N_GOODS = len(GOODS_EXPORTS)  # export sectors 0..N_GOODS-1 are customs goods
 LABOUR = SECTORS.index("labour")
 FUEL, FOOD = SECTORS.index("fuel"), SECTORS.index("food")
 COAL = SECTORS.index("coal")
-CHINA_MINERALS = (SECTORS.index("coal"), SECTORS.index("ore"))
 
 OUTPUTS: tuple[str, ...] = (
     "exports_china_usd", "imports_china_usd", "exports_russia_usd", "imports_russia_usd",
@@ -120,6 +120,7 @@ class World(mesa.Model):
         self.tension = 0.0
         self.energy = 1.0
         self.reserves = p["dprk.reserves_1988_usd"]
+        self.planned: float | None = None  # the income the DPRK plans its imports on
         self.received = (0.0, 0.0)  # support the DPRK received from each patron last year
         # Settings and per-year paths fixed by the inputs (year_list, growth_index, un_ban,
         # base_margin, ...): built by the first run of these inputs, shared by later ones.
@@ -166,7 +167,7 @@ class World(mesa.Model):
             "secondary": p["sanctions.secondary_on_firms"].tolist(),
             "growth_index": (growth / growth[i2014]).tolist(),
             "china_reach": np.minimum(1.0, reach / reach[i2014]).tolist(),
-            "china_minerals": p["firms.china_mineral_demand"].tolist(),
+            "china_demand": p["firms.china_demand"].tolist(),
             "base_capacity": capacity,
             "need": [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS],
             "export_ban": export_ban.tolist(),
@@ -176,7 +177,8 @@ class World(mesa.Model):
             "evasion_yield": p["dprk.evasion_yield"],
             "cyber": p["dprk.cyber_income_usd"].tolist(),
             "drawdown": p["dprk.reserve_drawdown"],
-            "saving": p["dprk.reserve_saving"],
+            "smoothing": p["dprk.spending_smoothing"],
+            "reserve_cap": p["dprk.reserve_cap_years"],
             "base_margin": base,
             "margin_now": base.ravel().tolist(),  # replaced (never changed in place) as projects open
             "base_risk": [p[f"firms.{c}_political_risk"] for c in PATRONS],
@@ -224,10 +226,8 @@ class World(mesa.Model):
         blocked = 0.0
         for c, (enf, share, ab) in enumerate(((enf_c, reach, self.absorb[0]),
                                               (enf_r, 1.0, self.absorb[1]))):
-            room = [capacity[s] * share * ab[s] for s in range(N_EXP)]
-            if c == 0:
-                for s in CHINA_MINERALS:
-                    room[s] *= self.china_minerals[t]
+            room = [capacity[s] * share * ab[s] * (self.china_demand[t] if c == 0 else 1.0)
+                    for s in range(N_EXP)]
             blocked += sum(x * b for x, b in zip(room, ban, strict=True)) * enf
             potential += [x * (1.0 - b * enf) for x, b in zip(room, ban, strict=True)]
             potential += [need_left[0] * (1.0 - fuel_ban * enf) * share * ab[N_EXP],
@@ -274,7 +274,12 @@ class World(mesa.Model):
         cyber = self.cyber[t]
         cash_in = (exp_c + exp_r + labour + transit + kaesong_wages + others_exp
                    - (others - others_exp) + smuggling + cyber + credit_c + credit_r)
-        purse = cash_in + self.drawdown * self.reserves
+        # Imports are planned on the income the DPRK expects (smoothed), within what this
+        # year's cash and a bounded draw on reserves allow; reserves take the difference.
+        planned = (cash_in if self.planned is None
+                   else self.smoothing * cash_in + (1.0 - self.smoothing) * self.planned)
+        self.planned = planned
+        purse = min(planned, cash_in + self.drawdown * self.reserves)
         paid = 0.0
         for s in range(N_EXP, N_SECTORS):
             bill = (1.0 - rate_c) * traded[s] + (1.0 - rate_r) * traded[N_SECTORS + s]
@@ -286,9 +291,10 @@ class World(mesa.Model):
                 bill = max(purse, 0.0)
             purse -= bill
             paid += bill
-        surplus = cash_in - paid
-        off_books = self.saving_off_books(surplus)
-        self.reserves += surplus - off_books
+        self.reserves += cash_in - paid
+        cap = self.reserve_cap * planned  # in years of the imports it plans for
+        off_books = self.reserves - cap if self.reserves > cap else 0.0
+        self.reserves -= off_books
         imp_c = sum(traded[N_EXP:N_SECTORS])
         imp_r = sum(traded[N_SECTORS + N_EXP:])
         fuel_in = traded[FUEL] + traded[N_SECTORS + FUEL] + aid_fuel
@@ -344,14 +350,6 @@ class World(mesa.Model):
             *self.projects.statuses(),
         ))
         self.t += 1
-
-    def saving_off_books(self, surplus: float) -> float:
-        """Of a year's unspent cash, what is spent off the books rather than saved.
-
-        A shortfall (negative surplus) is drawn from reserves in full, never below zero:
-        the purse allowed at most ``drawdown`` of them.
-        """
-        return (1.0 - self.saving) * surplus if surplus > 0.0 else 0.0
 
     def outputs(self) -> np.ndarray:
         """The outputs of the years stepped so far, a row per year (see OUTPUTS)."""

@@ -155,8 +155,8 @@ def test_sanctions_replay_cuts_exports_far_more_than_imports(replay):
     e = exp[years.index(2018)] / exp[years.index(2015)]
     m = imp[years.index(2018)] / imp[years.index(2015)]
     assert e < 0.35, e
-    assert m > 0.5, m
-    assert m - e > 0.3
+    assert m > 0.4, m
+    assert m - e > 0.3, (e, m)
     unrecorded = (col(replay, "smuggling_income_usd") + col(replay, "cyber_income_usd")).mean(0)
     assert unrecorded[years.index(2018)] > unrecorded[years.index(2015)]
     reserves = col(replay, "dprk_reserves_usd").mean(0)

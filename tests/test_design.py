@@ -104,7 +104,9 @@ def test_strategy_factor_applies_from_policy_start(baseline):
     exp = from_spec({"vary": {"strategy": ["pivot_russia"]}}, [baseline])
     inputs = compile_inputs(exp.scenario_for(0))
     years = list(inputs.years)
-    assert inputs.strategy[years.index(2014)] == "play_off"
+    # Before policy_start the historical stance plan holds (model.scenario.HISTORY_PLAN).
+    assert inputs.strategy[years.index(2014)] == "bandwagon_china"
+    assert inputs.strategy[years.index(1990)] == "play_off"
     assert set(inputs.strategy[years.index(2015):]) == {"pivot_russia"}
 
 
