@@ -173,10 +173,11 @@ _p("china.strategic_value_usd", "USD/yr", 1.2e9, 2e8, 4e9,
 _p("russia.strategic_value_usd", "USD/yr", 1.0e9, 1e8, 4e9,
    ASSUMED + ": value of a buffer and bargaining chip (002); range $0.1-4 bn/yr", "uncertainty",
    "What the DPRK is worth to Russia per year, before the 2014 break with the West.")
-_p("china.earn_not_spend", "0-1", {1988: 0.9, 2000: 0.75}, 0.6, 1,
+_p("china.earn_not_spend", "0-1", {1988: 0.9, 2000: 0.8}, 0.75, 1,
    cite("001") + ": early-2000s decision to aid the regime's survival; level calibrated, at "
-   "least 0.6 so that grants beyond the committed crude stay in the hundreds of millions "
-   "(AidData's grants and most published estimates, domain brief)",
+   "least 0.75 so that grants beyond the committed crude are no larger than it (at most $0.3 bn "
+   "at the default value: AidData's grants and most published estimates are in the hundreds of "
+   "millions, domain brief)",
    "uncertainty", "Share of the DPRK's value to China that China will not spend on aid.",
    free=True, fit_year=2000)
 _p("russia.earn_not_spend", "0-1", {1988: 0.85, 1991: 0.98}, 0, 1,
@@ -298,15 +299,15 @@ _cap_source = {
     "seafood": cite("002") + ": raw materials over a third of exports; split assumed",
     "manufactures": cite("002") + ": the non-raw-material part of exports (textiles on commission "
     "and other goods, the target of UNSCR 2375 and 2397); level calibrated",
-    "labour": "assumed: tens of thousands of workers abroad, mostly in China and Russia, whose "
-    "wages customs never record (UN Panel of Experts reports, via the domain brief); range "
-    "$0.2-1.25 bn a year",
+    "labour": "tens of thousands of workers abroad, mostly in China and Russia, whose wages "
+    "customs never record (UN Panel of Experts reports, via the domain brief); level calibrated "
+    "(through the imports it pays for), range $0.2-1.25 bn a year",
 }
 for s, v in _cap2014.items():
     _p(f"dprk.capacity_{s}_usd", "USD/yr (2014)", v, v * 0.4, v * 2.5, _cap_source[s],
        "uncertainty", f"What the DPRK could earn from {s} abroad in 2014 at full energy supply"
        + (" (services income, not customs trade)." if s == "labour" else "."),
-       free=s in ("coal", "manufactures"))
+       free=s in ("coal", "manufactures", "labour"))
 _need2014 = {"fuel": 1.0e9, "food": 6.0e8, "goods": 3.5e9}
 for s, v in _need2014.items():
     _p(f"dprk.need_{s}_usd", "USD/yr (2014)", v, v * 0.4, v * 2.5,
@@ -435,7 +436,9 @@ _p("firms.russia_dollar_exposure", "0-1", 0.5, 0.1, 1,
    ASSUMED + ": Russia's DPRK trade is small and, after 2014, already under Western sanctions "
    "(001, 003); range 0.1-1", "uncertainty",
    "How exposed Russia's firms trading with the DPRK are to dollar finance.")
-_p("firms.china_demand", "0-1", {1988: 0.1, 1996: 0.2, 2003: 0.45, 2009: 0.7, 2011: 1.0}, 0, 1,
+_p("firms.china_demand", "0-1",
+   {1988: 0.1, 1993: 0.15, 1996: 0.2, 1999: 0.27, 2001: 0.33, 2003: 0.4, 2005: 0.48, 2007: 0.56,
+    2009: 0.68, 2010: 0.8, 2011: 0.9, 2012: 1.0}, 0, 1,
    cite("001", "002") + ": China's demand for raw materials grew for two decades; before 2000 "
    "China supplied the DPRK with oil and coking coal and took little from it, and the DPRK became a "
    "net coal exporter to China only around 2003; China itself became a net coal importer in "

@@ -15,6 +15,7 @@ from model.runner import run_scenario
 from model.scenario import compile_inputs, load
 from model.world import COLUMN, World
 
+
 def _means(scenario, strategy: str, reps: int = 6, **values) -> dict[str, float]:
     sc = scenario.with_values(replications=reps, strategy={2015: strategy})
     if values:
