@@ -11,9 +11,10 @@ import pandas as pd
 
 from model.analysis.charts import standard_charts
 from model.analysis.summary import key_figures
+from model.ensemble import Calibration, load_calibration
 from model.experiments.store import RunWriter, base_manifest
 from model.runner import run_scenario
-from model.scenario import Scenario, calibrated_values, calibration_source, compile_inputs
+from model.scenario import Scenario
 from model.world import OUTPUTS
 
 
@@ -23,38 +24,48 @@ class RunReport:
     frame: pd.DataFrame
     figures: pd.DataFrame
     wall_seconds: float
+    note: str  # what the intervals hold (replications, posterior draws or not)
 
 
 def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], None] | None = None,
-            charts: bool = True) -> RunReport:
-    """Run every replication, then write runs.parquet, manifest.json and the charts."""
+            charts: bool = True, calibration: Calibration | None = None) -> RunReport:
+    """Run every replication, then write runs.parquet, manifest.json and the charts.
+
+    Each replication draws its calibrated parameters from ``calibration``
+    (default: the committed posterior ensemble; ``load_calibration("point")``
+    for the single fitted set).
+    """
+    calibration = load_calibration() if calibration is None else calibration
     writer = RunWriter(out_root, scenario.name)
     try:
         start = time.perf_counter()
-        inputs = compile_inputs(scenario)
-        result = run_scenario(scenario, progress=progress, inputs=inputs)
+        result = run_scenario(scenario, progress=progress, calibration=calibration)
         wall = time.perf_counter() - start
         df = result.frame()
         writer.table("runs.parquet", df)
         figures = key_figures(df, sorted({2014, scenario.horizon}))
         writer.table("key_figures.parquet", figures)
+        note = calibration.note(scenario.replications)
         manifest = base_manifest(
             "run",
             scenario=scenario.resolved(),
-            calibration=calibrated_values(),
-            calibration_source=calibration_source(),
-            seeds=[{"replication": r, "seed": s} for r, s in zip(result.replications, result.seeds, strict=True)],
+            calibration=calibration.describe(),
+            interval_note=note,
+            seeds=[{"replication": r, "seed": s, "draw": d} for r, s, d in
+                   zip(result.replications, result.seeds, result.draws, strict=True)],
+            draw_rule="model.ensemble.draw_index(seed, replication): member by weight from "
+                      "SeedSequence(seed, spawn_key=(DRAW_STREAM, replication)) (-1: point estimate)",
             years=[int(result.years[0]), int(result.years[-1])],
             outputs=list(OUTPUTS),
             wall_seconds=round(wall, 4),
             files=["runs.parquet", "key_figures.parquet", "manifest.json"],
         )
         if charts:
-            cal = manifest["calibration_source"].get("fitted_utc") or "none"
+            info = manifest["calibration"]
+            cal = f"{info['mode']} calibration {info.get('fitted_utc') or 'none'}"
             prov = (f"hedgesim {manifest['code_version']} | scenario {scenario.name} "
-                    f"({Path(scenario.path).name}), {scenario.replications} replications, seed "
-                    f"{scenario.seed} | calibration {cal} | results "
-                    f"{writer.final.parent.name}/{writer.final.name} | median and 90% interval")
+                    f"({Path(scenario.path).name}), seed {scenario.seed} | {cal} | results "
+                    f"{writer.final.parent.name}/{writer.final.name} | median and {note}")
             paths = standard_charts(df, prov, scenario.policy_start, writer.tmp)
             manifest["files"] += [p.name for p in paths]
         writer.json("manifest.json", manifest)
@@ -62,4 +73,4 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
     except BaseException:
         writer.abort()
         raise
-    return RunReport(folder, df, figures, wall)
+    return RunReport(folder, df, figures, wall, note)
