@@ -172,22 +172,24 @@ def list_() -> None:
 @click.option("--population", type=click.IntRange(10, 100000), default=None,
               help="ABC particles per generation = ensemble members (default 400).")
 @click.option("--generations", type=click.IntRange(1, 1000), default=None,
-              help="Most ABC-SMC generations (default 14).")
+              help="Most ABC-SMC generations (default 30; it usually stops earlier, when "
+                   "fewer than 1% of moves are accepted).")
 @click.option("--max-simulations", type=click.IntRange(10, 10**8), default=None,
-              help="Most loss evaluations for the posterior fit (default 60000).")
+              help="Most loss evaluations for the posterior fit (default 120000).")
 @click.option("--max-minutes", type=click.FloatRange(0.1, 10**5), default=None,
-              help="Wall-time budget of the posterior fit; no generation is started that "
-                   "would not end within it (default 18).")
+              help="Wall-time budget of the posterior fit; a generation cut short by it ends "
+                   "cleanly (default 17).")
 @click.option("--budget", type=click.IntRange(50, 10**7), default=None,
               help="--point: loss evaluations the optimiser may spend (default 16000: about 6 "
                    "minutes on 2 idle cores, 10-13 on busy ones).")
 @click.option("--workers", "-w", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Worker processes (a posterior fit is reproducible with 1 only).")
+              help="Worker processes (the posterior fit is the same for any count).")
 @click.option("--seed", "-s", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Fit seed.")
 @click.option("--replications", type=click.IntRange(1, 1000), default=None,
-              help="Histories per loss evaluation (default 6), or per check (default 200 "
-                   "posterior draws / 20 point-estimate replications).")
+              help="Histories per loss evaluation (default 10 for the posterior, 6 with "
+                   "--point), or per check (default 200 posterior draws / 20 point-estimate "
+                   "replications).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for the report (default docs/calibration/ after a fit; "
                    "with --check, write the committed calibration's report there).")
@@ -200,10 +202,9 @@ def calibrate(point_fit, check_only, population, generations, max_simulations, m
               budget, workers, seed, replications, report_dir, no_identifiability, target):
     """Fit the free parameters to the cited figures, or check the committed fit.
 
-    By default fits the posterior ensemble by ABC-SMC (pyabc: pip install
-    'hedgesim[fit]'): parameter sets whose band loss is small, the ensemble
-    every run draws from (model/calibration/posterior.yaml), then writes the
-    report. --point fits the single best set by differential evolution
+    By default fits the posterior ensemble by ABC-SMC with MCMC moves:
+    parameter sets whose band loss is small, the ensemble every run draws
+    from (model/calibration/posterior.yaml), then writes the report. --point fits the single best set by differential evolution
     (calibrated.yaml). --check runs the committed ensemble's posterior
     predictive check (one draw per run) and exits 1, naming the targets, if a
     median leaves its band or a 90% interval misses a band, except the misses
@@ -211,7 +212,7 @@ def calibrate(point_fit, check_only, population, generations, max_simulations, m
 
     \b
     Example:
-      hedgesim calibrate --workers 2 --seed 1        # posterior, < 20 minutes
+      hedgesim calibrate --workers 2 --seed 1        # posterior, at most 17 min + report
       hedgesim calibrate --check
       hedgesim calibrate --point --workers 2 --seed 1
     """

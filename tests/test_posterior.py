@@ -43,7 +43,8 @@ def test_committed_ensemble_fits_the_registrys_free_parameters(posterior):
     ens = posterior.ensemble
     assert ens.stale() is None, ens.stale()
     assert list(ens.parameters) == [p.name for p in free_parameters()]
-    assert ens.size >= 100 and ens.effective_size >= 30
+    assert ens.size >= 100 and ens.effective_size >= 100
+    assert len(np.unique(ens.numbers, axis=0)) >= ens.size // 2   # the moves diversified it
     for k, p in enumerate(free_parameters()):
         assert (ens.numbers[:, k] >= p.low).all() and (ens.numbers[:, k] <= p.high).all()
     for key in ("fitted_utc", "code_version", "method", "libraries", "population_size",

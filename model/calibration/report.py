@@ -130,7 +130,7 @@ def marginals_chart(ens, point: dict, path: Path, provenance: str) -> Path:
     fig, axes = charts.new_figure(
         "What do the cited figures say about each parameter? Posterior (bars) against the "
         "uniform prior (dashed)", provenance, nrows=rows, ncols=cols)
-    fig.subplots_adjust(hspace=0.9, wspace=0.25, bottom=0.16, top=0.86)
+    fig.subplots_adjust(hspace=0.9, wspace=0.25, bottom=0.16, top=0.8)
     for k, ax in enumerate(np.ravel(axes)):
         if k >= n:
             ax.set_visible(False)
@@ -147,7 +147,7 @@ def marginals_chart(ens, point: dict, path: Path, provenance: str) -> Path:
         ax.set_yticks([])
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlim(lo, hi)
-    fig.text(0.55, 0.895, "vertical line: point estimate (calibrated.yaml)", fontsize=11,
+    fig.text(0.12, 0.845, "vertical line: point estimate (calibrated.yaml)", fontsize=11,
              color=charts.OKABE_ITO[1])
     charts.save(fig, path)
     return path
@@ -168,7 +168,7 @@ def weighted_correlation(ens) -> pd.DataFrame:
 def correlation_chart(corr: pd.DataFrame, path: Path, provenance: str) -> Path:
     fig, ax = charts.new_figure("Which parameters trade off? Posterior correlations (a pair the "
                                 "figures fit only jointly shows strong colour)", provenance)
-    fig.subplots_adjust(left=0.3, right=0.85, bottom=0.3, top=0.88)
+    fig.subplots_adjust(left=0.3, right=0.85, bottom=0.37, top=0.88)
     im = ax.imshow(corr.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
     ax.set_xticks(range(len(corr)), corr.columns, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(corr)), corr.index, fontsize=8)

@@ -257,8 +257,9 @@ def evaluate(targets: Sequence[Target], df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for t in targets:
         v = t.values(panel)
-        med, p05, p95 = (np.percentile(v, [50, 5, 95]) if np.isfinite(v).all()
-                         else (np.median(v), np.nan, np.nan))
+        finite = v[np.isfinite(v)]   # 0/0 growth of a vanished flow has no percentile
+        med = np.median(v) if not np.isnan(v).any() else np.nanmedian(v)
+        p05, p95 = np.percentile(finite, [5, 95]) if finite.size else (np.nan, np.nan)
         rows.append({"id": t.id, "description": t.description, "sources": t.sources,
                      "band_low": t.band[0], "band_high": t.band[1], "median": float(med),
                      "p05": float(p05), "p95": float(p95), "n_replications": len(v),
