@@ -145,6 +145,7 @@ def test_sweep_points_share_draws_and_executors_agree(tmp_path, posterior):
         m = report.manifest
         assert m["calibration"]["sha256"] == posterior.ensemble.sha256
         assert "same at every point" in m["draw_rule"]
+        assert "each with a posterior draw" in m["interval_note"]
     pd.testing.assert_frame_equal(frames["serial"], frames["local"])
     df = frames["serial"]
     per_point = df.groupby(["replication", "point"])["draw"].first().unstack("point")

@@ -248,7 +248,8 @@ def _posterior_section(folder: Path, calibration: Calibration, point: dict,
         f"{prov_.get('replications_per_evaluation', '?')} histories each, "
         f"{prov_.get('wall_seconds', '?')} s on {prov_.get('workers', '?')} worker(s), seed "
         f"{prov_.get('seed', '?')}, code {prov_.get('code_version', '?')}. Its {ens.size} members "
-        f"(effective size {ens.effective_size:.0f} after weighting) each fit the figures with a band "
+        f"(effective size {ens.effective_size:.0f} after weighting, "
+        f"{prov_.get('distinct_members', '?')} distinct) each fit the figures with a band "
         f"loss at most {prov_.get('final_epsilon', '?')} (0 = every fitted figure inside its band "
         "in every replication). Every run draws one member per replication.",
         "",

@@ -258,7 +258,8 @@ def evaluate(targets: Sequence[Target], df: pd.DataFrame) -> pd.DataFrame:
     for t in targets:
         v = t.values(panel)
         finite = v[np.isfinite(v)]   # 0/0 growth of a vanished flow has no percentile
-        med = np.median(v) if not np.isnan(v).any() else np.nanmedian(v)
+        known = v[~np.isnan(v)]
+        med = np.median(known) if known.size else np.nan
         p05, p95 = np.percentile(finite, [5, 95]) if finite.size else (np.nan, np.nan)
         rows.append({"id": t.id, "description": t.description, "sources": t.sources,
                      "band_low": t.band[0], "band_high": t.band[1], "median": float(med),
