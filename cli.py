@@ -35,6 +35,13 @@ class Group(click.Group):
             ctx.exit(130)
 
 
+POINT_ESTIMATE = click.option(
+    "--point-estimate", is_flag=True,
+    help="Run every replication with the single fitted parameter set "
+         "(model/calibration/calibrated.yaml) instead of posterior draws: intervals then show "
+         "chance only.")
+
+
 def _progress(total: int, label: str):
     from tqdm import tqdm
 
@@ -65,17 +72,23 @@ def main() -> None:
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True, help="Folder under which results/<scenario>/<timestamp>/ is written.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+@POINT_ESTIMATE
 def run(scenario: str, replications: int | None, seed: int | None, out: Path,
-        no_charts: bool) -> None:
+        no_charts: bool, point_estimate: bool) -> None:
     """Run a scenario's replications and write Parquet, a manifest and charts.
 
-    SCENARIO is a YAML file or the name of a shipped scenario.
+    SCENARIO is a YAML file or the name of a shipped scenario. Each
+    replication draws its calibrated parameters from the posterior ensemble
+    (model/calibration/posterior.yaml), so the printed 90% intervals hold
+    parameter uncertainty as well as chance; --point-estimate runs every
+    replication with the single fitted set instead.
 
     \b
     Example:
       hedgesim run scenarios/russia_1bn_push.yaml --replications 50 --seed 7
     """
     from model.analysis.summary import format_table
+    from model.ensemble import load_calibration
     from model.experiments.single import execute
     from model.scenario import load
 
@@ -83,11 +96,14 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     changes = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
     if changes:
         sc = sc.with_values(**changes)
+    calibration = load_calibration("point" if point_estimate else "posterior")
     with _progress(sc.replications, sc.name) as bar:
-        report = execute(sc, out, progress=bar.update, charts=not no_charts)
+        report = execute(sc, out, progress=bar.update, charts=not no_charts,
+                         calibration=calibration)
     click.echo(f"{sc.name}: {sc.replications} replications, {sc.horizon - 1988 + 1} years, "
                f"seed {sc.seed}, {report.wall_seconds:.2f} s")
     click.echo(format_table(report.figures))
+    click.echo(report.note)
     if report.history_note:
         click.echo(report.history_note)
     click.echo(f"results: {report.folder}")
@@ -158,95 +174,173 @@ def list_() -> None:
 
 
 @main.command()
-@click.option("--budget", type=click.IntRange(50, 10**7), default=None,
-              help="Loss evaluations the optimiser may spend (default 16000: about 6 minutes on 2 "
-                   "idle cores, 10-13 on busy ones, plus 1-2 minutes of checks).")
-@click.option("--workers", "-w", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Worker processes for the optimiser.")
-@click.option("--seed", "-s", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
-              help="Optimiser seed.")
-@click.option("--replications", type=click.IntRange(1, 1000), default=None,
-              help="Replications per evaluation (fitting) or per check (default 6 / 20).")
+@click.option("--point", "point_fit", is_flag=True,
+              help="Fit (or with --check, check) the point estimate, calibrated.yaml, by "
+                   "differential evolution instead of the posterior ensemble.")
 @click.option("--check", "check_only", is_flag=True,
-              help="Do not fit: run the committed calibration and fail if a target leaves its band.")
+              help="Do not fit: check the committed ensemble (or with --point, the point "
+                   "estimate) and fail if a target leaves its band.")
+@click.option("--population", type=click.IntRange(10, 100000), default=None,
+              help="ABC particles per generation = ensemble members (default 400).")
+@click.option("--generations", type=click.IntRange(1, 1000), default=None,
+              help="Most ABC-SMC generations (default 30; it usually stops earlier, when "
+                   "fewer than 1% of moves are accepted).")
+@click.option("--max-simulations", type=click.IntRange(10, 10**8), default=None,
+              help="Most loss evaluations for the posterior fit (default 120000).")
+@click.option("--max-minutes", type=click.FloatRange(0.1, 10**5), default=None,
+              help="Wall-time budget of the posterior fit; a generation cut short by it ends "
+                   "cleanly (default 17).")
+@click.option("--budget", type=click.IntRange(50, 10**7), default=None,
+              help="--point: loss evaluations the optimiser may spend (default 16000: about 6 "
+                   "minutes on 2 idle cores, 10-13 on busy ones).")
+@click.option("--workers", "-w", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes (the posterior fit is the same for any count).")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Fit seed.")
+@click.option("--replications", type=click.IntRange(1, 1000), default=None,
+              help="Histories per loss evaluation (default 10 for the posterior, 6 with "
+                   "--point), or per check (default 200 posterior draws / 20 point-estimate "
+                   "replications).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder for the report (default docs/calibration/ after a fit; with --check, "
-                   "write the committed calibration's report there).")
-@click.option("--no-identifiability", is_flag=True, help="Skip the per-parameter loss profiles.")
+              default=None, help="Folder for the report (default docs/calibration/ after a fit; "
+                   "with --check, write the committed calibration's report there).")
+@click.option("--no-identifiability", is_flag=True,
+              help="Skip the point estimate's per-parameter loss profiles in the report.")
 @click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted values (default model/calibration/calibrated.yaml).")
+              help="Where to write the fit (default model/calibration/posterior.yaml, with "
+                   "--point calibrated.yaml).")
 @click.option("--leave-future-out", "future_out", is_flag=True,
-              help="Do not touch the calibration: refit on the figures up to 2012 only, predict "
-                   "2013-2014 and write leave_future_out.md to the report folder (default "
-                   "budget 6000: 1-3 minutes on 2 cores).")
-def calibrate(budget, workers, seed, replications, check_only, report_dir, no_identifiability,
-              target, future_out):
+              help="Do not touch the calibration: refit the point estimate on the figures up to "
+                   "2012 only, predict 2013-2014 and write leave_future_out.md to the report "
+                   "folder (--budget, default 6000: 1-3 minutes on 2 cores).")
+def calibrate(point_fit, check_only, population, generations, max_simulations, max_minutes,
+              budget, workers, seed, replications, report_dir, no_identifiability, target,
+              future_out):
     """Fit the free parameters to the cited figures, or check the committed fit.
 
-    Fitting runs differential evolution over the parameters marked free in
-    the registry, writes model/calibration/calibrated.yaml (used by every
-    scenario) and a report. --check runs the committed calibration over at
-    least 20 replications and exits 1, naming the targets, if a median
-    leaves its band, except the misses listed with a reason under
-    known_misses in calibrated.yaml (printed as OUT, not failed).
+    By default fits the posterior ensemble by ABC-SMC with MCMC moves:
+    parameter sets whose band loss is small, the ensemble every run draws
+    from (model/calibration/posterior.yaml), then writes the report. --point fits the single best set by differential evolution
+    (calibrated.yaml). --check runs the committed ensemble's posterior
+    predictive check (one draw per run) and exits 1, naming the targets, if a
+    median leaves its band or a 90% interval misses a band, except the misses
+    listed with a reason under known_misses (printed as OUT, not failed).
 
     \b
     Example:
-      hedgesim calibrate --workers 2 --seed 1
+      hedgesim calibrate --workers 2 --seed 1        # posterior, at most 17 min + report
       hedgesim calibrate --check
+      hedgesim calibrate --point --workers 2 --seed 1
     """
-    from model import scenario as scenario_mod
     from model.calibration import fit as cal
+
+    if future_out:
+        _leave_future_out(budget, workers, seed, replications, report_dir)
+    elif check_only:
+        _calibrate_check(cal, point_fit, replications, report_dir, no_identifiability)
+    elif point_fit:
+        _calibrate_point(cal, budget, workers, seed, replications, report_dir,
+                         no_identifiability, target)
+    else:
+        _calibrate_posterior(population, generations, max_simulations, max_minutes, workers,
+                             seed, replications, report_dir, no_identifiability, target)
+
+
+def _check_lines(table, scen) -> None:
+    from model.calibration.fit import overlaps
+
+    rows = ([(r, r.role) for r in table.itertuples()]
+            + [(r, f"scenario {r.scenario}") for r in scen.itertuples()])
+    for r, what in rows:
+        cover = "" if overlaps(r) else "; 90% interval misses the band"
+        click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
+                   f"[90%: {r.p05:.4g} - {r.p95:.4g}] band [{r.band_low:.4g}, "
+                   f"{r.band_high:.4g}] ({what}{cover})")
+
+
+def _calibrate_check(cal, point_fit, replications, report_dir, no_identifiability) -> None:
+    from model.calibration.posterior import CHECK_DRAWS, check_ensemble
+    from model.calibration.report import write_report
+    from model.ensemble import load_calibration
+
+    if point_fit:
+        reps = max(cal.CHECK_REPLICATIONS, replications or 0)
+        table, scen = cal.check(reps), cal.check_scenarios(reps)
+        _check_lines(table, scen)
+        misses = cal.unexpected_misses(table, scen)
+        what = f"point estimate, {reps} replications"
+    else:
+        reps = replications or CHECK_DRAWS
+        calibration = load_calibration("posterior")
+        result = check_ensemble(calibration, reps)
+        table, scen = result.table, result.scenarios
+        _check_lines(table, scen)
+        misses = result.problems
+        what = f"posterior ensemble, {reps} runs each with its own draw"
+    if report_dir is not None:
+        with _slow_notice("writing the calibration report"):
+            report = write_report(report_dir, identifiability=not no_identifiability)
+        click.echo(f"report of the committed calibration: {report}")
+    if misses:
+        click.echo(f"hedgesim: calibration check failed ({what}): {'; '.join(misses)}", err=True)
+        sys.exit(1)
+    click.echo(f"calibration check passed ({what})")
+
+
+def _calibrate_point(cal, budget, workers, seed, replications, report_dir, no_identifiability,
+                     target) -> None:
+    from tqdm import tqdm
+
     from model.calibration.report import write_report
     from model.experiments.store import code_version
     from model.scenario import CALIBRATED
 
-    if future_out:
-        _leave_future_out(budget, workers, seed, replications, report_dir)
-        return
-    if check_only:
-        reps = max(cal.CHECK_REPLICATIONS, replications or 0)
-        table = cal.check(reps)
-        scen = cal.check_scenarios(reps)
-        rows = ([(r, r.role) for r in table.itertuples()]
-                + [(r, f"scenario {r.scenario}") for r in scen.itertuples()])
-        for r, what in rows:
-            click.echo(f"{'ok ' if r.in_band else 'OUT'} {r.id:<40} median {r.median:.4g} "
-                       f"band [{r.band_low:.4g}, {r.band_high:.4g}] ({what})")
-        if report_dir is not None:
-            meta = scenario_mod.calibration_file()
-            values = scenario_mod.calibrated_values()
-            ident = (None if no_identifiability
-                     else cal.identifiability(values, replications=cal.DEFAULT_REPLICATIONS))
-            report = write_report(report_dir, meta, values, table, scen, ident, reps)
-            click.echo(f"report of the committed calibration: {report}")
-        misses = cal.unexpected_misses(table, scen)
-        if misses:
-            click.echo(f"hedgesim: calibration check failed: out of band: {', '.join(misses)}",
-                       err=True)
-            sys.exit(1)
-        click.echo(f"calibration check passed ({reps} replications)")
-        return
     reps = replications or cal.DEFAULT_REPLICATIONS
     total = budget or cal.DEFAULT_BUDGET
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc="calibrate", unit="eval", file=sys.stderr) as bar:
+    with tqdm(total=total, desc="calibrate --point", unit="eval", file=sys.stderr) as bar:
         def progress(done, _total):
             bar.update(done - bar.n)
         result = cal.fit(total, workers=workers, seed=seed, replications=reps, callback=progress)
-    version = code_version()
-    path = cal.write_calibrated(result, version, target or CALIBRATED)
+    path = cal.write_calibrated(result, code_version(), target or CALIBRATED)
     click.echo(f"fitted {len(result.values)} parameters: loss {result.loss:.4g} after "
                f"{result.evaluations} evaluations in {result.seconds:.0f} s -> {path}")
-    meta = scenario_mod.calibration_file(path)
-    values = result.values
-    table = cal.check(cal.CHECK_REPLICATIONS, values)
-    scen = cal.check_scenarios(cal.CHECK_REPLICATIONS, values)
-    ident = None if no_identifiability else cal.identifiability(values, replications=reps)
-    folder = report_dir or Path("docs") / "calibration"
-    report = write_report(folder, meta, values, table, scen, ident, cal.CHECK_REPLICATIONS)
-    click.echo(f"{int(table['in_band'].sum())} of {len(table)} targets in band; report: {report}")
+    if target is not None and report_dir is None:
+        return
+    with _slow_notice("writing the calibration report"):
+        report = write_report(report_dir or Path("docs") / "calibration",
+                              identifiability=not no_identifiability, point_path=path)
+    click.echo(f"report: {report}")
+
+
+def _calibrate_posterior(population, generations, max_simulations, max_minutes, workers, seed,
+                         replications, report_dir, no_identifiability, target) -> None:
+    from model.calibration import posterior as abc
+    from model.calibration.report import write_report
+    from model.experiments.store import code_version
+
+    def progress(gen, used):
+        click.echo(f"calibrate: generation {gen.t}: epsilon {gen.epsilon:.4g}, "
+                   f"{gen.simulations} evaluations (acceptance {gen.acceptance_rate:.2f}), "
+                   f"{used['simulations']} in all, {used['minutes']:.1f} min", err=True)
+
+    post = abc.fit_posterior(
+        population=population or abc.DEFAULT_POPULATION,
+        generations=generations or abc.DEFAULT_GENERATIONS,
+        max_simulations=max_simulations or abc.DEFAULT_MAX_SIMULATIONS,
+        max_minutes=max_minutes if max_minutes is not None else abc.DEFAULT_MAX_MINUTES,
+        workers=workers, seed=seed, replications=replications or abc.DEFAULT_REPLICATIONS,
+        progress=progress)
+    path = abc.write_posterior(post, code_version(), target or abc.POSTERIOR)
+    click.echo(f"posterior: {len(post.weights)} members of {len(post.params)} parameters after "
+               f"{len(post.generations)} generations, final epsilon {post.final_epsilon:.4g}, "
+               f"{post.evaluations} evaluations in {post.seconds / 60:.1f} min "
+               f"(stopped by {post.stopped_by}) -> {path}")
+    if target is not None and report_dir is None:
+        return
+    with _slow_notice("writing the calibration report"):
+        report = write_report(report_dir or Path("docs") / "calibration",
+                              identifiability=not no_identifiability, posterior_path=path)
+    click.echo(f"report: {report}")
 
 
 def _leave_future_out(budget, workers, seed, replications, report_dir) -> None:
@@ -329,30 +423,35 @@ def docs(check: bool, out: Path) -> None:
 @click.option("--year", "table_year", type=int, default=None,
               help="Year of the printed summary table (default: the horizon; the Parquet "
                    "summary has 2014, 2020 and the horizon).")
+@POINT_ESTIMATE
 def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str | None,
-          resume: bool, out: Path, table_year: int | None) -> None:
+          resume: bool, out: Path, table_year: int | None, point_estimate: bool) -> None:
     """Run a batch experiment: every design point's replications, in parallel.
 
     EXPERIMENT is a standalone experiment file or a scenario with an
     `experiment:` section. Results stream to a Parquet dataset; Ctrl-C keeps
-    every finished run and --resume runs only what is missing.
+    every finished run and --resume runs only what is missing. Replication r
+    draws the same posterior member at every design point (common random
+    numbers), so differences between points are not parameter noise.
 
     \b
     Example:
       hedgesim sweep scenarios/experiments/russia_subsidy_sweep.yaml --workers 4 --year 2020
       hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
     """
+    from model.ensemble import load_calibration
     from model.experiments.design import load_experiment
     from model.experiments.history import guard_experiment
     from model.experiments.sweep import SweepInterrupted, format_summary, missing_runs, run_sweep
 
     exp = load_experiment(experiment)
     guard_experiment(exp)  # refuse in one line before announcing the runs (run_sweep checks too)
+    calibration = load_calibration("point" if point_estimate else "posterior")
     click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
                f"{exp.total_runs} runs, seed {exp.seed}", err=True)
     try:
         report = run_sweep(exp, out, executor=executor, workers=workers, resume=resume,
-                           scheduler=scheduler,
+                           scheduler=scheduler, calibration=calibration,
                            progress=lambda total, done: _progress_from(total, done, exp.name))
     except SweepInterrupted as stop:
         click.echo(f"hedgesim: interrupted after {stop.done} of {stop.total} runs; finished runs "
@@ -367,7 +466,8 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
         if table_year is not None and table_year not in years:
             raise HedgesimError(None, "--year", f"expected one of the summarised years "
                                 f"{', '.join(map(str, years))}, got {table_year}")
-        click.echo(format_summary(report.summary, report.design, table_year))
+        click.echo(format_summary(report.summary, report.design, table_year,
+                                  note=report.manifest.get("interval_note")))
     if exp.history_note():
         click.echo(exp.history_note())
     click.echo(f"results: {report.folder}")

@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from model.params import REGISTRY, Param
 from model.projects import STATUS_NAMES
 from model.scenario import (
@@ -161,19 +163,42 @@ def _anchor(g: str) -> str:
 
 
 def calibration_md() -> str:
-    """The committed calibration (``model/calibration/calibrated.yaml``), if any."""
+    """The committed calibration: the posterior ensemble's spread and the point estimate."""
+    from model.ensemble import POSTERIOR, read_ensemble
+
     cal = calibrated_values()
     if not cal:
         return ("No `model/calibration/calibrated.yaml` is committed: every run uses the "
                 "registry defaults above.")
+    ens = read_ensemble(POSTERIOR) if POSTERIOR.is_file() else None
+    spread = {}
+    if ens is not None:
+        for k, name in enumerate(ens.parameters):
+            x = ens.numbers[:, k]
+            order = np.argsort(x)
+            cdf = np.cumsum(ens.weights[order])
+            q05, q50, q95 = (x[order][min(int(np.searchsorted(cdf, q)), len(x) - 1)]
+                             for q in (0.05, 0.5, 0.95))
+            spread[name] = f"{num(q50)} [{num(q05)} - {num(q95)}]"
     rows = []
     for name, v in cal.items():
         shown = (", ".join(f"{y}: {num(x)}" for y, x in sorted(v.items())) if isinstance(v, dict)
                  else num(v))
-        rows.append([f"`{name}`", REGISTRY[name].unit, default_text(REGISTRY[name]), shown])
-    return ("Runs use these values from `model/calibration/calibrated.yaml` in place of the "
-            "registry defaults (a scenario still overrides both):\n\n"
-            + _table(["parameter", "unit", "registry default", "calibrated"], rows))
+        step = f" ({REGISTRY[name].fit_year})" if isinstance(v, dict) else ""
+        row = [f"`{name}`", REGISTRY[name].unit, default_text(REGISTRY[name]), shown]
+        if ens is not None:
+            row.append(spread.get(name, "-") + (step if name in spread else ""))
+        rows.append(row)
+    head = ["parameter", "unit", "registry default", "point estimate"]
+    if ens is None:
+        return ("Runs use these values from `model/calibration/calibrated.yaml` in place of the "
+                "registry defaults (a scenario still overrides both):\n\n" + _table(head, rows))
+    return ("Each replication of a run draws its values from the posterior ensemble "
+            f"(`model/calibration/posterior.yaml`, {ens.size} members): the last column gives "
+            "the members' median and 90% interval (of the fitted step, for a timeline). "
+            "`--point-estimate` runs use the single best set from "
+            "`model/calibration/calibrated.yaml` instead. A scenario overrides both.\n\n"
+            + _table([*head, "posterior median [90%]"], rows))
 
 
 def free_parameters_md() -> str:
@@ -474,7 +499,10 @@ def outputs_md() -> str:
     ids = [["`scenario`", "text", "Scenario name."],
            ["`replication`", "index", "Replication number (0-based)."],
            ["`year`", "year", f"Simulated year, {HISTORY_START} to the horizon."],
-           ["`seed`", "integer", "The replication's seed (from the base seed and replication number)."]]
+           ["`seed`", "integer", "The replication's seed (from the base seed and replication number)."],
+           ["`draw`", "index", "The posterior ensemble member the replication ran with "
+            "(`model/calibration/posterior.yaml`, drawn from the base seed and replication "
+            "number; the same at every point of a sweep); -1 for the point estimate."]]
     rows = [[f"`{c}`", _unit(c), output_meaning(c) or "(undocumented)"] for c in OUTPUTS]
     return "\n".join([
         GENERATED_NOTE.format(what="model/world.py (OUTPUTS)"),

@@ -460,15 +460,6 @@ def calibration_file(path: Path = CALIBRATED) -> dict[str, Any]:
     return parse_yaml(path.read_text(encoding="utf-8")) or {}
 
 
-def calibration_source() -> dict[str, Any]:
-    """Which calibration runs use: the file, when it was fitted, by what code, with what loss."""
-    data = calibration_file()
-    if not data:
-        return {"file": None, "note": "no calibrated.yaml: registry defaults"}
-    return {"file": str(CALIBRATED), **{k: data.get(k) for k in
-            ("fitted_utc", "code_version", "loss", "budget", "evaluations")}}
-
-
 def calibrated_values() -> dict[str, Any]:
     """Fitted values from the committed calibration, if present (the defaults' defaults)."""
     out = {}

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from model.analysis.summary import KEY_FIGURES
+from model.ensemble import load_calibration
 from model.experiments import sweep as sweep_mod
 from model.experiments.design import load_experiment
 from model.experiments.sweep import (
@@ -67,11 +68,13 @@ def test_each_run_equals_the_model_run_alone(tmp_path):
     exp = load_experiment(small_experiment(tmp_path, points=2, replications=2))
     report = run_sweep(exp, tmp_path / "out", executor="serial")
     df = read_runs(report.folder)
-    assert list(df.columns) == ["point", "replication", "seed", "year", *OUTPUTS]
+    assert list(df.columns) == ["point", "replication", "seed", "draw", "year", *OUTPUTS]
     one = df[(df["point"] == 1) & (df["replication"] == 1)]
     seed = run_seed(11, 1, 1)
     assert (one["seed"] == seed).all()
-    alone = simulate(compile_inputs(exp.scenario_for(1)), seed)
+    calibration = load_calibration()
+    drawn = calibration.values(int(one["draw"].iloc[0]))
+    alone = simulate(compile_inputs(exp.scenario_for(1), drawn), seed)
     np.testing.assert_array_equal(one[list(OUTPUTS)].to_numpy(), alone)
     design = pd.read_parquet(report.folder / "design.parquet")
     assert design["russia.trade_subsidy_rate"].dtype == float

@@ -236,9 +236,15 @@ METHODS = (
     "between China and Russia, the two patrons set aid, trade subsidies and credit, and a population "
     "of firms in each country decides whether DPRK trade pays after margins, subsidies, sanctions "
     "enforcement and political risk. The model runs yearly from 1988 and is calibrated to the trade "
-    "and share figures in five cited articles; each scenario or design point is run for several "
-    "replications with independent seeds. Figures give the median and the 5-95% range across "
-    "replications (for a sweep: across design points and replications). The strategy matrix averages "
+    "and share figures in five cited articles. The calibration is an ensemble of parameter sets "
+    "consistent with those figures (ABC-SMC, see docs/calibration/report.md); each scenario or "
+    "design point is run for several replications with independent seeds, and each replication "
+    "draws its parameter set from the ensemble (the same draws at every design point of a sweep), "
+    "so the ranges hold parameter uncertainty as well as chance (runs made with the point "
+    "estimate say so in their provenance line: their ranges are chance only). Figures give the "
+    "median and the "
+    "5-95% range across replications (for a sweep: across design points and replications). The "
+    "strategy matrix averages "
     "each outcome over the policy years and names the strategy with the least maximum regret. "
     "Sensitivity uses Sobol first-order and total indices (scipy.stats.sobol_indices, Saltelli 2010 "
     "and Jansen estimators) with bootstrap 95% intervals. Scenario discovery uses PRIM peeling to "
@@ -312,7 +318,8 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
 
     blocks += [("h2", "Key figures"),
                ("p", f"Median and 5-95% range across runs of {primary.label}"
-                     + (" (all design points pooled)" if primary.kind == "sweep" else "") + ".")]
+                     + (" (all design points pooled)" if primary.kind == "sweep" else "")
+                     + f", {primary.draws_phrase}.")]
     kf = key_figures_table(primary)
     blocks.append(("table", kf))
     kf.to_csv(out / "tables" / "key_figures.csv", index=False)

@@ -24,7 +24,7 @@ import pandas as pd
 from model.errors import HedgesimError
 from model.experiments.store import read_manifest
 
-ID_COLUMNS = ("point", "replication", "seed", "year", "scenario", "strategy")
+ID_COLUMNS = ("point", "replication", "seed", "draw", "year", "scenario", "strategy")
 DEFAULT_POLICY_START = 2015
 
 
@@ -92,12 +92,27 @@ class Results:
         folders written before the guard existed could not declare it)."""
         return str((self.manifest.get("history") or {}).get("note") or "")
 
+    @property
+    def posterior(self) -> bool:
+        """Whether each replication drew its parameters from the posterior ensemble."""
+        return (self.manifest.get("calibration") or {}).get("mode") == "posterior"
+
+    @property
+    def draws_phrase(self) -> str:
+        """What the spread over replications holds, for footers and captions."""
+        if self.posterior:
+            same = " (the same draws at every point)" if self.kind == "sweep" else ""
+            return f"each with a posterior draw of the calibrated parameters{same}"
+        return "one calibrated parameter set (point estimate: chance only)"
+
     def provenance(self) -> str:
-        """One line: which runs, which code, and whether their history is counterfactual."""
+        """One line: which runs, which parameters, which code, and whether their history is
+        counterfactual."""
         m = self.manifest
         reps = self.runs.groupby("point")["replication"].nunique()
         what = (f"scenario {self.label}, {int(reps.max())} replications" if self.kind == "run" else
                 f"{self.method or '?'} sweep of {len(self.design)} points x {int(reps.max())} replications")
+        what += f", {self.draws_phrase}"
         fail = f", {self.failed} of {self.total} runs failed" if self.failed else ""
         note = self.history_note()
         return (f"hedgesim {m.get('code_version', '?')} | {what}{fail} | results "

@@ -25,6 +25,7 @@ import yaml
 from scipy.optimize import differential_evolution
 
 from model.calibration.targets import band_loss, evaluate, load_scenario_targets, load_targets
+from model.ensemble import Calibration, fitted_number, value_for
 from model.errors import HedgesimError
 from model.params import Param, free_parameters
 from model.runner import RunResult, run_scenario
@@ -45,22 +46,6 @@ POPSIZE = 10
 DEFAULT_BUDGET = 16000
 DEFAULT_REPLICATIONS = 6
 CHECK_REPLICATIONS = 20
-
-
-def value_for(p: Param, x: float) -> float | dict[int, float]:
-    """The registry value a free parameter takes when its fitted number is ``x``."""
-    if not p.timeline:
-        return float(x)
-    steps = dict(p.default)
-    if p.fit_scales_path and steps[p.fit_year]:
-        factor = float(x) / steps[p.fit_year]
-        return {year: v * factor for year, v in steps.items()}
-    steps[p.fit_year] = float(x)
-    return steps
-
-
-def fitted_number(p: Param, value: float | dict[int, float]) -> float:
-    return float(value[p.fit_year]) if isinstance(value, dict) else float(value)
 
 
 def values_from_vector(x: np.ndarray, params: list[Param] | None = None) -> dict:
@@ -164,15 +149,27 @@ def write_calibrated(result: Fit, code_version: str, path: Path = CALIBRATED) ->
 
 
 # ---------------------------------------------------------------- check and report
+def _runs(scenario: Scenario, values: dict | None, calibration: Calibration | None) -> pd.DataFrame:
+    """Runs with one parameter set (``values``, default the point estimate) or, given
+    ``calibration``, a draw from it per replication (a posterior predictive sample)."""
+    if calibration is not None:
+        return run_scenario(scenario, calibration=calibration).frame()
+    return run_with(scenario, calibrated_values() if values is None else values).frame()
+
+
 def check(replications: int = CHECK_REPLICATIONS, values: dict | None = None,
-          horizon: int = FIT_HORIZON) -> pd.DataFrame:
-    """Every baseline target's median over ``replications`` against its band."""
-    values = calibrated_values() if values is None else values
+          horizon: int = FIT_HORIZON, calibration: Calibration | None = None) -> pd.DataFrame:
+    """Every baseline target's median and 90% interval over ``replications`` against its band.
+
+    With ``calibration`` (a posterior), each replication draws its own member:
+    the interval is then the posterior predictive interval.
+    """
     sc = baseline_for_fit(replications).with_values(horizon=horizon)
-    return evaluate(load_targets(), run_with(sc, values).frame())
+    return evaluate(load_targets(), _runs(sc, values, calibration))
 
 
-def check_scenarios(replications: int = CHECK_REPLICATIONS, values: dict | None = None) -> pd.DataFrame:
+def check_scenarios(replications: int = CHECK_REPLICATIONS, values: dict | None = None,
+                    calibration: Calibration | None = None) -> pd.DataFrame:
     """Scenario-level targets (e.g. Russia's cost of the $1 bn push) on their scenarios' runs.
 
     A scenario target's scenario must keep the calibrated history (the history
@@ -182,7 +179,7 @@ def check_scenarios(replications: int = CHECK_REPLICATIONS, values: dict | None 
     """
     from model.experiments.history import guard
 
-    values = calibrated_values() if values is None else values
+    guard_values = calibrated_values() if values is None else values
     targets = load_scenario_targets()
     rows = []
     for name in sorted({t.scenario for t in targets}):
@@ -190,10 +187,10 @@ def check_scenarios(replications: int = CHECK_REPLICATIONS, values: dict | None 
         if sc.counterfactual_history:
             raise HedgesimError(sc.path, "counterfactual_history", "expected the calibrated history: "
                                 "scenario targets are measured against it")
-        guard(sc, values)
+        guard(sc, guard_values)
         sc = sc.with_values(replications=replications, seed=FIT_SEED)
         sc = sc.with_values(horizon=max(2020, min(sc.horizon, 2025)))
-        df = run_with(sc, values).frame()
+        df = _runs(sc, values, calibration)
         table = evaluate([t for t in targets if t.scenario == name], df)
         table.insert(1, "scenario", name)
         rows.append(table)
@@ -229,17 +226,36 @@ def identifiability(values: dict, points: int = 5, replications: int = DEFAULT_R
     return pd.DataFrame(rows)
 
 
-def known_misses() -> dict[str, str]:
-    """Targets the committed calibration is known to miss, each with the reason (calibrated.yaml)."""
+def known_misses(calibration: Calibration | None = None) -> dict[str, str]:
+    """Targets a committed calibration is known to miss, each with the reason.
+
+    The point estimate's list is in calibrated.yaml, the posterior's in
+    posterior.yaml (``calibration``): each is a reviewer's judgement of its fit.
+    """
+    if calibration is not None and calibration.ensemble is not None:
+        return dict(calibration.ensemble.known_misses)
     return {str(k): str(v) for k, v in (calibration_file().get("known_misses") or {}).items()}
 
 
-def unexpected_misses(table: pd.DataFrame, scenario_table: pd.DataFrame | None = None) -> list[str]:
-    """Ids of targets out of band that calibrated.yaml does not list, with a reason, as known misses."""
-    known = known_misses()
+def unexpected_misses(table: pd.DataFrame, scenario_table: pd.DataFrame | None = None,
+                      known: dict[str, str] | None = None) -> list[str]:
+    """Ids of targets out of band that are not listed, with a reason, as known misses."""
+    known = known_misses() if known is None else known
     frames = [table] + ([scenario_table] if scenario_table is not None and not scenario_table.empty
                         else [])
     out = []
     for t in frames:
         out += [i for i, ok in zip(t["id"], t["in_band"], strict=True) if not ok and i not in known]
     return out
+
+
+def overlaps(row) -> bool:
+    """Whether a check row's 90% interval [p05, p95] touches its band."""
+    return bool(row.p05 <= row.band_high and row.p95 >= row.band_low)
+
+
+def uncovered(table: pd.DataFrame, scenario_table: pd.DataFrame | None = None) -> list[str]:
+    """Ids of targets whose 90% interval lies wholly outside the band (or is undefined)."""
+    frames = [table] + ([scenario_table] if scenario_table is not None and not scenario_table.empty
+                        else [])
+    return [r.id for t in frames for r in t.itertuples() if not overlaps(r)]

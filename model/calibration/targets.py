@@ -265,8 +265,10 @@ def evaluate(targets: Sequence[Target], df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for t in targets:
         v = t.values(panel)
-        med, p05, p95 = (np.percentile(v, [50, 5, 95]) if np.isfinite(v).all()
-                         else (np.median(v), np.nan, np.nan))
+        finite = v[np.isfinite(v)]   # 0/0 growth of a vanished flow has no percentile
+        known = v[~np.isnan(v)]
+        med = np.median(known) if known.size else np.nan
+        p05, p95 = np.percentile(finite, [5, 95]) if finite.size else (np.nan, np.nan)
         rows.append({"id": t.id, "description": t.description, "sources": t.sources,
                      "band_low": t.band[0], "band_high": t.band[1], "median": float(med),
                      "p05": float(p05), "p95": float(p95), "n_replications": len(v),

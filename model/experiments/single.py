@@ -11,10 +11,11 @@ import pandas as pd
 
 from model.analysis.charts import standard_charts
 from model.analysis.summary import key_figures
+from model.ensemble import Calibration, load_calibration
 from model.experiments.history import guard
 from model.experiments.store import RunWriter, base_manifest
 from model.runner import run_scenario
-from model.scenario import Scenario, calibrated_values, calibration_source, compile_inputs
+from model.scenario import Scenario, calibrated_values
 from model.world import OUTPUTS
 
 
@@ -24,51 +25,59 @@ class RunReport:
     frame: pd.DataFrame
     figures: pd.DataFrame
     wall_seconds: float
+    note: str  # what the intervals hold (replications, posterior draws or not)
     history_note: str = ""  # 'counterfactual history: ...' for a scenario that declares it
 
 
 def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], None] | None = None,
-            charts: bool = True) -> RunReport:
+            charts: bool = True, calibration: Calibration | None = None) -> RunReport:
     """Run every replication, then write runs.parquet, manifest.json and the charts.
 
-    A scenario that changes years before its ``policy_start`` without declaring
-    ``counterfactual_history: true`` is refused before anything is written.
+    Each replication draws its calibrated parameters from ``calibration``
+    (default: the committed posterior ensemble; ``load_calibration("point")``
+    for the single fitted set). A scenario that changes years before its
+    ``policy_start`` without declaring ``counterfactual_history: true`` is
+    refused before anything is written (judged against the point estimate's
+    history).
     """
-    calibrated = calibrated_values()
-    changed = guard(scenario, calibrated)
-    note = scenario.history_note()
+    changed = guard(scenario, calibrated_values())
+    history_note = scenario.history_note()
+    calibration = load_calibration() if calibration is None else calibration
     writer = RunWriter(out_root, scenario.name)
     try:
         start = time.perf_counter()
-        inputs = compile_inputs(scenario, calibrated)
-        result = run_scenario(scenario, progress=progress, inputs=inputs)
+        result = run_scenario(scenario, progress=progress, calibration=calibration)
         wall = time.perf_counter() - start
         df = result.frame()
         writer.table("runs.parquet", df)
         figures = key_figures(df, sorted({2014, scenario.horizon}))
         writer.table("key_figures.parquet", figures)
+        note = calibration.note(scenario.replications)
         manifest = base_manifest(
             "run",
             scenario=scenario.resolved(),
-            calibration=calibrated,
+            calibration=calibration.describe(),
+            interval_note=note,
             history={"counterfactual": scenario.counterfactual_history,
                      "policy_start": scenario.policy_start,
                      "changed_before_policy_start": [c.field for c in changed],
-                     "note": note},
-            calibration_source=calibration_source(),
-            seeds=[{"replication": r, "seed": s} for r, s in zip(result.replications, result.seeds, strict=True)],
+                     "note": history_note},
+            seeds=[{"replication": r, "seed": s, "draw": d} for r, s, d in
+                   zip(result.replications, result.seeds, result.draws, strict=True)],
+            draw_rule="model.ensemble.draw_index(seed, replication): member by weight from "
+                      "SeedSequence(seed, spawn_key=(DRAW_STREAM, replication)) (-1: point estimate)",
             years=[int(result.years[0]), int(result.years[-1])],
             outputs=list(OUTPUTS),
             wall_seconds=round(wall, 4),
             files=["runs.parquet", "key_figures.parquet", "manifest.json"],
         )
         if charts:
-            cal = manifest["calibration_source"].get("fitted_utc") or "none"
+            info = manifest["calibration"]
+            cal = f"{info['mode']} calibration {info.get('fitted_utc') or 'none'}"
             prov = (f"hedgesim {manifest['code_version']} | scenario {scenario.name} "
-                    f"({Path(scenario.path).name}), {scenario.replications} replications, seed "
-                    f"{scenario.seed} | calibration {cal} | results "
-                    f"{writer.final.parent.name}/{writer.final.name} | median and 90% interval"
-                    + (f" | {note}" if note else ""))
+                    f"({Path(scenario.path).name}), seed {scenario.seed} | {cal} | results "
+                    f"{writer.final.parent.name}/{writer.final.name} | median and {note}"
+                    + (f" | {history_note}" if history_note else ""))
             paths = standard_charts(df, prov, scenario.policy_start, writer.tmp)
             manifest["files"] += [p.name for p in paths]
         writer.json("manifest.json", manifest)
@@ -76,4 +85,4 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
     except BaseException:
         writer.abort()
         raise
-    return RunReport(folder, df, figures, wall, note)
+    return RunReport(folder, df, figures, wall, note, history_note)

@@ -5,8 +5,8 @@ A sweep folder ``OUT/<experiment>/<UTC time>/`` holds:
 - ``design.parquet``: a row per design point (``point``, ``scenario``,
   ``strategy``, a float column per varied registry parameter);
 - ``runs/part-NNNNNN.parquet``: a row per run and year (``point``,
-  ``replication``, ``seed``, ``year`` and every model output), the same shape as
-  a single run's ``runs.parquet`` plus ``point``;
+  ``replication``, ``seed``, ``draw``, ``year`` and every model output), the
+  same shape as a single run's ``runs.parquet`` plus ``point``;
 - ``status/part-NNNNNN.parquet``: a row per attempted run (status ``ok`` or
   ``error``, the error, seconds, worker pid);
 - ``summary.parquet``: median and 90% interval of the key figures per point
@@ -17,8 +17,10 @@ Parts are written under hidden temporary names and renamed into place; a
 status part is written after its runs part and is what commits both, so a
 killed sweep leaves at worst an orphan runs part, which ``resume`` deletes
 before running only the runs that have no ``ok`` status. Each run's seed is
-``run_seed(seed, point, replication)``, so neither the executor, the number
-of workers nor an interruption changes any result.
+``run_seed(seed, point, replication)`` and its posterior draw depends on
+``(seed, replication)`` alone (``model.ensemble``): every design point sees the
+same parameter sets (common random numbers), and neither the executor, the
+number of workers nor an interruption changes any result.
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from model.analysis.summary import KEY_FIGURES, interval_cell, text_table
+from model.ensemble import Calibration, load_calibration
 from model.errors import HedgesimError
 from model.experiments.design import Experiment, load_experiment
 from model.experiments.executors import make_executor
 from model.experiments.history import guard_experiment
 from model.experiments.store import base_manifest, new_run_dir, now_utc
-from model.runner import run_seed, simulate
-from model.scenario import Scenario, calibrated_values, compile_inputs
+from model.runner import InputsCache, run_seed, simulate
+from model.scenario import Scenario, calibrated_values
 from model.world import OUTPUTS
 
 log = logging.getLogger(__name__)
@@ -56,11 +59,11 @@ SUMMARY_YEARS = (2014, 2020)
 PART = re.compile(r"^part-(\d{6})\.parquet$")
 RUN_KEYS = ("point", "replication", "seed", "year")
 STATUS_SCHEMA = pa.schema([("point", pa.int32()), ("replication", pa.int32()),
-                           ("seed", pa.uint64()), ("status", pa.string()),
+                           ("seed", pa.uint64()), ("draw", pa.int32()), ("status", pa.string()),
                            ("error", pa.string()), ("seconds", pa.float64()),
                            ("pid", pa.int64())])
 RUNS_SCHEMA = pa.schema([("point", pa.int32()), ("replication", pa.int32()),
-                         ("seed", pa.uint64()), ("year", pa.int32()),
+                         ("seed", pa.uint64()), ("draw", pa.int32()), ("year", pa.int32()),
                          *((name, pa.float64()) for name in OUTPUTS)])
 
 
@@ -81,6 +84,7 @@ class Unit:
     scenario: Scenario
     replications: tuple[int, ...]
     seeds: tuple[int, ...]
+    draws: tuple[int, ...]
 
 
 @dataclass
@@ -88,6 +92,7 @@ class UnitResult:
     point: int
     replications: tuple[int, ...]
     seeds: tuple[int, ...]
+    draws: tuple[int, ...]
     years: np.ndarray
     values: np.ndarray  # (replications, years, outputs); NaN where a run failed
     errors: list[str | None]
@@ -95,10 +100,11 @@ class UnitResult:
     pid: int
 
 
-def run_units(units: list[Unit], calibrated: dict) -> list[UnitResult]:
-    """A task: compile each point's inputs once, run its replications, catch failures.
+def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
+    """A task: compile each point's inputs once per drawn member, run, catch failures.
 
-    A run that raises is recorded with its error instead of ending the task.
+    A run that raises (or whose inputs do not compile) is recorded with its
+    error instead of ending the task.
     """
     out = []
     for u in units:
@@ -106,21 +112,16 @@ def run_units(units: list[Unit], calibrated: dict) -> list[UnitResult]:
         values = np.full((len(u.replications), len(years), len(OUTPUTS)), np.nan)
         errors: list[str | None] = [None] * len(u.replications)
         seconds = [0.0] * len(u.replications)
-        try:
-            inputs = compile_inputs(u.scenario, calibrated)
-        except Exception as exc:  # noqa: BLE001 - recorded per run
-            inputs, errors = None, [_describe(exc)] * len(u.replications)
-        for i, seed in enumerate(u.seeds):
-            if inputs is None:
-                continue
+        compiled = InputsCache(u.scenario, calibration)
+        for i, (seed, draw) in enumerate(zip(u.seeds, u.draws, strict=True)):
             start = time.perf_counter()
             try:
-                values[i] = simulate(inputs, seed)
+                values[i] = simulate(compiled[draw], seed)
             except Exception as exc:  # noqa: BLE001 - recorded per run
                 errors[i] = _describe(exc)
             seconds[i] = time.perf_counter() - start
-        out.append(UnitResult(u.point, u.replications, u.seeds, years, values, errors, seconds,
-                              os.getpid()))
+        out.append(UnitResult(u.point, u.replications, u.seeds, u.draws, years, values, errors,
+                              seconds, os.getpid()))
     return out
 
 
@@ -244,10 +245,12 @@ class Buffer:
         for r in self.results:
             good = np.array([e is None for e in r.errors])
             ny = len(r.years)
-            for rep, seed, err, sec in zip(r.replications, r.seeds, r.errors, r.seconds, strict=True):
+            for rep, seed, draw, err, sec in zip(r.replications, r.seeds, r.draws, r.errors,
+                                                 r.seconds, strict=True):
                 st["point"].append(r.point)
                 st["replication"].append(rep)
                 st["seed"].append(seed)
+                st["draw"].append(draw)
                 st["status"].append("ok" if err is None else "error")
                 st["error"].append(err)
                 st["seconds"].append(sec)
@@ -259,13 +262,15 @@ class Buffer:
                 continue
             reps = np.asarray(r.replications, dtype=np.int32)[good]
             seeds = np.asarray(r.seeds, dtype=np.uint64)[good]
+            draws = np.asarray(r.draws, dtype=np.int32)[good]
             run_cols[0].append(np.full(n * ny, r.point, dtype=np.int32))
             run_cols[1].append(np.repeat(reps, ny))
             run_cols[2].append(np.repeat(seeds, ny))
-            run_cols[3].append(np.tile(r.years.astype(np.int32), n))
+            run_cols[3].append(np.repeat(draws, ny))
+            run_cols[4].append(np.tile(r.years.astype(np.int32), n))
             flat = r.values[good].reshape(n * ny, len(OUTPUTS))
             for k in range(len(OUTPUTS)):
-                run_cols[4 + k].append(flat[:, k])
+                run_cols[5 + k].append(flat[:, k])
         runs = None
         if ok:
             runs = pa.Table.from_arrays([pa.array(np.concatenate(c)) for c in run_cols],
@@ -293,8 +298,13 @@ class SweepReport:
         return self.ok == self.total
 
 
-def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int) -> Iterator[list[Unit]]:
-    """Lazily group the runs still to do into tasks of about ``chunk`` runs."""
+def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
+           calibration: Calibration) -> Iterator[list[Unit]]:
+    """Lazily group the runs still to do into tasks of about ``chunk`` runs.
+
+    A replication's draw depends on the experiment seed and its index, not on
+    the point: the same parameter sets at every design point.
+    """
     task: list[Unit] = []
     size = 0
     for dp in experiment.points:
@@ -305,7 +315,8 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int) -> It
         while reps:
             take, reps = reps[:chunk - size], reps[chunk - size:]
             task.append(Unit(dp.point, scenario, tuple(take),
-                             tuple(run_seed(experiment.seed, dp.point, r) for r in take)))
+                             tuple(run_seed(experiment.seed, dp.point, r) for r in take),
+                             tuple(calibration.draws(experiment.seed, take))))
             size += len(take)
             if size >= chunk:
                 yield task
@@ -314,7 +325,8 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int) -> It
         yield task
 
 
-def _check_resume(folder: Path, experiment: Experiment, design: pd.DataFrame) -> dict:
+def _check_resume(folder: Path, experiment: Experiment, design: pd.DataFrame,
+                  calibration: Calibration) -> dict:
     mpath = folder / "manifest.json"
     if not mpath.is_file() or not (folder / "design.parquet").is_file():
         raise HedgesimError(str(folder), "--resume", "expected a sweep folder (with "
@@ -334,6 +346,12 @@ def _check_resume(folder: Path, experiment: Experiment, design: pd.DataFrame) ->
     if not same:
         raise HedgesimError(str(folder), "design.parquet", "expected the experiment that started "
                             "this sweep (same design, replications and seed)")
+    before, now = manifest.get("calibration") or {}, calibration.describe()
+    if (before.get("mode", "point"), before.get("sha256")) != (now["mode"], now.get("sha256")):
+        raise HedgesimError(str(folder), "manifest.json", "expected the calibration that started "
+                            f"this sweep ({before.get('mode', 'point')} {before.get('file')}, "
+                            f"sha256 {str(before.get('sha256'))[:12]}); "
+                            "resume with the same --point-estimate setting and ensemble file")
     return manifest
 
 
@@ -341,11 +359,12 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
               workers: int | None = None, resume: bool = False,
               progress: Callable[[int, int], Any] | None = None,
               scheduler: str | None = None, flush_runs: int = 256,
-              flush_seconds: float = 1.0) -> SweepReport:
+              flush_seconds: float = 1.0, calibration: Calibration | None = None) -> SweepReport:
     """Run (or finish) a sweep and write its folder.
 
     ``out`` is the results root (a new ``<name>/<UTC time>/`` folder is made) or,
-    with ``resume=True``, an existing sweep folder. ``progress(total, initial)``
+    with ``resume=True``, an existing sweep folder. ``calibration`` defaults to
+    the committed posterior ensemble. ``progress(total, initial)``
     returns a bar with ``update(n)`` and ``close()`` (tqdm fits). Ctrl-C raises
     :class:`SweepInterrupted` after everything finished is on disk.
     """
@@ -354,11 +373,12 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     calibrated = calibrated_values()
     guard_experiment(experiment, calibrated)  # before any folder is made
     design = experiment.design_frame()
+    calibration = load_calibration() if calibration is None else calibration
     start_wall = time.perf_counter()
     started = now_utc()
     if resume:
         folder = Path(out)
-        previous = _check_resume(folder, experiment, design)
+        previous = _check_resume(folder, experiment, design, calibration)
         store = SweepStore(folder)
         store.create()
         removed = store.clean()
@@ -399,7 +419,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             experiment_file=experiment.path,
             experiment=experiment.spec,
             scenarios=[s.resolved() for s in experiment.scenarios],
-            calibration=calibrated,
+            calibration=calibration.describe(),
+            interval_note=calibration.note(experiment.replications),
             history={"counterfactual": bool(experiment.history_note()),
                      "note": experiment.history_note()},
             design={"points": experiment.size, "method": experiment.method,
@@ -409,6 +430,9 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             seed=experiment.seed,
             seed_rule="model.runner.run_seed(seed, point, replication): "
                       "SeedSequence([seed, point, replication])",
+            draw_rule="model.ensemble.draw_index(seed, replication): member by weight from "
+                      "SeedSequence(seed, spawn_key=(DRAW_STREAM, replication)); the same at "
+                      "every point (-1: point estimate)",
             outputs=list(OUTPUTS),
             runs={"total": total, "ok": ok, "failed": failed, "missing": total - ok - failed},
             state=state,
@@ -454,7 +478,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             remaining = total - len(done)
             chunk = max(1, min(16, remaining // max(1, info.workers * 8)))
             window = max(2, info.workers * 3)
-            tasks = _tasks(experiment, done, chunk)
+            tasks = _tasks(experiment, done, chunk, calibration)
             pending: dict[Future, int] = {}
             exhausted = broken = False
             try:
@@ -465,7 +489,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
                             exhausted = True
                             break
                         try:
-                            fut = ex.submit(run_units, task, calibrated)
+                            fut = ex.submit(run_units, task, calibration)
                         except (BrokenProcessPool, RuntimeError) as exc:
                             log.warning("executor stopped accepting work: %s", exc)
                             broken = True
@@ -562,10 +586,12 @@ def summarise(folder: str | Path, experiment: Experiment) -> pd.DataFrame:
 TABLE_FIGURES = ("trade_russia_usd", "china_share", "support_russia_usd", "dependence_hhi")
 
 
-def format_summary(summary: pd.DataFrame, design: pd.DataFrame, year: int | None = None) -> str:
+def format_summary(summary: pd.DataFrame, design: pd.DataFrame, year: int | None = None,
+                   note: str | None = None) -> str:
     """Plain text: a row per design point, its settings, key figures in ``year``.
 
-    ``year`` defaults to the latest year summarised (the horizon).
+    ``year`` defaults to the latest year summarised (the horizon); ``note``
+    (what the intervals hold, e.g. the manifest's ``interval_note``) is the footer.
     """
     if summary.empty:
         return "(no finished runs)"
@@ -582,7 +608,8 @@ def format_summary(summary: pd.DataFrame, design: pd.DataFrame, year: int | None
         cells += [interval_cell(sub[(sub["point"] == d["point"]) & (sub["column"] == col)])
                   for col in TABLE_FIGURES]
         lines.append(cells)
-    return text_table(head, lines)
+    table = text_table(head, lines)
+    return table + (f"\n{note}" if note else "")
 
 
 def missing_runs(folder: str | Path, experiment: Experiment) -> pd.DataFrame:
