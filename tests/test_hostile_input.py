@@ -1,0 +1,250 @@
+"""Inputs that broke the one-line promise (issue 13): each is now one line, exit 2, no traceback,
+in bounded time and memory."""
+
+from __future__ import annotations
+
+import resource
+import textwrap
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+# 9 levels of 9 aliases: 9**9 (387 million) values once expanded, 349 bytes on disk.
+ALIAS_BOMB = "".join(
+    f"{k}: &{k} [" + ",".join([f"*{p}"] * 9 if p else ['"lol"'] * 9) + "]\n"
+    for p, k in zip([None, *"abcdefgh"], "abcdefghi", strict=True)
+).replace("i: &i", "strategy: &i")
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *needles):
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    out = result.output.strip()
+    assert len(out.splitlines()) == 1, out
+    assert "Traceback" not in out
+    for n in needles:
+        assert n in out, (n, out)
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ------------------------------------------------------------ types before look-ups
+TYPE_CASES = {
+    "strategy_list": ("name: x\nstrategy: []\n", ["strategy", "expected a strategy name", "[]"]),
+    "strategy_year_list": ("name: x\nstrategy: {2016: [x]}\n",
+                           ["strategy.2016", "expected a strategy name", "['x']"]),
+    "shock_type_list": ("name: x\nshocks:\n  - {type: [x], year: 2016}\n",
+                        ["shocks[0].type", "unknown shock ['x']"]),
+    "shock_patron_list": ("name: x\nshocks:\n  - {type: halt_oil_grain, year: 2016, patron: [china]}\n",
+                          ["shocks[0].patron", "expected one of"]),
+    "vary_strategy_nested": ("name: x\nexperiment:\n  vary: {strategy: [[play_off]]}\n",
+                             ["experiment.vary.strategy[0]", "unknown strategy ['play_off']"]),
+    "sample_method_list": ("name: x\nexperiment:\n  sample: {method: [sobol], n: 8, ranges: "
+                           "{russia.rivalry: null}}\n", ["experiment.sample.method", "sobol, lhs"]),
+    "unhashable_top_key": ("name: x\n? [a, b]\n: 1\n", ["invalid YAML", "unhashable"]),
+    "date_key": ("name: x\n2016-01-01: 1\n", ["unknown key", "datetime.date(2016, 1, 1)"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TYPE_CASES))
+def test_wrong_types_are_named_not_tracebacks(tmp_path, case):
+    text, needles = TYPE_CASES[case]
+    p = write(tmp_path, f"{case}.yaml", text)
+    assert_one_line_error(run_cli("validate", p), f"{case}.yaml", *needles)
+
+
+# ------------------------------------------------------------ YAML
+def test_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path):
+    p = write(tmp_path, "bomb.yaml", ALIAS_BOMB)
+    assert p.stat().st_size < 400
+    before, start = peak_rss_mb(), time.perf_counter()
+    out = assert_one_line_error(run_cli("validate", p), "bomb.yaml", "100,000 values",
+                                "aliases")
+    assert time.perf_counter() - start < 5
+    assert peak_rss_mb() - before < 100  # it used 13.7 GB before the limit
+    assert len(out) < 300
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    p = write(tmp_path, "rec.yaml", "name: x\nstrategy: &s [*s]\n")
+    assert_one_line_error(run_cli("validate", p), "rec.yaml", "line 2", "contains it")
+
+
+def test_a_huge_value_is_quoted_short(tmp_path):
+    """A legal but large value (50,000 items) is quoted in at most about 60 characters."""
+    p = write(tmp_path, "big.yaml", "name: x\nstrategy: [" + ", ".join(["play_off"] * 50_000) + "]\n")
+    out = assert_one_line_error(run_cli("validate", p), "big.yaml", "strategy")
+    assert len(out) < 300, out
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path):
+    p = write(tmp_path, "deep.yaml", "name: x\nlevers: " + "[" * 500 + "]" * 500 + "\n")
+    assert_one_line_error(run_cli("validate", p), "deep.yaml", "line 2", "50 levels of nesting")
+
+
+def test_duplicate_keys_are_refused_with_key_and_lines(tmp_path):
+    p = write(tmp_path, "dup.yaml", """\
+        name: x
+        levers:
+          china: {aid_usd: 1.0e8}
+        levers:
+          russia: {aid_usd: 1.0e8}
+        """)
+    assert_one_line_error(run_cli("validate", p), "dup.yaml", "line 4", "'levers' given twice",
+                          "first on line 2")
+    q = write(tmp_path, "dup_inline.yaml", "name: x\nlevers: {russia: {aid_usd: 1e8, aid_usd: 2e8}}\n")
+    assert_one_line_error(run_cli("validate", q), "dup_inline.yaml", "'aid_usd' given twice")
+
+
+def test_merge_keys_may_still_override(tmp_path):
+    """``<<: *defaults`` then an explicit key is YAML's override, not a duplicate."""
+    from model.scenario import load
+
+    p = write(tmp_path, "merge.yaml", """\
+        name: x
+        levers:
+          china: &base {aid_usd: 1.0e8, credit_usd: 2.0e8}
+          russia:
+            <<: *base
+            aid_usd: 3.0e8
+        """)
+    sc = load(p)
+    assert sc.values["russia.aid_usd"] == 3e8 and sc.values["russia.credit_usd"] == 2e8
+
+
+def test_a_5000_digit_seed_is_refused(tmp_path):
+    p = write(tmp_path, "seed.yaml", "name: x\nseed: " + "9" * 5000 + "\n")
+    out = assert_one_line_error(run_cli("validate", p), "seed.yaml", "line 2", "integer of 5000")
+    assert len(out) < 300
+
+
+def test_a_large_but_legal_integer_is_out_of_range_not_a_crash(tmp_path):
+    p = write(tmp_path, "seed.yaml", "name: x\nseed: " + "9" * 39 + "\n")
+    assert_one_line_error(run_cli("validate", p), "seed.yaml", "seed", "out of range")
+
+
+@pytest.mark.parametrize("target", ["/", ".", "..", "''", "'\\0'", "x" * 300, "[a]"])
+def test_extends_of_something_that_is_not_a_file(tmp_path, target):
+    p = write(tmp_path, "ext.yaml", f"name: x\nextends: {target}\n")
+    assert_one_line_error(run_cli("validate", p), "ext.yaml", "extends")
+
+
+def test_a_long_extends_chain_is_capped(tmp_path):
+    for i in range(1200):
+        (tmp_path / f"c{i}.yaml").write_text(f"name: c{i}\nextends: c{i + 1}.yaml\n")
+    (tmp_path / "c1200.yaml").write_text("name: c1200\n")
+    start = time.perf_counter()
+    assert_one_line_error(run_cli("validate", tmp_path / "c0.yaml"), "c0.yaml", "extends",
+                          "at most 50 files", "c50.yaml")
+    assert time.perf_counter() - start < 10
+
+
+def test_an_extends_chain_within_the_cap_loads(tmp_path):
+    from model.scenario import load
+
+    for i in range(10):
+        (tmp_path / f"c{i}.yaml").write_text(f"name: c{i}\nextends: c{i + 1}\n")
+    (tmp_path / "c10.yaml").write_text("name: c10\nlevers: {china: {aid_usd: 1.0e8}}\n")
+    assert load(tmp_path / "c0.yaml").values["china.aid_usd"] == 1e8
+
+
+def test_extends_cycle_through_three_files(tmp_path):
+    write(tmp_path, "a.yaml", "name: a\nextends: b\n")
+    write(tmp_path, "b.yaml", "name: b\nextends: c\n")
+    write(tmp_path, "c.yaml", "name: c\nextends: a\n")
+    assert_one_line_error(run_cli("validate", tmp_path / "a.yaml"), "cycle",
+                          "a.yaml -> b.yaml -> c.yaml -> a.yaml")
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n\x00\x00binary", b"\xff\xfe\x00garbage",
+                                     b"name: x\x00\n"])
+def test_a_binary_scenario_file(tmp_path, content):
+    p = tmp_path / "bin.yaml"
+    p.write_bytes(content)
+    assert_one_line_error(run_cli("validate", p), "bin.yaml", "(a binary file?)")
+
+
+def test_an_oversized_file_is_refused_before_parsing(tmp_path):
+    p = tmp_path / "huge.yaml"
+    p.write_text("name: x\ndescription: '" + "a" * 5_000_000 + "'\n")
+    assert_one_line_error(run_cli("validate", p), "huge.yaml", "bytes", "at most 4,000,000")
+
+
+def test_a_300_character_name_is_refused_before_any_folder(tmp_path):
+    p = write(tmp_path, "long.yaml", "name: " + "a" * 300 + "\n")
+    out = tmp_path / "out"
+    assert_one_line_error(run_cli("run", p, "--out", out, "--no-charts"), "long.yaml", "name",
+                          "at most 80", "300 characters")
+    assert not out.exists()
+
+
+def test_a_long_experiment_name_is_refused(tmp_path):
+    p = write(tmp_path, "exp.yaml", "name: x\nexperiment:\n  name: " + "b" * 300
+              + "\n  vary: {strategy: [play_off]}\n")
+    assert_one_line_error(run_cli("validate", p), "experiment.name", "at most 80")
+
+
+def test_newlines_in_keys_stay_on_one_line(tmp_path):
+    p = write(tmp_path, "nl.yaml", 'name: x\n"hor\\nizon\\r\\nx": 2030\n')
+    assert_one_line_error(run_cli("validate", p), "nl.yaml", "unknown key")
+
+
+# ------------------------------------------------------------ experiments
+def test_a_tiny_step_does_not_overflow(tmp_path):
+    p = write(tmp_path, "step.yaml", """\
+        name: x
+        experiment:
+          vary:
+            russia.trade_subsidy_rate: {from: 0, to: 0.4, step: 1.0e-320}
+        """)
+    assert_one_line_error(run_cli("validate", p), "experiment.vary.russia.trade_subsidy_rate.step",
+                          "at most 10000 values")
+
+
+def _sobol_file(tmp_path, n: int, parameters: int):
+    from model.params import REGISTRY
+
+    names = [k for k, p in REGISTRY.items() if p.kind == "uncertainty"][:parameters]
+    assert len(names) == parameters
+    ranges = "".join(f"      {k}: null\n" for k in names)
+    return write(tmp_path, "sobol.yaml", f"name: x\nexperiment:\n  sample:\n    method: sobol\n"
+                 f"    n: {n}\n    ranges:\n{ranges}")
+
+
+def test_an_oversized_sobol_sample_is_refused_before_it_is_drawn(tmp_path):
+    """n = 65,536 over 40 parameters took 11.8 s and 2.97 GB before the refusal; the size is
+    now known from n and the parameter count alone."""
+    p = _sobol_file(tmp_path, 65_536, 40)
+    before, start = peak_rss_mb(), time.perf_counter()
+    assert_one_line_error(run_cli("validate", p), "experiment.sample.n", "2,752,512 points",
+                          "65,536 x (40 + 2)", "at most 1,000,000")
+    assert time.perf_counter() - start < 3
+    assert peak_rss_mb() - before < 100
+
+
+def test_the_size_error_names_vary_when_vary_makes_the_design_large(tmp_path):
+    p = write(tmp_path, "grid.yaml", """\
+        name: x
+        experiment:
+          vary:
+            russia.trade_subsidy_rate: {from: 0, to: 0.9, n: 2000}
+            china.aid_usd: {from: 0, to: 1.0e9, n: 1000}
+          sample: {method: lhs, n: 2, ranges: {russia.rivalry: null}}
+        """)
+    assert_one_line_error(run_cli("validate", p), "experiment.vary", "4,000,000 points",
+                          "2,000,000 combinations under vary", "lhs n=2")
