@@ -248,3 +248,95 @@ def test_the_size_error_names_vary_when_vary_makes_the_design_large(tmp_path):
         """)
     assert_one_line_error(run_cli("validate", p), "experiment.vary", "4,000,000 points",
                           "2,000,000 combinations under vary", "lhs n=2")
+
+
+# ------------------------------------------------------------ validate checks experiments
+def test_validate_checks_the_experiment_section(tmp_path):
+    p = write(tmp_path, "sec.yaml", "name: x\nexperiment:\n  vary: {bogus.param: [1]}\n")
+    assert_one_line_error(run_cli("validate", p), "experiment.vary.bogus.param",
+                          "unknown parameter")
+
+
+def test_validate_checks_a_standalone_experiment_file(tmp_path):
+    from model.scenario import SCENARIO_DIR
+
+    base = SCENARIO_DIR / "baseline.yaml"
+    p = write(tmp_path, "exp.yaml", f"scenario: {base}\nvary: {{bogus.param: [1]}}\n")
+    assert_one_line_error(run_cli("validate", p), "exp.yaml", "experiment.vary.bogus.param",
+                          "unknown parameter")
+    good = write(tmp_path, "good.yaml", f"scenario: {base}\nvary: {{strategy: [play_off, "
+                 "equidistance]}\n")
+    result = run_cli("validate", good)
+    assert result.exit_code == 0, result.output
+    assert "ok:" in result.output and "2 design points" in result.output
+
+
+# ------------------------------------------------------------ work that cannot finish
+def test_a_run_too_large_for_memory_is_refused_with_the_estimate(tmp_path):
+    p = write(tmp_path, "long.yaml", "name: long\nhorizon: 2100\n")
+    out = tmp_path / "out"
+    start = time.perf_counter()
+    msg = assert_one_line_error(run_cli("run", p, "-n", "100000", "--out", out), "long.yaml",
+                                "--replications", "100,000 replications",
+                                "11,300,000 rows x 84 outputs x 8 bytes", "GB of memory",
+                                "us", "--yes")
+    assert time.perf_counter() - start < 5
+    assert not out.exists(), msg
+
+
+def test_estimate_of_a_run_uses_rows_outputs_and_the_measured_constants():
+    from model.experiments.budget import RUN_PEAK_FACTOR, SECONDS_PER_RUN_YEAR, estimate_run
+    from model.scenario import load
+    from model.world import OUTPUTS
+
+    sc = load("baseline").with_values(replications=1000, horizon=2100)
+    est = estimate_run(sc)
+    assert est.data_bytes == 1000 * 113 * len(OUTPUTS) * 8
+    assert est.memory_bytes == int(est.data_bytes * RUN_PEAK_FACTOR)
+    assert est.seconds == pytest.approx(1000 * 113 * SECONDS_PER_RUN_YEAR)
+    assert not est.over()
+
+
+def test_a_sweep_that_cannot_finish_is_refused_before_any_folder(tmp_path):
+    p = write(tmp_path, "huge.yaml", """\
+        name: huge
+        replications: 100000
+        experiment:
+          vary:
+            russia.trade_subsidy_rate: {from: 0, to: 0.9, n: 100}
+            strategy: [play_off, equidistance]
+        """)
+    out = tmp_path / "out"
+    assert_one_line_error(run_cli("sweep", p, "--out", out, "-w", "2"), "huge.yaml",
+                          "20,000,000 runs", "simulated run-years", "/ 2 workers",
+                          "more than 1 h", "--yes")
+    assert not out.exists()
+
+
+def test_yes_lets_a_large_run_start(tmp_path, monkeypatch):
+    """--yes skips the refusal (the limit is lowered so the test stays small)."""
+    from model.experiments import budget
+
+    monkeypatch.setattr(budget, "MAX_SECONDS", 1e-6)
+    p = write(tmp_path, "small.yaml", "name: small\nhorizon: 2016\nreplications: 2\n")
+    out = tmp_path / "out"
+    assert_one_line_error(run_cli("run", p, "--out", out, "--no-charts"), "replications",
+                          "more than")
+    result = run_cli("run", p, "--out", out, "--no-charts", "--yes")
+    assert result.exit_code == 0, result.output
+    assert any(out.rglob("runs.parquet"))
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["-e", "serial", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
+    (["-e", "local", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
+    (["-e", "serial", "--year", "2030"], "--year"),
+])
+def test_sweep_options_are_checked_before_anything_runs(tmp_path, args, needle):
+    p = write(tmp_path, "tiny.yaml", "name: tiny\nhorizon: 2016\nreplications: 1\n"
+              "experiment:\n  vary: {strategy: [play_off, equidistance]}\n")
+    out = tmp_path / "out"
+    start = time.perf_counter()
+    assert_one_line_error(run_cli("sweep", p, "--out", out, *args), needle)
+    assert not out.exists()
+    assert time.perf_counter() - start < 5

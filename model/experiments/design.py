@@ -208,6 +208,18 @@ def load_experiment(path: str | Path) -> Experiment:
     return from_spec(spec, scenarios, file, default_name)
 
 
+def is_experiment_file(path: str | Path) -> bool:
+    """True for a standalone experiment file (one that names ``scenario:`` or ``scenarios:``)."""
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return False
+    except (OSError, ValueError):
+        return False
+    data = _read_yaml(p)
+    return "scenario" in data or "scenarios" in data
+
+
 def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
               default_name: str = "experiment") -> Experiment:
     """Validate the experiment keys and generate the design."""
@@ -521,4 +533,5 @@ def validate_scenario_experiment(sc: Scenario) -> None:
         from_spec(dict(sc.experiment), [sc], sc.path, sc.name)
 
 
-__all__ = ["DesignPoint", "Experiment", "load_experiment", "from_spec", "sobol_design"]
+__all__ = ["DesignPoint", "Experiment", "load_experiment", "from_spec", "sobol_design",
+           "is_experiment_file"]
