@@ -142,7 +142,8 @@ def read_mapping(path: Path, what: str, where: str | None = None) -> dict | None
         if not path.is_file():
             raise HedgesimError(file, field, f"expected a {what} file, {str(path)!r} is not a file")
     except (OSError, ValueError):
-        raise HedgesimError(file, field, f"file not found: {show(str(path))}") from None
+        raise HedgesimError(file, field, f"expected a readable {what} file, {show(str(path))} "
+                            "not found") from None
     if size > MAX_FILE_BYTES:
         raise HedgesimError(path, None, f"the file has {size:,} bytes; expected a {what} file of "
                             f"at most {MAX_FILE_BYTES:,}")

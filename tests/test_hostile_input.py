@@ -340,3 +340,74 @@ def test_sweep_options_are_checked_before_anything_runs(tmp_path, args, needle):
     assert_one_line_error(run_cli("sweep", p, "--out", out, *args), needle)
     assert not out.exists()
     assert time.perf_counter() - start < 5
+
+
+# ------------------------------------------------------------ files
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A tiny sweep and a tiny run folder, made through the CLI."""
+    base = tmp_path_factory.mktemp("hostile_results")
+    scen = base / "tiny.yaml"
+    scen.write_text("name: tiny\nhorizon: 2016\nreplications: 1\n"
+                    "experiment:\n  vary: {strategy: [play_off, equidistance]}\n")
+    out = base / "out"
+    for args in (["sweep", scen, "-e", "serial"], ["run", scen, "--no-charts"]):
+        result = run_cli(*args, "--out", out)
+        assert result.exit_code == 0, result.output
+    sweep_folder, run_folder = sorted((out / "tiny").iterdir())
+    assert (sweep_folder / "design.parquet").exists() and (run_folder / "runs.parquet").exists()
+    return {"sweep": sweep_folder, "run": run_folder}
+
+
+def _copy(folder, tmp_path):
+    import shutil
+
+    return shutil.copytree(folder, tmp_path / folder.name)
+
+
+@pytest.mark.parametrize("kind", ["sweep", "run"])
+@pytest.mark.parametrize("command", ["plot", "brief"])
+def test_a_manifest_holding_a_list(results, tmp_path, kind, command):
+    folder = _copy(results[kind], tmp_path)
+    (folder / "manifest.json").write_text("[]")
+    extra = ["--out", tmp_path / "brief", "--no-pdf"] if command == "brief" else []
+    assert_one_line_error(run_cli(command, folder, *extra), "manifest.json",
+                          "expected a JSON object", "found a list")
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00\x01", b'{"kind": "sweep"' + b"[" * 100_000])
+def test_a_binary_or_deep_manifest(results, tmp_path, content):
+    folder = _copy(results["sweep"], tmp_path)
+    (folder / "manifest.json").write_bytes(content)
+    assert_one_line_error(run_cli("plot", folder), "manifest.json")
+
+
+@pytest.mark.parametrize("command", ["plot", "brief"])
+@pytest.mark.parametrize("name", ["design.parquet", "runs"])
+def test_a_truncated_parquet_file_in_a_sweep(results, tmp_path, command, name):
+    folder = _copy(results["sweep"], tmp_path)
+    target = folder / name
+    if target.is_dir():
+        target = sorted(target.glob("*.parquet"))[0]
+    target.write_bytes(target.read_bytes()[:200])
+    extra = ["--out", tmp_path / "brief", "--no-pdf"] if command == "brief" else []
+    out = assert_one_line_error(run_cli(command, folder, *extra), name,
+                                "expected a readable Parquet table", "truncated")
+    assert out.count(str(folder)) == 1, out  # Arrow's text repeated the path
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"\xff\xfe\x00\x01",
+                                     b"title: [" * 200])
+def test_a_binary_or_hostile_brief_spec(results, tmp_path, content):
+    spec = tmp_path / "brief.yaml"
+    spec.write_bytes(content)
+    assert_one_line_error(run_cli("brief", results["run"], "--out", tmp_path / "b", "--no-pdf",
+                                  "--spec", spec), "brief.yaml")
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_brief_spec_alias_bomb(results, tmp_path):
+    spec = tmp_path / "brief.yaml"
+    spec.write_text(ALIAS_BOMB.replace("strategy:", "title:"))
+    assert_one_line_error(run_cli("brief", results["run"], "--out", tmp_path / "b", "--no-pdf",
+                                  "--spec", spec), "brief.yaml", "aliases")

@@ -113,10 +113,14 @@ def _expect(folder: Path, name: str, what: str) -> Path:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
     try:
         return pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise HedgesimError(str(path), None, f"expected a readable Parquet table ({exc})") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).split(": ")[-1].split(". ")[0][:120]  # Arrow's words, not its path
+        raise HedgesimError(str(path), None, f"expected a readable Parquet table, damaged or "
+                            f"truncated? ({reason})") from None
 
 
 def _last_strategy(scenario: dict) -> str:
