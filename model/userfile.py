@@ -169,7 +169,7 @@ def read_mapping(path: Path, what: str, where: str | None = None) -> dict | None
         line = f"line {mark.line + 1}" if mark else None
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise HedgesimError(path, line, f"invalid YAML ({problem})") from None
-    except (ValueError, OverflowError, RecursionError) as exc:  # e.g. !!timestamp 2020-13-45
+    except Exception as exc:  # PyYAML's own constructors: !!timestamp 2020-13-45, an empty !!int
         raise HedgesimError(path, None, f"invalid YAML ({type(exc).__name__}: {exc})") from None
     if data is not None and not isinstance(data, dict):
         raise HedgesimError(path, None, f"expected a mapping of {what} keys at the top level")

@@ -58,6 +58,9 @@ TYPE_CASES = {
                            "{russia.rivalry: null}}\n", ["experiment.sample.method", "sobol, lhs"]),
     "unhashable_top_key": ("name: x\n? [a, b]\n: 1\n", ["invalid YAML", "unhashable"]),
     "date_key": ("name: x\n2016-01-01: 1\n", ["unknown key", "datetime.date(2016, 1, 1)"]),
+    # found by the fuzz test: PyYAML's own constructors raise plain Python errors
+    "empty_int_tag": ("name: x\nseed: !!int\n", ["invalid YAML", "IndexError"]),
+    "bad_timestamp": ("name: x\nseed: !!timestamp 2020-13-45\n", ["invalid YAML", "month"]),
 }
 
 
