@@ -14,6 +14,8 @@ from typing import Any
 
 SHOWN_CHARS = 60
 """The longest quotation of a user value in a message."""
+FILE_CHARS = 240
+"""The longest file path shown (a path the system refuses can be thousands of characters)."""
 FIELD_CHARS = 100
 """The longest field (a dotted path such as ``experiment.sample.ranges.<parameter>``)."""
 MESSAGE_CHARS = 600
@@ -66,7 +68,10 @@ class HedgesimError(Exception):
         field = _one_line(self.field) if self.field else None
         if field and len(field) > FIELD_CHARS:
             field = field[:FIELD_CHARS - 3] + "..."
-        parts = [p for p in (self.file and _one_line(self.file), field) if p]
+        file = _one_line(self.file) if self.file else None
+        if file and len(file) > FILE_CHARS:  # keep the start and the file's own name
+            file = file[:FILE_CHARS // 3] + "..." + file[-(FILE_CHARS * 2 // 3 - 3):]
+        parts = [p for p in (file, field) if p]
         where = ": ".join(parts)
         text = f"{where}: {_one_line(self.expected)}" if where else _one_line(self.expected)
         return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS - 3] + "..."

@@ -44,7 +44,7 @@ import numpy as np
 from model.errors import HedgesimError, show
 from model.params import PATRONS, REGISTRY, Param
 from model.strategies import STRATEGIES
-from model.userfile import parse_yaml, read_mapping
+from model.userfile import is_dir, is_file, parse_yaml, read_mapping
 
 HISTORY_START = 1988
 HISTORY_STRATEGY = "play_off"  # the default strategy from policy_start
@@ -453,9 +453,9 @@ def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
 def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file, following ``extends``."""
     p = Path(path)
-    if not p.exists() and not p.suffix and (SCENARIO_DIR / f"{p}.yaml").is_file():
+    if not is_file(p) and not is_dir(p) and not p.suffix and is_file(SCENARIO_DIR / f"{p}.yaml"):
         p = SCENARIO_DIR / f"{p}.yaml"
-    if not p.is_file():
+    if not is_file(p):
         hint = _suggest(p.stem, [s.stem for s in SCENARIO_DIR.glob("*.yaml")])
         raise HedgesimError(path, None, f"scenario file not found{hint}")
     data = _resolve(p)

@@ -123,6 +123,22 @@ _Loader.add_implicit_resolver(
 )
 
 
+def is_file(path: str | Path) -> bool:
+    """``Path.is_file`` that answers False for names the system refuses (too long, NUL)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: str | Path) -> bool:
+    """``Path.is_dir`` that answers False for names the system refuses (too long, NUL)."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def parse_yaml(text: str) -> Any:
     """One YAML document within the limits above; raises ``yaml.YAMLError`` beyond them."""
     return yaml.load(text, Loader=_Loader)

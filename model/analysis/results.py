@@ -23,6 +23,7 @@ import pandas as pd
 
 from model.errors import HedgesimError
 from model.experiments.store import read_manifest
+from model.userfile import is_dir
 
 ID_COLUMNS = ("point", "replication", "seed", "year", "scenario", "strategy")
 DEFAULT_POLICY_START = 2015
@@ -133,7 +134,7 @@ def _last_strategy(scenario: dict) -> str:
 def load_results(folder: str | Path) -> Results:
     """Read a run or sweep folder; a folder that is neither is a user error."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if not is_dir(folder):
         raise HedgesimError(str(folder), None, "expected a results folder (run or sweep), not found")
     manifest = read_manifest(folder)
     kind = manifest.get("kind")

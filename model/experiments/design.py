@@ -57,6 +57,7 @@ from model.scenario import (
     sibling_file,
 )
 from model.strategies import STRATEGIES
+from model.userfile import is_file
 
 EXPERIMENT_KEYS = {
     "name": "a short identifier for the results folder",
@@ -168,7 +169,7 @@ def load_experiment(path: str | Path) -> Experiment:
     """Read an experiment file (standalone, or a scenario with an ``experiment:`` section)."""
     p = Path(path)
     file = str(path)
-    if not p.is_file():
+    if not is_file(p):
         raise HedgesimError(file, None, "experiment file not found")
     data = _read_yaml(p)
     if "scenario" in data or "scenarios" in data:
@@ -211,10 +212,7 @@ def load_experiment(path: str | Path) -> Experiment:
 def is_experiment_file(path: str | Path) -> bool:
     """True for a standalone experiment file (one that names ``scenario:`` or ``scenarios:``)."""
     p = Path(path)
-    try:
-        if not p.is_file():
-            return False
-    except (OSError, ValueError):
+    if not is_file(p):
         return False
     data = _read_yaml(p)
     return "scenario" in data or "scenarios" in data
