@@ -73,8 +73,10 @@ def main() -> None:
               show_default=True, help="Folder under which results/<scenario>/<timestamp>/ is written.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
 @POINT_ESTIMATE
+@click.option("--yes", "-y", is_flag=True,
+              help="Start even if the estimate exceeds 4 GB of memory or an hour.")
 def run(scenario: str, replications: int | None, seed: int | None, out: Path,
-        no_charts: bool, point_estimate: bool) -> None:
+        no_charts: bool, point_estimate: bool, yes: bool) -> None:
     """Run a scenario's replications and write Parquet, a manifest and charts.
 
     SCENARIO is a YAML file or the name of a shipped scenario. Each
@@ -89,6 +91,7 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     """
     from model.analysis.summary import format_table
     from model.ensemble import load_calibration
+    from model.experiments.budget import check_budget, estimate_run
     from model.experiments.single import execute
     from model.scenario import load
 
@@ -96,6 +99,8 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     changes = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
     if changes:
         sc = sc.with_values(**changes)
+    check_budget(estimate_run(sc), sc.path, "--replications" if replications else "replications",
+                 yes)
     calibration = load_calibration("point" if point_estimate else "posterior")
     with _progress(sc.replications, sc.name) as bar:
         report = execute(sc, out, progress=bar.update, charts=not no_charts,
@@ -112,9 +117,11 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=str)
 def validate(files: tuple[str, ...]) -> None:
-    """Check scenario files without running them.
+    """Check scenario and experiment files without running them.
 
     Prints "ok" per valid file; the first problem in each bad file is one line.
+    A scenario's experiment: section, and a standalone experiment file, are
+    checked as `hedgesim sweep` checks them.
     A file whose settings change years before policy_start (the calibrated
     history) is invalid unless it declares counterfactual_history: true.
     Exit status 2 if any file is invalid.
@@ -123,7 +130,7 @@ def validate(files: tuple[str, ...]) -> None:
     Example:
       hedgesim validate scenarios/*.yaml
     """
-    from model.experiments.design import from_spec
+    from model.experiments.design import from_spec, is_experiment_file, load_experiment
     from model.experiments.history import guard, guard_experiment
     from model.scenario import calibrated_values, load
 
@@ -131,6 +138,13 @@ def validate(files: tuple[str, ...]) -> None:
     bad = 0
     for f in files:
         try:
+            if is_experiment_file(f):
+                exp = load_experiment(f)
+                guard_experiment(exp, calibrated)
+                note = exp.history_note()
+                click.echo(f"ok: {f} ({exp.name}: {exp.size} design points x "
+                           f"{exp.replications} replications)" + (f"; {note}" if note else ""))
+                continue
             sc = load(f)
             guard(sc, calibrated)
             if sc.experiment is not None:
@@ -424,8 +438,10 @@ def docs(check: bool, out: Path) -> None:
               help="Year of the printed summary table (default: the horizon; the Parquet "
                    "summary has 2014, 2020 and the horizon).")
 @POINT_ESTIMATE
+@click.option("--yes", "-y", is_flag=True, help="Start even if the estimate exceeds an hour.")
 def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str | None,
-          resume: bool, out: Path, table_year: int | None, point_estimate: bool) -> None:
+          resume: bool, out: Path, table_year: int | None, point_estimate: bool,
+          yes: bool) -> None:
     """Run a batch experiment: every design point's replications, in parallel.
 
     EXPERIMENT is a standalone experiment file or a scenario with an
@@ -440,15 +456,33 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
       hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
     """
     from model.ensemble import load_calibration
+    from model.experiments.budget import check_budget, estimate_sweep
     from model.experiments.design import load_experiment
+    from model.experiments.executors import default_workers
     from model.experiments.history import guard_experiment
-    from model.experiments.sweep import SweepInterrupted, format_summary, missing_runs, run_sweep
+    from model.experiments.sweep import (
+        SUMMARY_YEARS,
+        SweepInterrupted,
+        format_summary,
+        missing_runs,
+        run_sweep,
+    )
 
+    if scheduler is not None and executor != "dask":  # before any folder is made
+        raise HedgesimError(None, "--scheduler", f"only applies with --executor dask, not "
+                            f"--executor {executor}")
     exp = load_experiment(experiment)
+    horizons = {s.horizon for s in exp.scenarios}
+    summarised = sorted(y for y in {*SUMMARY_YEARS, *horizons} if y <= max(horizons))
+    if table_year is not None and table_year not in summarised:
+        raise HedgesimError(None, "--year", f"expected one of the summarised years "
+                            f"{', '.join(map(str, summarised))}, got {table_year}")
+    estimate = estimate_sweep(exp, 1 if executor == "serial" else workers or default_workers())
+    check_budget(estimate, str(experiment), "design x replications", yes)
     guard_experiment(exp)  # refuse in one line before announcing the runs (run_sweep checks too)
     calibration = load_calibration("point" if point_estimate else "posterior")
     click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
-               f"{exp.total_runs} runs, seed {exp.seed}", err=True)
+               f"{exp.total_runs} runs, seed {exp.seed}; {estimate.describe()}", err=True)
     try:
         report = run_sweep(exp, out, executor=executor, workers=workers, resume=resume,
                            scheduler=scheduler, calibration=calibration,

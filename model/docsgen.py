@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model import userfile
+from model.experiments import budget
 from model.params import REGISTRY, Param
 from model.projects import STATUS_NAMES
 from model.scenario import (
@@ -33,6 +35,8 @@ from model.scenario import (
     DEFAULTS,
     HISTORY_START,
     HISTORY_STRATEGY,
+    MAX_EXTENDS,
+    MAX_NAME_CHARS,
     RESOLUTION,
     SHOCK_REQUIRED,
     SHOCKS,
@@ -272,6 +276,19 @@ def scenario_file_md() -> str:
         "A scenario is a YAML file. `hedgesim validate FILE` checks it; `hedgesim schema` prints "
         "the same rules as JSON Schema for editors. Unknown keys, wrong types and out-of-range "
         "values are rejected with one line naming the file, the field and what was expected.",
+        "",
+        "Files are read within bounds, so no file can exhaust memory or time: at most "
+        f"{userfile.MAX_FILE_BYTES:,} bytes of UTF-8 text, {userfile.MAX_NODES:,} values "
+        "(an alias `*name` counts as the values its anchor holds), "
+        f"{userfile.MAX_DEPTH} levels of nesting and integers of at most "
+        f"{userfile.MAX_INT_DIGITS} characters. A key given twice in one mapping is an error "
+        "naming both lines (YAML would otherwise keep the second silently); a merge key "
+        "(`<<: *base`) may still be overridden. `name` has at most "
+        f"{MAX_NAME_CHARS} ASCII letters, digits, `_` or `-` (it names the results folder); an "
+        f"`extends` chain has at most {MAX_EXTENDS} files and no cycle. `hedgesim run` and "
+        "`hedgesim sweep` estimate memory and time from the sizes before they start and refuse "
+        f"more than {budget.MAX_MEMORY_BYTES / 1e9:g} GB or {budget.MAX_SECONDS / 3600:g} h "
+        "unless given `--yes` (`model/experiments/budget.py`).",
         "",
         "## Top-level keys",
         "",

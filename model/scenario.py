@@ -34,18 +34,17 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from model.errors import HedgesimError
+from model.errors import HedgesimError, show
 from model.params import PATRONS, REGISTRY, Param
 from model.strategies import STRATEGIES
+from model.userfile import is_dir, is_file, parse_yaml, read_mapping
 
 HISTORY_START = 1988
 HISTORY_STRATEGY = "play_off"  # the default strategy from policy_start
@@ -87,21 +86,14 @@ RESOLUTION = frozenset({"firms.count"})
 same aggregate potential (firms.py), so they change random draws, not the calibrated history.
 The history guard lets them act from 1988."""
 COUNTERFACTUAL_NOTE = "counterfactual history: settings change before {year}"
+MAX_NAME_CHARS = 80
+"""A scenario's or experiment's name becomes a folder name (at most 255 bytes on most file
+systems) and a chart label: 80 characters is plenty for both."""
+MAX_EXTENDS = 50
+"""The longest ``extends`` chain: each file is read and checked, so a 1,200-file chain
+exhausted Python's recursion limit (issue 13). Real chains are two or three files."""
 
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads 1e9 and 2.5e8 as numbers, as YAML 1.2 does."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-def parse_yaml(text: str):
-    return yaml.load(text, Loader=_Loader)
+__all__ = ["parse_yaml", "load", "from_dict", "Scenario", "Inputs", "compile_inputs"]
 
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -189,9 +181,42 @@ class Inputs:
 
 
 # ---------------------------------------------------------------- helpers
-def _suggest(word: str, options) -> str:
+def _suggest(word: Any, options) -> str:
+    """'; did you mean 'x'?' for a misspelt name; nothing for a value that is not a name."""
+    if not isinstance(word, str | int | float) or len(str(word)) > 200:
+        return ""
     close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def check_name(file: str, field_: str, name: Any) -> str:
+    """A scenario or experiment name: it names a results folder, so letters, digits, _ and -,
+    at most :data:`MAX_NAME_CHARS` characters."""
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
+        raise HedgesimError(file, field_, f"expected letters, digits, _ or -, got {show(name)}")
+    if len(name) > MAX_NAME_CHARS or not name.isascii():
+        raise HedgesimError(file, field_, f"expected at most {MAX_NAME_CHARS} ASCII letters, "
+                            f"digits, _ or - (it names the results folder), got {len(name)} "
+                            "characters" + ("" if name.isascii() else " with non-ASCII letters"))
+    return name
+
+
+def sibling_file(file: str | Path, field_: str, name: Any) -> Path:
+    """The scenario file ``name`` (``.yaml`` optional) next to ``file``, which must exist."""
+    folder = Path(file).parent
+    if not isinstance(name, str) or not name.strip():
+        raise HedgesimError(file, field_, f"expected a scenario file name, got {show(name)}")
+    try:
+        target = folder / name
+        if target.name and not target.suffix:
+            target = target.with_suffix(".yaml")
+        found = target.is_file()
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        raise HedgesimError(file, field_, f"expected an existing scenario file, {show(name)} "
+                            f"not found in {folder}")
+    return target
 
 
 def _is_number(v: Any) -> bool:
@@ -200,30 +225,19 @@ def _is_number(v: Any) -> bool:
 
 def _int(file: str, field_: str, v: Any, low: int, high: int, what: str) -> int:
     if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, float) and v.is_integer())):
-        raise HedgesimError(file, field_, f"expected {what}, got {v!r}")
-    if not low <= int(v) <= high:
-        raise HedgesimError(file, field_, f"{int(v)} is out of range; expected {what} ({low}-{high})")
+        raise HedgesimError(file, field_, f"expected {what}, got {show(v)}")
+    if not low <= v <= high:
+        raise HedgesimError(file, field_, f"{show(v)} is out of range; expected {what} "
+                            f"({low}-{high})")
     return int(v)
 
 
 def _read_yaml(path: Path, where: str | None = None) -> dict:
-    if not path.is_file():
-        raise HedgesimError(where or path, None if where is None else "extends",
-                            f"file not found: {path}")
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise HedgesimError(path, line, f"invalid YAML ({problem})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HedgesimError(path, None, f"cannot read file ({exc})") from None
+    """A scenario or experiment file's top-level mapping (see :mod:`model.userfile`)."""
+    data = read_mapping(path, "scenario", where)
     if data is None:
         raise HedgesimError(path, None, "expected a mapping of keys (name, description, ...); "
                             "the file is empty")
-    if not isinstance(data, dict):
-        raise HedgesimError(path, None, "expected a mapping of scenario keys at the top level")
     return data
 
 
@@ -255,25 +269,22 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise HedgesimError(chain[-1], "extends", f"expected no cycle, found {cycle}")
+    if len(chain) >= MAX_EXTENDS:
+        raise HedgesimError(chain[0], "extends", f"expected a chain of at most {MAX_EXTENDS} "
+                            f"files; {chain[0].name} -> {chain[1].name} -> ... -> "
+                            f"{chain[-1].name} -> {path.name} is longer")
     data = _read_yaml(path, str(chain[-1]) if chain else None)
     for key in data:
         if key not in TOP_KEYS:
-            raise HedgesimError(path, str(key), "unknown key" + _suggest(key, TOP_KEYS)
+            raise HedgesimError(path, show(key) if not isinstance(key, str) else key,
+                                "unknown key" + _suggest(key, TOP_KEYS)
                                 + f" (allowed: {', '.join(TOP_KEYS)})")
     own = {k: v for k, v in data.items() if k not in ("extends",)}
     own.setdefault("horizon", 2100)
     from_dict(own, str(path))
-    parent = data.get("extends")
-    if parent is None:
+    if data.get("extends") is None:
         return data
-    if not isinstance(parent, str):
-        raise HedgesimError(path, "extends", f"expected a file name, got {parent!r}")
-    target = (path.parent / parent)
-    if not target.suffix:
-        target = target.with_suffix(".yaml")
-    if not target.is_file():
-        raise HedgesimError(path, "extends", f"expected an existing scenario file, "
-                            f"{parent!r} not found in {path.parent}")
+    target = sibling_file(path, "extends", data["extends"])
     base = _resolve(target, (*chain, path))
     base.pop("name", None)
     base.pop("description", None)
@@ -304,9 +315,9 @@ def _flatten(file: str, section: str, tree: Any, prefix: str = "") -> dict[str, 
 def check_number(file: str, at: str, p: Param, x: Any) -> float:
     """``x`` as a float if it is a number within ``p``'s range, else a one-line error."""
     if not _is_number(x):
-        raise HedgesimError(file, at, f"expected a number in {p.unit}, got {x!r}")
+        raise HedgesimError(file, at, f"expected a number in {p.unit}, got {show(x)}")
     if p.integer and not float(x).is_integer():
-        raise HedgesimError(file, at, f"expected a whole number ({p.unit}), got {x!r}")
+        raise HedgesimError(file, at, f"expected a whole number ({p.unit}), got {show(x)}")
     if not p.check(float(x)):
         raise HedgesimError(file, at, f"{x} is out of range; expected {p.low:g} to "
                             f"{p.high:g} ({p.unit})")
@@ -333,9 +344,12 @@ def _check_value(file: str, where: str, p: Param, v: Any, horizon: int) -> float
 
 def _check_strategy(file: str, v: Any, horizon: int) -> dict[int, str]:
     def one(name: Any, at: str) -> str:
+        if not isinstance(name, str):
+            raise HedgesimError(file, at, f"expected a strategy name (one of: "
+                                f"{', '.join(STRATEGIES)}), got {show(name)}")
         if name not in STRATEGIES:
-            raise HedgesimError(file, at, f"unknown strategy {name!r}{_suggest(name, STRATEGIES)}"
-                                f" (one of: {', '.join(STRATEGIES)})")
+            raise HedgesimError(file, at, f"unknown strategy {show(name)}"
+                                f"{_suggest(name, STRATEGIES)} (one of: {', '.join(STRATEGIES)})")
         return name
 
     if isinstance(v, dict):
@@ -357,28 +371,29 @@ def _check_shocks(file: str, shocks: Any, horizon: int) -> tuple[dict, ...]:
         if not isinstance(s, dict) or "type" not in s:
             raise HedgesimError(file, at, "expected a mapping with a 'type'")
         kind = s["type"]
-        if kind not in SHOCKS:
-            raise HedgesimError(file, f"{at}.type", f"unknown shock {kind!r}{_suggest(kind, SHOCKS)}"
-                                f" (one of: {', '.join(SHOCKS)})")
+        if not isinstance(kind, str) or kind not in SHOCKS:
+            raise HedgesimError(file, f"{at}.type", f"unknown shock {show(kind)}"
+                                f"{_suggest(kind, SHOCKS)} (one of: {', '.join(SHOCKS)})")
         spec = SHOCKS[kind]
         clean = {"type": kind}
         for k, v in s.items():
             if k == "type":
                 continue
             if k not in spec:
-                raise HedgesimError(file, f"{at}.{k}", f"unknown field for {kind}"
+                raise HedgesimError(file, f"{at}.{show(k) if not isinstance(k, str) else k}",
+                                    f"unknown field for {kind}"
                                     f"{_suggest(k, spec)} (allowed: {', '.join(spec)})")
             if spec[k] == "year":
                 clean[k] = _int(file, f"{at}.{k}", v, HISTORY_START, horizon, "a year")
             elif spec[k] == "patron":
-                if v not in PATRONS:
-                    raise HedgesimError(file, f"{at}.{k}", f"expected one of {PATRONS}, got {v!r}")
+                if not isinstance(v, str) or v not in PATRONS:
+                    raise HedgesimError(file, f"{at}.{k}", f"expected one of {PATRONS}, got {show(v)}")
                 clean[k] = v
             else:
                 if not _is_number(v) or v < 0:
-                    raise HedgesimError(file, f"{at}.{k}", f"expected a non-negative number, got {v!r}")
+                    raise HedgesimError(file, f"{at}.{k}", f"expected a non-negative number, got {show(v)}")
                 if k == "fall" and v >= 1:
-                    raise HedgesimError(file, f"{at}.{k}", f"expected a fraction below 1, got {v!r}")
+                    raise HedgesimError(file, f"{at}.{k}", f"expected a fraction below 1, got {show(v)}")
                 clean[k] = float(v)
         for k in SHOCK_REQUIRED[kind]:
             if k not in clean:
@@ -394,10 +409,9 @@ def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
     """Validate merged scenario data (``extends`` already resolved)."""
     for key in data:
         if key not in TOP_KEYS or key == "extends":
-            raise HedgesimError(file, str(key), "unknown key" + _suggest(key, TOP_KEYS))
-    name = data.get("name", Path(file).stem)
-    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
-        raise HedgesimError(file, "name", f"expected letters, digits, _ or -, got {name!r}")
+            raise HedgesimError(file, key if isinstance(key, str) else show(key),
+                                "unknown key" + _suggest(key, TOP_KEYS))
+    name = check_name(file, "name", data.get("name", Path(file).stem))
     description = data.get("description", "")
     if not isinstance(description, str):
         raise HedgesimError(file, "description", "expected one line of text")
@@ -430,7 +444,7 @@ def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
     counterfactual = data.get("counterfactual_history", False)
     if not isinstance(counterfactual, bool):
         raise HedgesimError(file, "counterfactual_history", f"expected true or false, got "
-                            f"{counterfactual!r}")
+                            f"{show(counterfactual)}")
     return Scenario(name, description.strip(), str(file), horizon, policy_start, replications,
                     seed, strategy, values, shocks, experiment, raw=data,
                     counterfactual_history=counterfactual)
@@ -439,9 +453,9 @@ def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
 def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file, following ``extends``."""
     p = Path(path)
-    if not p.exists() and not p.suffix and (SCENARIO_DIR / f"{p}.yaml").is_file():
+    if not is_file(p) and not is_dir(p) and not p.suffix and is_file(SCENARIO_DIR / f"{p}.yaml"):
         p = SCENARIO_DIR / f"{p}.yaml"
-    if not p.is_file():
+    if not is_file(p):
         hint = _suggest(p.stem, [s.stem for s in SCENARIO_DIR.glob("*.yaml")])
         raise HedgesimError(path, None, f"scenario file not found{hint}")
     data = _resolve(p)

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from model.analysis.charts import STANDARD, fmt_value, label
 from model.analysis.results import Results, load_many, parse_outcome
@@ -32,6 +31,7 @@ from model.analysis.summary import KEY_FIGURES
 from model.calibration.targets import load_targets
 from model.errors import HedgesimError
 from model.experiments.store import code_version, now_utc
+from model.userfile import read_mapping
 
 FAN_COLUMNS = ("trade_russia_usd", "trade_china_usd", "china_share", "support_russia_usd")
 SPEC_KEYS = {"title", "outcomes", "fan", "compare"}
@@ -50,14 +50,7 @@ class BriefSpec:
 def load_spec(path: str | Path) -> BriefSpec:
     """Read a brief file: ``title``, ``outcomes`` (list of 'column@year >= x'), ``fan``, ``compare``."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise HedgesimError(str(path), None, f"expected a readable brief file ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise HedgesimError(str(path), None, f"expected valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(doc, dict):
-        raise HedgesimError(str(path), None, f"expected a mapping with keys among {sorted(SPEC_KEYS)}")
+    doc = read_mapping(path, "brief") or {}  # bounded YAML: binary, huge or hostile files are one line
     for key in sorted(set(doc) - SPEC_KEYS, key=str):
         close = difflib.get_close_matches(str(key), sorted(SPEC_KEYS), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -23,6 +23,7 @@ import pandas as pd
 
 from model.errors import HedgesimError
 from model.experiments.store import read_manifest
+from model.userfile import is_dir
 
 ID_COLUMNS = ("point", "replication", "seed", "draw", "year", "scenario", "strategy")
 DEFAULT_POLICY_START = 2015
@@ -128,10 +129,14 @@ def _expect(folder: Path, name: str, what: str) -> Path:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
     try:
         return pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise HedgesimError(str(path), None, f"expected a readable Parquet table ({exc})") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).split(": ")[-1].split(". ")[0][:120]  # Arrow's words, not its path
+        raise HedgesimError(str(path), None, f"expected a readable Parquet table, damaged or "
+                            f"truncated? ({reason})") from None
 
 
 def _last_strategy(scenario: dict) -> str:
@@ -144,7 +149,7 @@ def _last_strategy(scenario: dict) -> str:
 def load_results(folder: str | Path) -> Results:
     """Read a run or sweep folder; a folder that is neither is a user error."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if not is_dir(folder):
         raise HedgesimError(str(folder), None, "expected a results folder (run or sweep), not found")
     manifest = read_manifest(folder)
     kind = manifest.get("kind")

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.errors import HedgesimError
+from model.errors import HedgesimError, show
 from model.params import REGISTRY, Param
 from model.scenario import (
     COUNTERFACTUAL_NOTE,
@@ -51,10 +51,13 @@ from model.scenario import (
     _is_number,
     _read_yaml,
     _suggest,
+    check_name,
     check_number,
     load,
+    sibling_file,
 )
 from model.strategies import STRATEGIES
+from model.userfile import is_file
 
 EXPERIMENT_KEYS = {
     "name": "a short identifier for the results folder",
@@ -166,13 +169,13 @@ def load_experiment(path: str | Path) -> Experiment:
     """Read an experiment file (standalone, or a scenario with an ``experiment:`` section)."""
     p = Path(path)
     file = str(path)
-    if not p.is_file():
+    if not is_file(p):
         raise HedgesimError(file, None, "experiment file not found")
     data = _read_yaml(p)
     if "scenario" in data or "scenarios" in data:
         for key in data:
             if key not in FILE_KEYS:
-                raise HedgesimError(file, str(key), "unknown key" + _suggest(key, FILE_KEYS)
+                raise HedgesimError(file, key if isinstance(key, str) else show(key), "unknown key" + _suggest(key, FILE_KEYS)
                                     + f" (allowed: {', '.join(FILE_KEYS)})")
         spec = {k: v for k, v in data.items() if k in EXPERIMENT_KEYS}
         nested = data.get("experiment")
@@ -191,14 +194,8 @@ def load_experiment(path: str | Path) -> Experiment:
             raise HedgesimError(file, field_, "expected a scenario file name or a list of them")
         scenarios = []
         for i, n in enumerate(names):
-            target = p.parent / n
-            if not target.suffix:
-                target = target.with_suffix(".yaml")
             where = field_ if field_ == "scenario" else f"scenarios[{i}]"
-            if not target.is_file():
-                raise HedgesimError(file, where, f"expected an existing scenario file, "
-                                    f"{n!r} not found in {p.parent}")
-            scenarios.append(load(target))
+            scenarios.append(load(sibling_file(file, where, n)))
         default_name = p.stem
     else:
         sc = load(p)
@@ -212,18 +209,26 @@ def load_experiment(path: str | Path) -> Experiment:
     return from_spec(spec, scenarios, file, default_name)
 
 
+def is_experiment_file(path: str | Path) -> bool:
+    """True for a standalone experiment file (one that names ``scenario:`` or ``scenarios:``)."""
+    p = Path(path)
+    if not is_file(p):
+        return False
+    data = _read_yaml(p)
+    return "scenario" in data or "scenarios" in data
+
+
 def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
               default_name: str = "experiment") -> Experiment:
     """Validate the experiment keys and generate the design."""
     where = "experiment."
     for key in spec:
         if key not in EXPERIMENT_KEYS:
-            raise HedgesimError(file, where + str(key), "unknown key"
+            raise HedgesimError(file, where + (key if isinstance(key, str) else show(key)),
+                                "unknown key"
                                 + _suggest(key, EXPERIMENT_KEYS)
                                 + f" (allowed: {', '.join(EXPERIMENT_KEYS)})")
-    name = spec.get("name", default_name)
-    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
-        raise HedgesimError(file, where + "name", f"expected letters, digits, _ or -, got {name!r}")
+    name = check_name(file, where + "name", spec.get("name", default_name))
     description = spec.get("description", scenarios[0].description if len(scenarios) == 1 else "")
     if not isinstance(description, str):
         raise HedgesimError(file, where + "description", "expected one line of text")
@@ -235,7 +240,7 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
     counterfactual = spec.get("counterfactual_history", False)
     if not isinstance(counterfactual, bool):
         raise HedgesimError(file, where + "counterfactual_history",
-                            f"expected true or false, got {counterfactual!r}")
+                            f"expected true or false, got {show(counterfactual)}")
     vary = spec.get("vary") or {}
     if not isinstance(vary, dict):
         raise HedgesimError(file, where + "vary", "expected a mapping of factor: values")
@@ -256,21 +261,20 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
             raise HedgesimError(file, at, f"{pname} is varied twice")
         grid[pname] = _values(file, at, REGISTRY[pname], value)
 
-    sampled_names: list[str] = []
-    sample_rows = np.empty((1, 0))
-    sobol_tags: list[tuple[str, int] | None] = [None]
+    plan = None
     if sample is not None:
-        sampled_names, sample_rows, sobol_tags = _sample(file, where + "sample", sample, seed)
-        for n in sampled_names:
+        plan = _sample_plan(file, where + "sample", sample)
+        for n in plan.names:
             if n in grid:
                 raise HedgesimError(file, f"{where}sample.ranges.{n}", "is also under 'vary'; "
                                     "vary it in one place")
+    _check_size(file, where, len(scenarios), len(strategies), grid, plan)
 
-    size = len(scenarios) * len(strategies) * math.prod(len(v) for v in grid.values()) \
-        * len(sample_rows)
-    if size > MAX_POINTS:
-        raise HedgesimError(file, where + "vary", f"the design has {size} points; expected at "
-                            f"most {MAX_POINTS}")
+    sampled_names: list[str] = []
+    sample_rows = np.empty((1, 0))
+    sobol_tags: list[tuple[str, int] | None] = [None]
+    if plan is not None:
+        sampled_names, sample_rows, sobol_tags = _draw(plan, seed)
     names = list(grid)
     points = []
     for s_idx, strat, combo, (row, tag) in itertools.product(
@@ -325,8 +329,14 @@ def _values(file: str, at: str, p: Param, value: Any) -> list[float]:
         if "step" in value:
             step = value["step"]
             if not _is_number(step) or step <= 0:
-                raise HedgesimError(file, f"{at}.step", f"expected a positive number, got {step!r}")
-            count = int(math.floor((hi - lo) / step + 1e-9)) + 1
+                raise HedgesimError(file, f"{at}.step", f"expected a positive number, got "
+                                    f"{show(step)}")
+            steps = (hi - lo) / step  # inf for a step such as 1e-320
+            if not steps < MAX_RANGE_VALUES:
+                raise HedgesimError(file, f"{at}.step", f"expected at most {MAX_RANGE_VALUES} "
+                                    f"values, a step of {step:g} from {lo:g} to {hi:g} gives "
+                                    f"{'more' if not math.isfinite(steps) else f'{steps + 1:.3g}'}")
+            count = int(math.floor(steps + 1e-9)) + 1
         else:
             count = _int(file, f"{at}.n", value["n"], 1, MAX_RANGE_VALUES, "a count of values")
             step = (hi - lo) / (count - 1) if count > 1 else 0.0
@@ -346,33 +356,49 @@ def _strategies(file: str, at: str, value: Any) -> list[str | None]:
     if not names:
         raise HedgesimError(file, at, "expected at least one strategy")
     for i, n in enumerate(names):
-        if n not in STRATEGIES:
-            raise HedgesimError(file, f"{at}[{i}]", f"unknown strategy {n!r}"
+        if not isinstance(n, str) or n not in STRATEGIES:
+            raise HedgesimError(file, f"{at}[{i}]", f"unknown strategy {show(n)}"
                                 f"{_suggest(n, STRATEGIES)} (one of: {', '.join(STRATEGIES)})")
     if len(set(names)) != len(names):
         raise HedgesimError(file, at, "expected distinct strategies")
     return list(names)
 
 
-def _sample(file: str, at: str, sample: Any,
-            seed: int) -> tuple[list[str], np.ndarray, list[tuple[str, int] | None]]:
-    """Scaled Sobol (Saltelli blocks) or Latin hypercube rows, seeded from the base seed.
+@dataclass(frozen=True)
+class SamplePlan:
+    """A validated ``sample:`` section, before anything is drawn."""
 
-    Returns the parameter names, the rows and, per row, its (sobol_block,
-    sobol_sample) tag (None for a Latin hypercube).
-    """
-    from scipy.stats import qmc
+    method: str
+    n: int
+    names: tuple[str, ...]
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
 
+    @property
+    def rows(self) -> int:
+        """Design rows the sample gives: ``n`` (lhs) or ``n * (d + 2)`` (Sobol, Saltelli)."""
+        return self.n * (len(self.names) + 2) if self.method == "sobol" else self.n
+
+    def describe(self) -> str:
+        if self.method == "sobol":
+            return (f"sobol n={self.n:,} over {len(self.names)} parameters: "
+                    f"{self.n:,} x ({len(self.names)} + 2) = {self.rows:,} points")
+        return f"lhs n={self.n:,}"
+
+
+def _sample_plan(file: str, at: str, sample: Any) -> SamplePlan:
+    """Check the ``sample:`` keys, method, size and ranges; draw nothing."""
     if not isinstance(sample, dict):
         raise HedgesimError(file, at, "expected {method: sobol|lhs, n: size, ranges: {...}}")
     for k in sample:
         if k not in SAMPLE_KEYS:
-            raise HedgesimError(file, f"{at}.{k}", "unknown key" + _suggest(k, SAMPLE_KEYS)
+            raise HedgesimError(file, f"{at}.{show(k) if not isinstance(k, str) else k}",
+                                "unknown key" + _suggest(k, SAMPLE_KEYS)
                                 + f" (allowed: {', '.join(SAMPLE_KEYS)})")
     method = sample.get("method")
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise HedgesimError(file, f"{at}.method", f"expected one of {', '.join(METHODS)}, "
-                            f"got {method!r}{_suggest(method, METHODS)}")
+                            f"got {show(method)}{_suggest(method, METHODS)}")
     n = _int(file, f"{at}.n", sample.get("n"), 1, MAX_POINTS, "a sample size")
     if method == "sobol" and n & (n - 1):
         raise HedgesimError(file, f"{at}.n", f"expected a power of two for a Sobol sample, "
@@ -400,14 +426,47 @@ def _sample(file: str, at: str, sample: Any,
         names.append(pname)
         lows.append(lo)
         highs.append(hi)
+    return SamplePlan(method, n, tuple(names), tuple(lows), tuple(highs))
+
+
+def _check_size(file: str, where: str, scenarios: int, strategies: int,
+                grid: dict[str, list[float]], plan: SamplePlan | None) -> None:
+    """Refuse a design of more than :data:`MAX_POINTS` points from the factor sizes alone,
+    before a sample is drawn or a point is built, naming the section that makes it large."""
+    grid_points = strategies * math.prod(len(v) for v in grid.values())
+    sample_points = plan.rows if plan is not None else 1
+    size = scenarios * grid_points * sample_points
+    if size <= MAX_POINTS:
+        return
+    factors = [f"{scenarios} scenarios"] if scenarios > 1 else []
+    if grid_points > 1:
+        factors.append(f"{grid_points:,} combinations under vary")
+    if plan is not None:
+        factors.append(plan.describe())
+    largest = max((scenarios, "scenarios"), (grid_points, "vary"),
+                  (sample_points, "sample.n"))[1]
+    field_ = "scenarios" if largest == "scenarios" else where + largest
+    raise HedgesimError(file, field_, f"the design has {size:,} points ({' x '.join(factors)}); "
+                        f"expected at most {MAX_POINTS:,}")
+
+
+def _draw(plan: SamplePlan, seed: int) -> tuple[list[str], np.ndarray, list[tuple[str, int] | None]]:
+    """Scaled Sobol (Saltelli blocks) or Latin hypercube rows, seeded from the base seed.
+
+    Returns the parameter names, the rows and, per row, its (sobol_block,
+    sobol_sample) tag (None for a Latin hypercube).
+    """
+    from scipy.stats import qmc
+
+    names, lows, highs = list(plan.names), list(plan.lows), list(plan.highs)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5A3]))
     integer = [REGISTRY[p].integer for p in names]
-    if method == "sobol":
-        frame = sobol_design(dict(zip(names, zip(lows, highs, strict=True), strict=True)), n, rng,
-                             integer=integer)
+    if plan.method == "sobol":
+        frame = sobol_design(dict(zip(names, zip(lows, highs, strict=True), strict=True)), plan.n,
+                             rng, integer=integer)
         tags = list(zip(frame["sobol_block"], frame["sobol_sample"].astype(int), strict=True))
         return names, frame[names].to_numpy(dtype=float), tags
-    unit = _sampler(qmc.LatinHypercube, len(names), rng).random(n)
+    unit = _sampler(qmc.LatinHypercube, len(names), rng).random(plan.n)
     rows = _round_integers(qmc.scale(unit, lows, highs), integer, lows, highs)
     return names, rows, [None] * len(rows)
 
@@ -472,4 +531,5 @@ def validate_scenario_experiment(sc: Scenario) -> None:
         from_spec(dict(sc.experiment), [sc], sc.path, sc.name)
 
 
-__all__ = ["DesignPoint", "Experiment", "load_experiment", "from_spec", "sobol_design"]
+__all__ = ["DesignPoint", "Experiment", "load_experiment", "from_spec", "sobol_design",
+           "is_experiment_file"]

@@ -114,9 +114,16 @@ def read_manifest(folder: str | Path) -> dict:
     if not path.is_file():
         raise HedgesimError(str(folder), "manifest.json", "expected a results folder written by hedgesim")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise HedgesimError(str(path), f"line {exc.lineno}", "expected valid JSON") from None
+    except (UnicodeDecodeError, RecursionError, ValueError, OSError) as exc:
+        raise HedgesimError(str(path), None, f"expected a JSON manifest written by hedgesim "
+                            f"({type(exc).__name__})") from None
+    if not isinstance(manifest, dict):
+        raise HedgesimError(str(path), None, f"expected a JSON object (the manifest hedgesim "
+                            f"writes), found a {type(manifest).__name__}")
+    return manifest
 
 
 def read_runs(folder: str | Path) -> pd.DataFrame:
