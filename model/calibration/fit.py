@@ -88,20 +88,24 @@ class Fit:
 
 
 def fit(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
-        replications: int = DEFAULT_REPLICATIONS, callback=None) -> Fit:
+        replications: int = DEFAULT_REPLICATIONS, callback=None, objective=None,
+        start: dict | None = None) -> Fit:
     """Differential evolution over the free parameters within their registry ranges.
 
     ``budget`` caps the number of loss evaluations (each runs ``replications``
-    histories). The starting population includes the registry defaults.
+    histories). The starting population includes ``start`` (default: the
+    committed point estimate). ``objective`` (default: the band loss on every
+    fit target) is any picklable ``f(vector) -> loss`` over
+    :func:`~model.params.free_parameters`, e.g. the leave-future-out check's.
     """
     params = free_parameters()
     bounds = [(p.low, p.high) for p in params]
     n = len(params)
     maxiter = max(1, budget // (POPSIZE * n) - 1)
-    objective = Objective(replications)
+    objective = Objective(replications) if objective is None else objective
     rng = np.random.default_rng(seed)
     init = rng.uniform([b[0] for b in bounds], [b[1] for b in bounds], (POPSIZE * n, n))
-    start = calibrated_values()
+    start = calibrated_values() if start is None else start
     init[0] = [fitted_number(p, start.get(p.name, p.default)) for p in params]
     evals = 0
     t0 = time.perf_counter()

@@ -24,21 +24,20 @@ the refit must find them from history alone.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import differential_evolution
 
 from model.calibration.fit import (
     DEFAULT_REPLICATIONS,
     baseline_for_fit,
-    fitted_number,
+    fit,
     run_with,
     values_from_vector,
 )
+from model.calibration.report import _value
 from model.calibration.targets import (
     Growth,
     MaxGrowth,
@@ -57,7 +56,6 @@ log = logging.getLogger(__name__)
 
 LAST_FIT_YEAR = 2012
 PREDICT_HORIZON = 2015
-POPSIZE = 10
 DEFAULT_BUDGET = 6000
 
 
@@ -161,38 +159,15 @@ def leave_future_out(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int =
     """Refit on the figures to :data:`LAST_FIT_YEAR`, then predict the held-out ones."""
     targets = load_targets()
     fitted, held = split(targets)
-    params = free_parameters()
-    bounds = [(p.low, p.high) for p in params]
-    n = len(params)
-    objective = HoldoutObjective(fitted, replications)
-    rng = np.random.default_rng(seed)
-    init = rng.uniform([b[0] for b in bounds], [b[1] for b in bounds], (POPSIZE * n, n))
     # Seeded with the registry defaults, not the committed calibration: that saw 2013-2014.
-    init[0] = [fitted_number(p, p.default) for p in params]
-    evals = 0
-    t0 = time.perf_counter()
-
-    def progress(xk, convergence=0.0):
-        nonlocal evals
-        evals += POPSIZE * n
-        if callback is not None:
-            callback(min(evals, budget), budget)
-        return False
-
-    result = differential_evolution(
-        objective, bounds, maxiter=max(1, budget // (POPSIZE * n) - 1), popsize=POPSIZE,
-        init=init, seed=seed, workers=workers,
-        updating="deferred" if workers != 1 else "immediate", polish=False, tol=1e-6,
-        callback=progress)
-    values = values_from_vector(result.x, params)
+    result = fit(budget, workers=workers, seed=seed, replications=replications,
+                 callback=callback, objective=HoldoutObjective(fitted, replications), start={})
     scenario = baseline_for_fit(check_replications).with_values(horizon=PREDICT_HORIZON)
-    frame = run_with(scenario, values).frame()
-    table = evaluate(held, frame)
+    table = evaluate(held, run_with(scenario, result.values).frame())
     table["miss"] = miss(table, held)
-    seconds = time.perf_counter() - t0
     log.info("leave-future-out: %d of %d held-out figures in band (loss %.3f, %.0f s)",
-             int(table["in_band"].sum()), len(held), result.fun, seconds)
-    return LeaveFutureOut(fitted, held, values, float(result.fun), seconds, budget, table)
+             int(table["in_band"].sum()), len(held), result.loss, result.seconds)
+    return LeaveFutureOut(fitted, held, result.values, result.loss, result.seconds, budget, table)
 
 
 def write_report(result: LeaveFutureOut, full_fit: pd.DataFrame, folder) -> None:
@@ -222,24 +197,18 @@ def write_report(result: LeaveFutureOut, full_fit: pd.DataFrame, folder) -> None
         "| figure | role | band | full fit | predicted median [90%] | in band | miss |",
         "|---|---|---|---|---|---|---|",
     ]
+    unit = {t.id: t.unit for t in result.held}
     for _, r in table.iterrows():
-        lines.append(f"| {r['description']} | {r['role']} | {_num(r['band_low'])} - "
-                     f"{_num(r['band_high'])} | {_num(r['full_fit_median'])} | {_num(r['median'])} "
-                     f"[{_num(r['p05'])} - {_num(r['p95'])}] | {'yes' if r['in_band'] else '**no**'} "
+        u = unit[r["id"]]
+        lines.append(f"| {r['description']} | {r['role']} | {_cell(r['band_low'], u)} - "
+                     f"{_cell(r['band_high'], u)} | {_cell(r['full_fit_median'], u)} | {_cell(r['median'], u)} "
+                     f"[{_cell(r['p05'], u)} - {_cell(r['p95'], u)}] | {'yes' if r['in_band'] else '**no**'} "
                      f"| {r['miss']:.2f} |")
     lines += ["", "Fitted on:", ""]
     lines += [f"- {t.description}" for t in result.fitted]
     (folder / "leave_future_out.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _num(v: float) -> str:
-    if v is None or not np.isfinite(v):
-        return "-"
-    a = abs(v)
-    if a >= 1e9:
-        return f"{v / 1e9:.2f} bn"
-    if a >= 1e6:
-        return f"{v / 1e6:.1f} m"
-    if a >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
+def _cell(v: float, unit: str) -> str:
+    """A figure in its target's unit, or a dash where the model gave none."""
+    return _value(v, unit) if v is not None and np.isfinite(v) else "-"
