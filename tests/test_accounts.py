@@ -75,10 +75,10 @@ def test_customs_trade_is_goods_and_china_crude_is_recorded_until_2013(baseline)
 
 
 def test_labour_abroad_is_services_income_not_customs_exports():
-    """Doubling what workers abroad could earn changes labour income, not the first year's
+    """Quadrupling what workers abroad could earn changes labour income, not the first year's
     customs exports (the first year: later years feel it through the energy the income buys)."""
-    low = _run(reps=2)
-    high = _run(reps=2, **{"dprk.capacity_labour_usd": 1.0e9})
+    low = _run(reps=2, **{"dprk.capacity_labour_usd": 3.0e8})
+    high = _run(reps=2, **{"dprk.capacity_labour_usd": 1.2e9})
     assert (col(high, "labour_income_usd")[:, 0] > col(low, "labour_income_usd")[:, 0]).all()
     np.testing.assert_array_equal(col(high, "exports_china_usd")[:, 0],
                                   col(low, "exports_china_usd")[:, 0])
