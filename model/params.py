@@ -241,12 +241,13 @@ _p("russia.rouble_elasticity", "elasticity", 0.5, 0, 1.5,
 _SOVIET_WIND_DOWN = {1988: 1.0, 1990: 0.75, 1991: 0.5, 1992: 0.25, 1993: 0.0}
 for p, sub in (("china", {1988: 0.0, 2000: 0.06}),
                ("russia", {y: 0.2 * v for y, v in _SOVIET_WIND_DOWN.items()})):
-    _p(f"{p}.trade_subsidy_rate", "USD per USD traded", sub, 0, 0.9 if p == "russia" else 0.4,
+    _p(f"{p}.trade_subsidy_rate", "USD per USD traded", sub, 0, 0.6 if p == "russia" else 0.4,
        cite("001", "002") + (": China began to subsidise and encourage trade in the early 2000s; "
                              "no source gives a size, level calibrated within China's support band"
                              if p == "china" else
                              ": Soviet friendship prices; they wound down over 1990-1993 ("
-                             + PUBLIC_RECORD + "); 1988 level calibrated, shape as given"),
+                             + PUBLIC_RECORD + "); 1988 level calibrated, shape as given; at "
+                             "most 0.6 (goods at no less than 40% of their price: assumed)"),
        "lever", f"Share of each dollar of DPRK trade by {p}'s firms that {p}'s state pays.",
        free=True, fit_year=2000 if p == "china" else 1988, fit_scales_path=p == "russia")
     _p(f"{p}.aid_usd", "USD/yr", {1988: 0.0, 2000: 3.0e8} if p == "china" else 0.0,

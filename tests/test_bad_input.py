@@ -34,7 +34,7 @@ CASES = {
                       ["levers.russia.trade_subsidy", "did you mean 'trade_subsidy_rate'"]),
     "wrong_type": ("name: x\nhorizon: soon\n", ["horizon", "expected a year"]),
     "out_of_range": ("name: x\nlevers:\n  russia:\n    trade_subsidy_rate: 1.5\n",
-                     ["levers.russia.trade_subsidy_rate", "out of range", "0 to 0.9"]),
+                     ["levers.russia.trade_subsidy_rate", "out of range", "0 to 0.6"]),
     "lever_in_parameters": ("name: x\nparameters:\n  russia:\n    aid_usd: 1e8\n",
                             ["parameters.russia.aid_usd", "set it under levers"]),
     "bad_strategy": ("name: x\nstrategy: equidistant\n", ["strategy", "did you mean 'equidistance'"]),

@@ -245,7 +245,7 @@ def test_the_size_error_names_vary_when_vary_makes_the_design_large(tmp_path):
         name: x
         experiment:
           vary:
-            russia.trade_subsidy_rate: {from: 0, to: 0.9, n: 2000}
+            russia.trade_subsidy_rate: {from: 0, to: 0.6, n: 2000}
             china.aid_usd: {from: 0, to: 1.0e9, n: 1000}
           sample: {method: lhs, n: 2, ranges: {russia.rivalry: null}}
         """)
@@ -306,7 +306,7 @@ def test_a_sweep_that_cannot_finish_is_refused_before_any_folder(tmp_path):
         replications: 100000
         experiment:
           vary:
-            russia.trade_subsidy_rate: {from: 0, to: 0.9, n: 100}
+            russia.trade_subsidy_rate: {from: 0, to: 0.6, n: 100}
             strategy: [play_off, equidistance]
         """)
     out = tmp_path / "out"
