@@ -305,7 +305,6 @@ def _calibrate_point(cal, budget, workers, seed, replications, report_dir, no_id
                      target) -> None:
     from tqdm import tqdm
 
-    from model.calibration.report import write_report
     from model.experiments.store import code_version
     from model.scenario import CALIBRATED
 
@@ -318,18 +317,12 @@ def _calibrate_point(cal, budget, workers, seed, replications, report_dir, no_id
     path = cal.write_calibrated(result, code_version(), target or CALIBRATED)
     click.echo(f"fitted {len(result.values)} parameters: loss {result.loss:.4g} after "
                f"{result.evaluations} evaluations in {result.seconds:.0f} s -> {path}")
-    if target is not None and report_dir is None:
-        return
-    with _slow_notice("writing the calibration report"):
-        report = write_report(report_dir or Path("docs") / "calibration",
-                              identifiability=not no_identifiability, point_path=path)
-    click.echo(f"report: {report}")
+    _fit_report(report_dir, target, no_identifiability, point_path=path)
 
 
 def _calibrate_posterior(population, generations, max_simulations, max_minutes, workers, seed,
                          replications, report_dir, no_identifiability, target) -> None:
     from model.calibration import posterior as abc
-    from model.calibration.report import write_report
     from model.experiments.store import code_version
 
     def progress(gen, used):
@@ -349,11 +342,19 @@ def _calibrate_posterior(population, generations, max_simulations, max_minutes, 
                f"{len(post.generations)} generations, final epsilon {post.final_epsilon:.4g}, "
                f"{post.evaluations} evaluations in {post.seconds / 60:.1f} min "
                f"(stopped by {post.stopped_by}) -> {path}")
+    _fit_report(report_dir, target, no_identifiability, posterior_path=path)
+
+
+def _fit_report(report_dir, target, no_identifiability, **fitted: Path) -> None:
+    """The report after a fit (to docs/calibration/ unless --report says where); none when the
+    fit went elsewhere with --to and no --report was given."""
+    from model.calibration.report import write_report
+
     if target is not None and report_dir is None:
         return
     with _slow_notice("writing the calibration report"):
         report = write_report(report_dir or Path("docs") / "calibration",
-                              identifiability=not no_identifiability, posterior_path=path)
+                              identifiability=not no_identifiability, **fitted)
     click.echo(f"report: {report}")
 
 

@@ -102,8 +102,6 @@ class Patron(mesa.Agent):
             "nuclear_response": params[pre + "nuclear_enforcement_response"],
             "subsidy_rate": phase_in(params[pre + "trade_subsidy_rate"], lag),
             "aid_usd": params[pre + "aid_usd"].tolist(),
-            "aid_in_customs": (params[pre + "aid_in_customs"].tolist() if pre + "aid_in_customs"
-                               in params else [0.0] * len(inputs.years)),
             "food_aid_usd": (params[pre + "food_aid_t"]
                              * params["world.food_price_usd_per_t"]).tolist(),
             "credit_usd": phase_in(params[pre + "credit_usd"], lag),
@@ -142,7 +140,7 @@ class Patron(mesa.Agent):
             bid = rivalry * (1.0 - abs(lean)) * (value * offer / (value + offer)
                                                  if value + offer > 0.0 else 0.0)
             self.bid = room * bid
-            aid = room * (min(grant + bid, value * (1.0 + rivalry)) + self.aid_usd[t])
+            aid = room * min(grant + bid, value * (1.0 + rivalry)) + self.committed
             aid += self.food_aid_usd[t]
         enforcement = min(1.0, max(0.0, self.enforcement_lever[t] + self.nuclear_response * tension))
         self.decision = (aid, self.subsidy_rate[t] * room * warmth, self.credit_usd[t] * room * warmth,
@@ -153,6 +151,12 @@ class Patron(mesa.Agent):
 class China(Patron):
     index = 0
     key = "china"
+
+    @classmethod
+    def yearly_inputs(cls, inputs) -> dict:
+        # Its customs recorded the pipeline crude grant as exports to the DPRK until 2013.
+        return {**super().yearly_inputs(inputs),
+                "aid_in_customs": inputs.params["china.aid_in_customs"].tolist()}
 
 
 class Russia(Patron):
@@ -253,7 +257,9 @@ class DPRK(mesa.Agent):
     def score(self, gains_usd: float, resources_usd: Sequence[float],
               offers: tuple[float, float]) -> float:
         """This year's payoff from gains and resources by partner (china, russia, korea,
-        others); ``offers`` is each patron's support (aid + subsidy + credit), seen next year."""
+        others); ``offers`` is the support each patron gave that reached the DPRK (aid,
+        credit and the subsidised part of its imports), seen next year by Pyongyang and by
+        the rival patron, which bids against it."""
         net_usd = gains_usd - self.outreach_cost_usd * self.stance.outreach
         self.leverage = patron_leverage(resources_usd, self.stance.alignment, self.tilt_exposure)
         self.payoff = float(np.log(max(net_usd, 1e6) / 1e9) - self.aversion * self.leverage)

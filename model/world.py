@@ -121,7 +121,6 @@ class World(mesa.Model):
         self.energy = 1.0
         self.reserves = p["dprk.reserves_1988_usd"]
         self.planned: float | None = None  # the income the DPRK plans its imports on
-        self.received = (0.0, 0.0)  # support the DPRK received from each patron last year
         # Settings and per-year paths fixed by the inputs (year_list, growth_index, un_ban,
         # base_margin, ...): built by the first run of these inputs, shared by later ones.
         self.__dict__.update(inputs.derived(World, World.yearly_inputs))
@@ -195,7 +194,7 @@ class World(mesa.Model):
         tension = self.tension  # last year's: patrons react with a lag
         self.tension = min(1.0, self.memory * self.tension + self.nuclear_test[t])
 
-        offer_c, offer_r = self.received
+        offer_c, offer_r = self.dprk.offers  # support the DPRK received from each last year
         aid_c, rate_c, credit_c, enf_c, debt_c = self.china.decide(t, -a, tension, offer_r)
         aid_r, rate_r, credit_r, enf_r, debt_r = self.russia.decide(t, a, tension, offer_c)
         risk_c = self.base_risk[0] * (1.0 + self.align_effect * a)
@@ -323,10 +322,9 @@ class World(mesa.Model):
         # subsidy on what it sells is paid to the patron's buyers, not to the DPRK).
         received_c = aid_c + credit_c + rate_c * imp_c
         received_r = aid_r + credit_r + rate_r * imp_r
-        self.received = (received_c, received_r)
         gains = cash_in + aid + rate_c * imp_c + rate_r * imp_r
         payoff = self.dprk.score(gains, (trade_c + aid_c, trade_r + aid_r, korea, others),
-                                 self.received)
+                                 (received_c, received_r))
 
         self.rows.append((
             exp_c, imp_c_customs, exp_r, imp_r,

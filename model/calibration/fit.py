@@ -64,12 +64,17 @@ def run_with(scenario: Scenario, values: dict) -> RunResult:
 
 
 class Objective:
-    """Picklable loss for the optimiser's worker processes."""
+    """Picklable loss for the optimiser's worker processes: the band loss of ``targets``
+    (default: every target, of which the loss counts the fit role) over the baseline history
+    to ``horizon`` (default :data:`FIT_HORIZON`)."""
 
-    def __init__(self, replications: int) -> None:
+    def __init__(self, replications: int, targets: list | None = None,
+                 horizon: int | None = None) -> None:
         self.params = free_parameters()
-        self.targets = load_targets()
+        self.targets = load_targets() if targets is None else list(targets)
         self.scenario = baseline_for_fit(replications)
+        if horizon is not None:
+            self.scenario = self.scenario.with_values(horizon=horizon)
 
     def __call__(self, x: np.ndarray) -> float:
         result = run_with(self.scenario, values_from_vector(x, self.params))
