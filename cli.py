@@ -16,10 +16,24 @@ from model.errors import HedgesimError
 DEFAULT_OUT = Path("results")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs: a run's temporary folder is
+    removed, a sweep commits what finished, marks its manifest and shuts its workers down."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 class Group(click.Group):
-    """Turns user errors into one line and exit 2; Ctrl-C into exit 130."""
+    """Turns user errors into one line and exit 2; Ctrl-C into exit 130, SIGTERM 143."""
 
     def invoke(self, ctx: click.Context):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().invoke(ctx)
         except HedgesimError as exc:
@@ -30,9 +44,9 @@ class Group(click.Group):
             click.echo(f"hedgesim: error: {where}: {exc.format_message()} "
                        f"(see '{where} --help')", err=True)
             ctx.exit(2)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             click.echo("hedgesim: interrupted; nothing partial was kept.", err=True)
-            ctx.exit(130)
+            ctx.exit(143 if isinstance(exc, Terminated) else 130)
 
 
 POINT_ESTIMATE = click.option(
@@ -487,12 +501,13 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     try:
         report = run_sweep(exp, out, executor=executor, workers=workers, resume=resume,
                            scheduler=scheduler, calibration=calibration,
-                           progress=lambda total, done: _progress_from(total, done, exp.name))
+                           progress=lambda total, done: _progress_from(total, done, exp.name),
+                           notice=lambda text: click.echo(f"hedgesim: {text}", err=True))
     except SweepInterrupted as stop:
         click.echo(f"hedgesim: interrupted after {stop.done} of {stop.total} runs; finished runs "
                    f"are kept. Resume with:\n  hedgesim sweep {experiment} --resume --out "
                    f"{stop.folder}", err=True)
-        sys.exit(130)
+        sys.exit(143 if isinstance(stop.__context__, Terminated) else 130)
     rate = report.ok / report.wall_seconds if report.wall_seconds > 0 else 0.0
     click.echo(f"{exp.name}: {report.ok} of {report.total} runs ok, {report.failed} failed, "
                f"{report.missing} missing; {report.wall_seconds:.1f} s ({rate:.0f} runs/s)")

@@ -9,7 +9,10 @@ Analysis reads files only (never the model's insides). Two folder kinds:
   manifest with ``kind: sweep`` and ``design.method`` (grid, sobol, lhs).
 
 Failed runs (status ``error``) are kept in :attr:`Results.status` so every
-chart and the brief can say how many are missing instead of ignoring them.
+chart and the brief can say how many are missing instead of ignoring them;
+it holds the latest attempt of each run, so a run that failed and then
+succeeded on ``--resume`` is not counted as failed. A sweep's parts are
+checked against their commit records before anything is read.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import HedgesimError
-from model.experiments.store import read_manifest
+from model.experiments.store import SweepStore, read_manifest
 from model.userfile import is_dir
 
 ID_COLUMNS = ("point", "replication", "seed", "draw", "year", "scenario", "strategy")
@@ -163,10 +166,11 @@ def load_results(folder: str | Path) -> Results:
                   .assign(status="ok", error=""))
     elif kind == "sweep":
         design = _read(_expect(folder, "design.parquet", "design.parquet"))
-        raw = _read(_expect(folder, "runs", "the runs/ dataset"))
-        status_path = folder / "status"
-        status = _read(status_path) if status_path.exists() else (
-            raw[["point", "replication", "seed"]].drop_duplicates().assign(status="ok", error=""))
+        _expect(folder, "runs", "the runs/ dataset")
+        # every committed part checked against its commit record; a damaged one is refused
+        store = SweepStore(folder)
+        raw = store.read_runs()
+        status = store.status()  # the latest attempt per run: a retried failure is not counted
         if "point" not in design.columns or "point" not in raw.columns:
             raise HedgesimError(str(folder), "point", "expected a point column in design and runs")
         for col, default in (("scenario", "sweep"), ("strategy", "default")):

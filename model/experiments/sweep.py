@@ -25,10 +25,11 @@ number of workers nor an interruption changes any result.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -40,31 +41,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
 from model.analysis.summary import KEY_FIGURES, interval_cell, text_table
 from model.ensemble import Calibration, load_calibration
-from model.errors import HedgesimError
+from model.errors import HedgesimError, show
 from model.experiments.design import Experiment, load_experiment
 from model.experiments.executors import make_executor
 from model.experiments.history import guard_experiment
-from model.experiments.store import base_manifest, new_run_dir, now_utc
+from model.experiments.store import (
+    RUNS_SCHEMA,
+    STATUS_SCHEMA,
+    STORE_FORMAT,
+    SweepStore,
+    base_manifest,
+    new_run_dir,
+    now_utc,
+    read_manifest,
+    sha256_file,
+    write_json_atomic,
+    writing,
+)
+from model.params import REGISTRY
 from model.runner import InputsCache, run_seed, simulate
 from model.scenario import Scenario, calibrated_values
 from model.world import OUTPUTS
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
-PART = re.compile(r"^part-(\d{6})\.parquet$")
 RUN_KEYS = ("point", "replication", "seed", "year")
-STATUS_SCHEMA = pa.schema([("point", pa.int32()), ("replication", pa.int32()),
-                           ("seed", pa.uint64()), ("draw", pa.int32()), ("status", pa.string()),
-                           ("error", pa.string()), ("seconds", pa.float64()),
-                           ("pid", pa.int64())])
-RUNS_SCHEMA = pa.schema([("point", pa.int32()), ("replication", pa.int32()),
-                         ("seed", pa.uint64()), ("draw", pa.int32()), ("year", pa.int32()),
-                         *((name, pa.float64()) for name in OUTPUTS)])
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -130,98 +134,19 @@ def _describe(exc: BaseException) -> str:
     return text[:500]
 
 
-# ---------------------------------------------------------------- the store
-class SweepStore:
-    """The on-disk dataset of one sweep: committed parts, atomic writes, resume state."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.runs_dir = self.folder / "runs"
-        self.status_dir = self.folder / "status"
-
-    def create(self) -> None:
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.status_dir.mkdir(parents=True, exist_ok=True)
-
-    @staticmethod
-    def _parts(folder: Path) -> dict[int, Path]:
-        if not folder.is_dir():
-            return {}
-        return {int(m.group(1)): folder / m.group(0)
-                for m in (PART.match(p.name) for p in folder.iterdir()) if m}
-
-    def committed(self) -> list[int]:
-        """Sequence numbers whose status part exists (so their runs part is complete)."""
-        return sorted(self._parts(self.status_dir))
-
-    def run_files(self) -> list[Path]:
-        runs = self._parts(self.runs_dir)
-        return [runs[i] for i in self.committed() if i in runs]
-
-    def status_files(self) -> list[Path]:
-        status = self._parts(self.status_dir)
-        return [status[i] for i in self.committed()]
-
-    def clean(self) -> int:
-        """Delete temporary files and runs parts no status part commits; returns how many."""
-        removed = 0
-        committed = set(self.committed())
-        for d in (self.runs_dir, self.status_dir):
-            for p in d.iterdir() if d.is_dir() else ():
-                m = PART.match(p.name)
-                if p.name.startswith(".") or (d is self.runs_dir and m
-                                              and int(m.group(1)) not in committed):
-                    p.unlink(missing_ok=True)
-                    removed += 1
-        return removed
-
-    def next_sequence(self) -> int:
-        seen = [*self._parts(self.runs_dir), *self._parts(self.status_dir)]
-        return max(seen, default=-1) + 1
-
-    @staticmethod
-    def _write(table: pa.Table, target: Path) -> None:
-        tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, target)
-
-    def write_part(self, seq: int, runs: pa.Table | None, status: pa.Table) -> None:
-        name = f"part-{seq:06d}.parquet"
-        if runs is not None and runs.num_rows:
-            self._write(runs, self.runs_dir / name)
-        self._write(status, self.status_dir / name)
-
-    def status(self) -> pd.DataFrame:
-        """The latest attempt of every run (a retried run's newer row wins)."""
-        files = self.status_files()
-        if not files:
-            return STATUS_SCHEMA.empty_table().to_pandas()
-        df = pads.dataset(files, format="parquet", schema=STATUS_SCHEMA).to_table().to_pandas()
-        return df.drop_duplicates(["point", "replication"], keep="last").reset_index(drop=True)
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.parent / f".{path.name}.tmp"
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
+# ---------------------------------------------------------------- reading
 def read_runs(folder: str | Path, columns: list[str] | None = None,
               years: list[int] | None = None) -> pd.DataFrame:
-    """The committed runs of a sweep, sorted by point, replication and year."""
-    store = SweepStore(Path(folder))
-    files = store.run_files()
-    cols = None if columns is None else list(dict.fromkeys([*RUN_KEYS[:2], "year", *columns]))
-    if not files:
-        table = RUNS_SCHEMA.empty_table()
-        return table.to_pandas() if cols is None else table.select(cols).to_pandas()
-    ds = pads.dataset(files, format="parquet", schema=RUNS_SCHEMA)
-    flt = None if years is None else pads.field("year").isin([int(y) for y in years])
-    df = ds.to_table(columns=cols, filter=flt).to_pandas()
-    return df.sort_values(["point", "replication", "year"], kind="stable").reset_index(drop=True)
+    """The committed runs of a sweep, sorted by point, replication and year.
+
+    Every committed part is checked against its commit record first; a
+    missing or damaged part is a one-line error (resume the sweep to repair).
+    """
+    return SweepStore(Path(folder)).read_runs(columns, years)
 
 
 def read_status(folder: str | Path) -> pd.DataFrame:
+    """The latest attempt of every run (verified like :func:`read_runs`)."""
     return SweepStore(Path(folder)).status().sort_values(
         ["point", "replication"]).reset_index(drop=True)
 
@@ -325,29 +250,128 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
         yield task
 
 
+# ---------------------------------------------------------------- what a resume must match
+_NOT_RESULTS = ("description", "path", "replications", "seed")
+"""Resolved-scenario fields that do not change a sweep's numbers: words, where the file is, and
+the scenario's own replications and seed (the experiment's, checked separately, govern)."""
+
+
+def _canonical(data: Any) -> Any:
+    """Plain JSON data with sorted keys and string keys, so equal settings compare equal."""
+    return json.loads(json.dumps(data, sort_keys=True, default=str))
+
+
+def scenario_fingerprint(resolved: dict) -> dict:
+    """The parts of a resolved scenario that decide its numbers, as plain JSON data."""
+    return _canonical({k: v for k, v in resolved.items() if k not in _NOT_RESULTS})
+
+
+def fingerprint_sha256(data: Any) -> str:
+    text = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def calibration_fingerprint(calibration: Calibration) -> str:
+    """The ensemble file's SHA-256, or for the point estimate a hash of its values."""
+    info = calibration.describe()
+    if info.get("sha256"):
+        return f"{info['mode']}:{info['sha256']}"
+    return f"{info['mode']}:{fingerprint_sha256(info.get('values') or {})}"
+
+
+def fingerprints(experiment: Experiment, calibration: Calibration) -> dict:
+    return {"scenarios": {s.name: fingerprint_sha256(scenario_fingerprint(s.resolved()))
+                          for s in experiment.scenarios},
+            "calibration": calibration_fingerprint(calibration)}
+
+
+def _differences(old: Any, new: Any, at: str = "") -> list[str]:
+    """'horizon: 2035 -> 2030', 'values.china.trade_subsidy_rate: 0.1 -> 0.3', ..."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            where = f"{at}.{key}" if at else str(key)
+            if key not in old:
+                out.append(f"{where}: (not set) -> {show(new[key])}")
+            elif key not in new:
+                out.append(f"{where}: {show(old[key])} -> (not set)")
+            else:
+                out += _differences(old[key], new[key], where)
+        return out
+    return [] if old == new else [f"{at}: {show(old)} -> {show(new)}"]
+
+
+def _field_names(scenario: Scenario, changes: list[str]) -> list[str]:
+    """'values.X' as the scenario file spells it: 'levers.X' or 'parameters.X'."""
+    out = []
+    for c in changes:
+        if c.startswith("values."):
+            name = c[len("values."):].split(":")[0]
+            base = name.rsplit(".", 1)[0] if name not in REGISTRY else name
+            if base in REGISTRY:
+                c = scenario.section_of(base) + c[len("values.") + len(base):]
+        out.append(c)
+    return out
+
+
+def _check_scenarios(folder: Path, manifest: dict, experiment: Experiment) -> None:
+    stored = manifest.get("scenarios")
+    if not isinstance(stored, list) or len(stored) != len(experiment.scenarios):
+        raise HedgesimError(str(folder / "manifest.json"), "scenarios", "expected the resolved "
+                            "scenarios of the sweep being resumed; this manifest has none to "
+                            "compare with, so the runs could mix scenarios")
+    recorded = (manifest.get("fingerprints") or {}).get("scenarios") or {}
+    for old, sc in zip(stored, experiment.scenarios, strict=True):
+        now = scenario_fingerprint(sc.resolved())
+        before = scenario_fingerprint(old) if isinstance(old, dict) else {}
+        changed = _differences(before, now)
+        if not changed and sc.name in recorded and recorded[sc.name] != fingerprint_sha256(now):
+            changed = ["(its recorded sha256 differs)"]
+        if changed:
+            fields = _field_names(sc, changed)
+            more = f" and {len(fields) - 3} more" if len(fields) > 3 else ""
+            raise HedgesimError(str(sc.path or experiment.path), fields[0].split(":")[0],
+                                f"expected the scenario {sc.name!r} that started the sweep in "
+                                f"{folder}, which changed: {'; '.join(fields[:3])}{more}; "
+                                "resuming would mix runs of two scenarios: start a new sweep "
+                                "(without --resume) or restore the file")
+
+
 def _check_resume(folder: Path, experiment: Experiment, design: pd.DataFrame,
                   calibration: Calibration) -> dict:
+    """The manifest of the sweep being resumed, after checking that this experiment, its
+    resolved scenarios and the calibration are the ones that started it."""
     mpath = folder / "manifest.json"
-    if not mpath.is_file() or not (folder / "design.parquet").is_file():
-        raise HedgesimError(str(folder), "--resume", "expected a sweep folder (with "
-                            "manifest.json and design.parquet) to resume; pass it as --out")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        raise HedgesimError(str(mpath), None, "expected valid JSON") from None
+    manifest = read_manifest(folder)
     if manifest.get("kind") != "sweep":
-        raise HedgesimError(str(folder), "manifest.json", "expected a sweep's manifest, "
-                            f"found kind {manifest.get('kind')!r}")
-    stored = pd.read_parquet(folder / "design.parquet")
-    same = (manifest.get("seed") == experiment.seed
-            and manifest.get("replications") == experiment.replications
-            and stored.shape == design.shape and list(stored.columns) == list(design.columns)
+        raise HedgesimError(str(mpath), "kind", "expected a sweep's manifest, "
+                            f"found kind {show(manifest.get('kind'))}")
+    dpath = folder / "design.parquet"
+    recorded = (manifest.get("store") or {}).get("design_sha256")
+    try:
+        if recorded and sha256_file(dpath) != recorded:
+            raise HedgesimError(str(dpath), None, "expected the design this sweep wrote; its "
+                                "checksum differs from the manifest's (altered or truncated)")
+        stored = pd.read_parquet(dpath)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).split(": ")[-1].split(". ")[0][:120]
+        raise HedgesimError(str(dpath), None, "expected a readable Parquet table, damaged or "
+                            f"truncated? ({reason})") from None
+    for key, now in (("seed", experiment.seed), ("replications", experiment.replications)):
+        if manifest.get(key) != now:
+            raise HedgesimError(str(experiment.path), key, "expected the experiment that started "
+                                f"this sweep (same design, replications and seed): {key} "
+                                f"{show(manifest.get(key))} -> {show(now)}")
+    same = (stored.shape == design.shape and list(stored.columns) == list(design.columns)
             and stored.equals(design))
     if not same:
         raise HedgesimError(str(folder), "design.parquet", "expected the experiment that started "
                             "this sweep (same design, replications and seed)")
+    _check_scenarios(folder, manifest, experiment)
     before, now = manifest.get("calibration") or {}, calibration.describe()
-    if (before.get("mode", "point"), before.get("sha256")) != (now["mode"], now.get("sha256")):
+    fp_before = (manifest.get("fingerprints") or {}).get("calibration")
+    if ((before.get("mode", "point"), before.get("sha256")) != (now["mode"], now.get("sha256"))
+            or (fp_before and fp_before != calibration_fingerprint(calibration))):
         raise HedgesimError(str(folder), "manifest.json", "expected the calibration that started "
                             f"this sweep ({before.get('mode', 'point')} {before.get('file')}, "
                             f"sha256 {str(before.get('sha256'))[:12]}); "
@@ -355,18 +379,42 @@ def _check_resume(folder: Path, experiment: Experiment, design: pd.DataFrame,
     return manifest
 
 
+def _open_for_resume(folder: Path, notice: Callable[[str], None]) -> SweepStore:
+    """Delete uncommitted leftovers, check every committed part against its record, and move
+    the failing ones aside (saying so) so that their runs are run again."""
+    store = SweepStore(folder)
+    removed = store.clean()
+    if removed:
+        log.info("removed %d uncommitted part files", removed)
+    damage = store.adopt() if store.format < 2 else store.verify()[1]
+    store.create()
+    if damage:
+        where = store.quarantine(damage)
+        held = [d.runs for d in damage]
+        runs = (f"the {sum(held)} runs they held" if None not in held else "their runs")
+        first = damage[0].reason + (f"; and {len(damage) - 1} more" if len(damage) > 1 else "")
+        notice(f"{len(damage)} damaged or missing part(s) moved to {where} ({first}); "
+               f"{runs} will be run again")
+    store.good()
+    return store
+
+
 def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: str = "local",
               workers: int | None = None, resume: bool = False,
               progress: Callable[[int, int], Any] | None = None,
               scheduler: str | None = None, flush_runs: int = 256,
-              flush_seconds: float = 1.0, calibration: Calibration | None = None) -> SweepReport:
+              flush_seconds: float = 1.0, calibration: Calibration | None = None,
+              notice: Callable[[str], None] | None = None) -> SweepReport:
     """Run (or finish) a sweep and write its folder.
 
     ``out`` is the results root (a new ``<name>/<UTC time>/`` folder is made) or,
     with ``resume=True``, an existing sweep folder. ``calibration`` defaults to
     the committed posterior ensemble. ``progress(total, initial)``
-    returns a bar with ``update(n)`` and ``close()`` (tqdm fits). Ctrl-C raises
-    :class:`SweepInterrupted` after everything finished is on disk.
+    returns a bar with ``update(n)`` and ``close()`` (tqdm fits). ``notice``
+    receives one-line messages the user must see (parts moved aside on resume).
+    Ctrl-C (or SIGTERM, which the CLI turns into it) raises
+    :class:`SweepInterrupted` after everything finished is on disk. The
+    folder's ``writer.lock`` is held throughout: a second writer is refused.
     """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
@@ -374,29 +422,43 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     guard_experiment(experiment, calibrated)  # before any folder is made
     design = experiment.design_frame()
     calibration = load_calibration() if calibration is None else calibration
+    notice = notice or (lambda text: log.warning("%s", text))
+    with contextlib.ExitStack() as stack:
+        if resume:
+            folder = Path(out)
+            if not (folder / "manifest.json").is_file() or not (folder / "design.parquet").is_file():
+                raise HedgesimError(str(folder), "--resume", "expected a sweep folder (with "
+                                    "manifest.json and design.parquet) to resume; pass it as --out")
+            stack.enter_context(SweepStore(folder).lock())
+            previous = _check_resume(folder, experiment, design, calibration)
+            store = _open_for_resume(folder, notice)
+        else:
+            folder = new_run_dir(Path(out), experiment.name)
+            store = SweepStore(folder)
+            stack.enter_context(store.lock())
+            previous = None
+            store.create()
+        return _run_locked(experiment, design, calibration, store, previous, executor, workers,
+                           progress, scheduler, flush_runs, flush_seconds)
+
+
+def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
+                store: SweepStore, previous: dict | None, executor: str, workers: int | None,
+                progress, scheduler: str | None, flush_runs: int,
+                flush_seconds: float) -> SweepReport:
+    folder = store.folder
     start_wall = time.perf_counter()
     started = now_utc()
-    if resume:
-        folder = Path(out)
-        previous = _check_resume(folder, experiment, design, calibration)
-        store = SweepStore(folder)
-        store.create()
-        removed = store.clean()
-        if removed:
-            log.info("removed %d uncommitted part files", removed)
+    if previous is None:
+        with writing(folder):
+            design_path = folder / "design.parquet"
+            tmp = folder / f".design.parquet.{os.getpid()}.tmp"
+            design.to_parquet(tmp, index=False)
+            os.replace(tmp, design_path)
+        design_sha = sha256_file(design_path)
     else:
-        root = Path(out)
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HedgesimError(str(root), "--out", f"expected a writable folder "
-                                f"({exc.strerror})") from None
-        folder = new_run_dir(root, experiment.name)
-        previous = None
-        store = SweepStore(folder)
-        store.create()
-        design.to_parquet(folder / ".design.parquet.tmp", index=False)
-        os.replace(folder / ".design.parquet.tmp", folder / "design.parquet")
+        design_sha = (previous.get("store") or {}).get("design_sha256") or sha256_file(
+            folder / "design.parquet")
 
     status = store.status()
     done = {(int(p), int(r)) for p, r, s in
@@ -405,13 +467,17 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     ok_before = len(done)
     failed_before = int((status["status"] == "error").sum())
     sessions = [s if s.get("state") != "running" else {**s, "state": "killed"}
-                for s in (previous or {}).get("sessions", [])]
+                for s in (previous or {}).get("sessions", []) if isinstance(s, dict)]
+    marks = fingerprints(experiment, calibration)
 
-    def manifest(state: str, ok: int, failed: int, info, wall: float) -> dict:
+    def manifest(state: str, ok: int, failed: int, info, wall: float,
+                 error: str | None = None) -> dict:
         session = {"started_utc": started, "executor": info.kind if info else executor,
                    "workers": info.workers if info else workers,
                    "scheduler": info.address if info and info.kind == "dask" else None,
                    "wall_seconds": round(wall, 3), "state": state}
+        if error:
+            session["error"] = error
         return base_manifest(
             "sweep",
             name=experiment.name,
@@ -419,6 +485,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             experiment_file=experiment.path,
             experiment=experiment.spec,
             scenarios=[s.resolved() for s in experiment.scenarios],
+            fingerprints=marks,
             calibration=calibration.describe(),
             interval_note=calibration.note(experiment.replications),
             history={"counterfactual": bool(experiment.history_note()),
@@ -438,10 +505,14 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             state=state,
             executor=session["executor"],
             workers=session["workers"],
-            wall_seconds=round(sum(s["wall_seconds"] for s in sessions) + wall, 3),
+            wall_seconds=round(sum(float(s.get("wall_seconds") or 0) for s in sessions) + wall, 3),
             sessions=[*sessions, session],
             first_started_utc=(previous or {}).get("first_started_utc", started),
-            files=["design.parquet", "runs/", "status/", "summary.parquet", "manifest.json"],
+            store={"format": STORE_FORMAT, "design_sha256": design_sha,
+                   "parts": "commits/part-NNNNNN.json: size, rows and sha256 of "
+                            "runs/ and status/part-NNNNNN.parquet"},
+            files=["design.parquet", "runs/", "status/", "commits/", "summary.parquet",
+                   "manifest.json"],
         )
 
     ok, failed, lost = ok_before, 0, 0
@@ -453,7 +524,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     seq = store.next_sequence()
     buffer = Buffer()
     last_flush = time.monotonic()
-    bar = progress(total, len(done)) if progress is not None else None
+    bar = None
     info = None
     state = "running"
 
@@ -472,6 +543,9 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
         last_flush = time.monotonic()
 
     try:
+        write_json_atomic(folder / "manifest.json",
+                          manifest("running", ok_before, failed_before, None, 0.0))
+        bar = progress(total, len(done)) if progress is not None else None
         with make_executor(executor, workers, scheduler) as (ex, info):
             write_json_atomic(folder / "manifest.json",
                               manifest("running", ok_before, failed_before, info, 0.0))
@@ -528,30 +602,51 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     except KeyboardInterrupt:
         state = "interrupted"
         wall = time.perf_counter() - start_wall
-        write_json_atomic(folder / "manifest.json",
-                          manifest(state, ok, failed_pending + failed, info, wall))
+        with contextlib.suppress(Exception):
+            write_json_atomic(folder / "manifest.json",
+                              manifest(state, ok, failed_pending + failed, info, wall))
         if bar is not None:
             bar.close()
         raise SweepInterrupted(folder, ok, total) from None
+    except BaseException as exc:
+        # an error the sweep stops on (disk full, an executor that cannot start) must not
+        # leave the manifest saying 'running'; finished parts stay committed
+        wall = time.perf_counter() - start_wall
+        with contextlib.suppress(Exception):
+            write_json_atomic(folder / "manifest.json",
+                              manifest("failed", ok, failed_pending + failed, info, wall,
+                                       error=_describe(exc)))
+        raise
     finally:
         if bar is not None and state != "interrupted":
             bar.close()
 
     failed_total = failed_pending + failed
     state = "complete" if ok == total else "incomplete"
-    summary = summarise(folder, experiment)
-    tmp = folder / ".summary.parquet.tmp"
-    summary.to_parquet(tmp, index=False)
-    os.replace(tmp, folder / "summary.parquet")
+    try:
+        summary = summarise(folder, experiment, store)
+        with writing(folder):
+            tmp = folder / ".summary.parquet.tmp"
+            summary.to_parquet(tmp, index=False)
+            os.replace(tmp, folder / "summary.parquet")
+    except BaseException as exc:
+        wall = time.perf_counter() - start_wall
+        with contextlib.suppress(Exception):
+            write_json_atomic(folder / "manifest.json",
+                              manifest("failed", ok, failed_total, info, wall,
+                                       error=_describe(exc)))
+        raise
     wall = time.perf_counter() - start_wall
     m = manifest(state, ok, failed_total, info, wall)
-    write_json_atomic(folder / "manifest.json", m)
+    with writing(folder):
+        write_json_atomic(folder / "manifest.json", m)
     return SweepReport(folder, total, ok, failed_total, total - ok - failed_total, wall, design,
                        summary, m)
 
 
 # ---------------------------------------------------------------- summary
-def summarise(folder: str | Path, experiment: Experiment) -> pd.DataFrame:
+def summarise(folder: str | Path, experiment: Experiment,
+              store: SweepStore | None = None) -> pd.DataFrame:
     """Median, 5th and 95th percentiles of the key figures per point and year.
 
     Reads only the key columns of 2014, 2020 and each horizon, so it stays
@@ -560,7 +655,8 @@ def summarise(folder: str | Path, experiment: Experiment) -> pd.DataFrame:
     horizons = {experiment.horizon(p.point) for p in experiment.points}
     years = sorted({*SUMMARY_YEARS, *horizons})
     cols = [c for c, _, _ in KEY_FIGURES]
-    df = read_runs(folder, columns=cols, years=years)
+    store = SweepStore(Path(folder)) if store is None else store
+    df = store.read_runs(columns=cols, years=years)
     horizon_of = np.array([experiment.horizon(p.point) for p in experiment.points])
     if not df.empty:
         keep = np.isin(df["year"], SUMMARY_YEARS) | (df["year"].to_numpy()
@@ -627,4 +723,5 @@ def missing_runs(folder: str | Path, experiment: Experiment) -> pd.DataFrame:
 
 
 __all__ = ["run_sweep", "read_runs", "read_status", "summarise", "format_summary",
-           "missing_runs", "SweepInterrupted", "SweepReport"]
+           "missing_runs", "SweepInterrupted", "SweepReport", "SweepStore", "RUNS_SCHEMA",
+           "STATUS_SCHEMA", "write_json_atomic"]
