@@ -496,13 +496,16 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     check_budget(estimate, str(experiment), "design x replications", yes)
     guard_experiment(exp)  # refuse in one line before announcing the runs (run_sweep checks too)
     calibration = load_calibration("point" if point_estimate else "posterior")
-    click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
-               f"{exp.total_runs} runs, seed {exp.seed}; {estimate.describe()}", err=True)
+    def announce() -> None:  # after the folder is checked: a refusal stays the only line
+        click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
+                   f"{exp.total_runs} runs, seed {exp.seed}; {estimate.describe()}", err=True)
+
     try:
         report = run_sweep(exp, out, executor=executor, workers=workers, resume=resume,
                            scheduler=scheduler, calibration=calibration,
                            progress=lambda total, done: _progress_from(total, done, exp.name),
-                           notice=lambda text: click.echo(f"hedgesim: {text}", err=True))
+                           notice=lambda text: click.echo(f"hedgesim: {text}", err=True),
+                           announce=announce)
     except SweepInterrupted as stop:
         click.echo(f"hedgesim: interrupted after {stop.done} of {stop.total} runs; finished runs "
                    f"are kept. Resume with:\n  hedgesim sweep {experiment} --resume --out "

@@ -429,7 +429,8 @@ def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
 
     values: dict[str, Any] = {}
     for section, kinds in (("levers", ("lever",)), ("parameters", ("uncertainty", "fixed"))):
-        flat = _flatten(file, section, data.get(section) or {})
+        given = data.get(section)  # `levers: []` is a mistake, not "no levers"
+        flat = _flatten(file, section, {} if given is None else given)
         for key, v in flat.items():
             p = REGISTRY[key]
             where = f"{section}.{key}"

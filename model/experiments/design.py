@@ -241,7 +241,8 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
     if not isinstance(counterfactual, bool):
         raise HedgesimError(file, where + "counterfactual_history",
                             f"expected true or false, got {show(counterfactual)}")
-    vary = spec.get("vary") or {}
+    vary = spec.get("vary")
+    vary = {} if vary is None else vary  # `vary: []` is a mistake, not "nothing to vary"
     if not isinstance(vary, dict):
         raise HedgesimError(file, where + "vary", "expected a mapping of factor: values")
     sample = spec.get("sample")

@@ -285,6 +285,7 @@ class SweepStore:
         self.commits_dir = self.folder / "commits"
         self._fmt = fmt
         self._verified: list[int] | None = None
+        self._moved: set[int] = set()
 
     # ------------------------------------------------------------ layout
     @property
@@ -382,6 +383,7 @@ class SweepStore:
                         (target / sub).mkdir(exist_ok=True)
                         os.replace(src, target / sub / src.name)
         self._verified = None
+        self._moved |= {d.sequence for d in damage}  # the manifest still lists them until rewritten
         return target
 
     def adopt(self) -> list[Damage]:
@@ -427,7 +429,12 @@ class SweepStore:
                 reason = self._check_legacy(seq)
                 (damage.append(Damage(seq, reason, None)) if reason else good.append(seq))
         else:
-            for seq, path in sorted(self._parts(self.commits_dir, RECORD).items()):
+            records = self._parts(self.commits_dir, RECORD)
+            for seq in self._manifest_parts():
+                if seq not in records:  # a commit record deleted: its runs would vanish unseen
+                    damage.append(Damage(seq, f"commits/part-{seq:06d}.json: nothing (the "
+                                         "commit record the manifest lists is missing)", None))
+            for seq, path in sorted(records.items()):
                 record, reason = self._record(path)
                 if reason is None:
                     reason = self._check_part(seq, record)
@@ -437,6 +444,20 @@ class SweepStore:
                     good.append(seq)
         self._verified = list(good)
         return good, damage
+
+    def _manifest_parts(self) -> list[int]:
+        """The parts the manifest says were committed when it was last written."""
+        try:
+            parts = (read_manifest(self.folder).get("store") or {}).get("parts") or []
+        except (HedgesimError, AttributeError):
+            return []
+        if not isinstance(parts, list):
+            return []
+        return [int(p) for p in parts if isinstance(p, int) and p not in self._moved]
+
+    def committed_parts(self) -> list[int]:
+        """The verified parts so far (those this writer added included), for the manifest."""
+        return sorted(self.good())
 
     def _record(self, path: Path) -> tuple[dict | None, str | None]:
         where = f"commits/{path.name}"

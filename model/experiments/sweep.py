@@ -404,14 +404,17 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
               progress: Callable[[int, int], Any] | None = None,
               scheduler: str | None = None, flush_runs: int = 256,
               flush_seconds: float = 1.0, calibration: Calibration | None = None,
-              notice: Callable[[str], None] | None = None) -> SweepReport:
+              notice: Callable[[str], None] | None = None,
+              announce: Callable[[], Any] | None = None) -> SweepReport:
     """Run (or finish) a sweep and write its folder.
 
     ``out`` is the results root (a new ``<name>/<UTC time>/`` folder is made) or,
     with ``resume=True``, an existing sweep folder. ``calibration`` defaults to
     the committed posterior ensemble. ``progress(total, initial)``
     returns a bar with ``update(n)`` and ``close()`` (tqdm fits). ``notice``
-    receives one-line messages the user must see (parts moved aside on resume).
+    receives one-line messages the user must see (parts moved aside on resume);
+    ``announce()`` is called once the folder is checked, locked and about to run
+    (so a refusal is the only line the user sees).
     Ctrl-C (or SIGTERM, which the CLI turns into it) raises
     :class:`SweepInterrupted` after everything finished is on disk. The
     folder's ``writer.lock`` is held throughout: a second writer is refused.
@@ -438,6 +441,9 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
             stack.enter_context(store.lock())
             previous = None
             store.create()
+            store.good()
+        if announce is not None:
+            announce()
         return _run_locked(experiment, design, calibration, store, previous, executor, workers,
                            progress, scheduler, flush_runs, flush_seconds)
 
@@ -509,7 +515,8 @@ def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calib
             sessions=[*sessions, session],
             first_started_utc=(previous or {}).get("first_started_utc", started),
             store={"format": STORE_FORMAT, "design_sha256": design_sha,
-                   "parts": "commits/part-NNNNNN.json: size, rows and sha256 of "
+                   "parts": store.committed_parts(),
+                   "records": "commits/part-NNNNNN.json: size, rows and sha256 of "
                             "runs/ and status/part-NNNNNN.parquet"},
             files=["design.parquet", "runs/", "status/", "commits/", "summary.parquet",
                    "manifest.json"],
