@@ -61,6 +61,14 @@ TYPE_CASES = {
     # found by the fuzz test: PyYAML's own constructors raise plain Python errors
     "empty_int_tag": ("name: x\nseed: !!int\n", ["invalid YAML", "IndexError"]),
     "bad_timestamp": ("name: x\nseed: !!timestamp 2020-13-45\n", ["invalid YAML", "month"]),
+    # an empty list where a mapping belongs was read as "nothing set": refused now
+    "levers_list": ("name: x\nlevers: []\n", ["levers", "expected a mapping"]),
+    "parameters_list": ("name: x\nparameters: []\n", ["parameters", "expected a mapping"]),
+    "vary_list_with_sample": ("name: x\nexperiment:\n  vary: []\n  sample: {method: lhs, n: 4, "
+                              "ranges: {russia.rivalry: null}}\n",
+                              ["experiment.vary", "expected a mapping"]),
+    "vary_empty": ("name: x\nexperiment:\n  vary: {}\n", ["experiment.vary",
+                                                       "expected something to vary"]),
 }
 
 

@@ -1,8 +1,11 @@
 """The results store: Parquet tables plus a manifest saying what produced them.
 
-A run folder is written under a temporary name and renamed into place only
-when complete, so a folder that exists is never half-written and nothing
-already in ``results/`` is touched.
+A run folder's name is claimed exclusively when the run starts; its files are
+written under a hidden temporary name that replaces the (empty) claim only
+when complete, so a folder with files is never half-written and nothing
+already in ``results/`` is touched. A sweep folder is a :class:`SweepStore`:
+parts committed by checksummed records, checked on every read and resume,
+written by one process at a time.
 """
 
 from __future__ import annotations
