@@ -92,6 +92,20 @@ def _p(name, unit, default, low, high, source, kind, doc, **kw) -> None:
 ASSUMED = "assumed"
 
 # --- World: prices, shocks and the exogenous partners -------------------------
+# Brent annual averages, USD a barrel (public record: BP Statistical Review / EIA); from 2015
+# the model's oil price is world.oil_price_usd_per_bbl ($70, 003).
+_BRENT = {1988: 14.9, 1989: 18.2, 1990: 23.7, 1991: 20.0, 1992: 19.3, 1993: 17.0, 1994: 15.8,
+          1995: 17.0, 1996: 20.6, 1997: 19.1, 1998: 12.7, 1999: 17.9, 2000: 28.5, 2001: 24.4,
+          2002: 25.0, 2003: 28.8, 2004: 38.3, 2005: 54.5, 2006: 65.1, 2007: 72.4, 2008: 97.0,
+          2009: 61.7, 2010: 79.5, 2011: 111.3, 2012: 111.7, 2013: 108.7, 2014: 99.0}
+# China's pipeline crude grant, 500,000 t = 3.65 m barrels a year (AidData via the domain
+# brief), valued at each year's price: Brent to 2014, then the model's $70.
+_CHINA_CRUDE_USD = {**{y: round(3.65e6 * usd, -6) for y, usd in _BRENT.items()}, 2015: 2.56e8}
+_p("world.brent_usd_per_bbl", "USD/bbl", _BRENT, 5, 200,
+   PUBLIC_RECORD + ": Brent annual averages 1988-2014 (BP Statistical Review / EIA)", "fixed",
+   "The oil price at which China's crude grant is valued to 2014; a dollar of crude covers "
+   "P_2014 / P_t dollars of the DPRK's fuel need, which is at 2014 prices (from 2015 P_t is "
+   "world.oil_price_usd_per_bbl).")
 _p("world.oil_price_usd_per_bbl", "USD/bbl", {1988: 110.0, 2015: 70.0}, 10, 200,
    cite("003") + "; pre-2014 level assumed flat at $110 (only Russia's fiscal room reads it)",
    "fixed", "Oil price; Russia's fiscal room reads it against world.oil_reference_usd_per_bbl.")
@@ -239,6 +253,7 @@ _p("russia.rouble_elasticity", "elasticity", 0.5, 0, 1.5,
 # Soviet support wound down over 1990-1993 (friendship prices and barter, then credit), not
 # in one year (public record; 001's "almost overnight" is the trade collapse it caused).
 _SOVIET_WIND_DOWN = {1988: 1.0, 1990: 0.75, 1991: 0.5, 1992: 0.25, 1993: 0.0}
+
 for p, sub in (("china", {1988: 0.0, 2000: 0.06}),
                ("russia", {y: 0.2 * v for y, v in _SOVIET_WIND_DOWN.items()})):
     _p(f"{p}.trade_subsidy_rate", "USD per USD traded", sub, 0, 0.6 if p == "russia" else 0.4,
@@ -250,10 +265,14 @@ for p, sub in (("china", {1988: 0.0, 2000: 0.06}),
                              "most 0.6 (goods at no less than 40% of their price: assumed)"),
        "lever", f"Share of each dollar of DPRK trade by {p}'s firms that {p}'s state pays.",
        free=True, fit_year=2000 if p == "china" else 1988, fit_scales_path=p == "russia")
-    _p(f"{p}.aid_usd", "USD/yr", {1988: 0.0, 2000: 3.0e8} if p == "china" else 0.0,
+    _p(f"{p}.aid_usd", "USD/yr", _CHINA_CRUDE_USD if p == "china" else 0.0,
        0, 5e9,
        ("domain brief: AidData records MOFCOM grants of about 500,000 t of crude a year through the "
-        "Dandong-Sinuiju pipeline 2000-2019, roughly $0.2-0.4 bn a year; range 2e8-4e8")
+        "Dandong-Sinuiju pipeline 2000-2019, roughly $0.2-0.4 bn a year at those years' prices; "
+        "valued here year by year as 3.65 m barrels at the Brent annual average (" + PUBLIC_RECORD
+        + ", BP Statistical Review / EIA), $70 a barrel from 2015 as world.oil_price_usd_per_bbl; "
+        "the pipeline has run since 1976 (" + PUBLIC_RECORD + "), and the same volume before "
+        "2000 is assumed (range 0.3-1 Mt)")
        if p == "china" else ASSUMED + ": none committed beyond the doctrine's aid",
        "lever", f"Aid {p} commits on top of what its doctrine and bidding give"
        + (" (the pipeline crude grant, delivered as fuel)" if p == "china" else "") + ".")
@@ -438,14 +457,18 @@ _p("firms.russia_dollar_exposure", "0-1", 0.5, 0.1, 1,
    "(001, 003); range 0.1-1", "uncertainty",
    "How exposed Russia's firms trading with the DPRK are to dollar finance.")
 _p("firms.china_demand", "0-1",
-   {1988: 0.1, 1993: 0.15, 1996: 0.2, 1999: 0.27, 2001: 0.33, 2003: 0.4, 2005: 0.48, 2007: 0.56,
-    2009: 0.68, 2010: 0.8, 2011: 0.9, 2012: 1.0}, 0, 1,
-   cite("001", "002") + ": China's demand for raw materials grew for two decades; before 2000 "
-   "China supplied the DPRK with oil and coking coal and took little from it, and the DPRK became a "
-   "net coal exporter to China only around 2003; China itself became a net coal importer in "
-   "2009, after which DPRK coal sales to China grew several-fold by 2013 (" + PUBLIC_RECORD + "); "
-   "shape assumed", "fixed",
-   "How much of its 2011-on appetite China's market has for what the DPRK sells (its goods and "
+   # DPRK exports to China (China customs, as compiled by KOTRA) over their 2013 level:
+   # $37 m in 2000, $395 m in 2003, $754 m in 2008, $1.19 bn in 2010, $2.46 bn in 2011,
+   # $2.91 bn in 2013; about $40-120 m a year in the 1990s.
+   {1988: 0.03, 1999: 0.02, 2000: 0.013, 2001: 0.057, 2002: 0.093, 2003: 0.136, 2004: 0.2,
+    2005: 0.17, 2006: 0.16, 2007: 0.2, 2008: 0.26, 2009: 0.27, 2010: 0.41, 2011: 0.85,
+    2012: 0.85, 2013: 1.0}, 0, 1,
+   cite("001", "002") + ": China's demand for raw materials grew for two decades; the shape is "
+   "DPRK exports to China over their 2013 level (China customs statistics as compiled by KOTRA, "
+   + PUBLIC_RECORD + "): before 2000 China supplied the DPRK with oil and coking coal and took "
+   "little from it, the DPRK became a net coal exporter to China only around 2003, and its sales "
+   "doubled in 2011 after China became a net coal importer (2009)", "fixed",
+   "How much of its 2013-on appetite China's market has for what the DPRK sells (its goods and "
    "its workers).")
 _p("firms.required_return", "per year", 0.12, 0.05, 0.3, ASSUMED + ": private hurdle rate",
    "uncertainty", "Return private sponsors require of an infrastructure project.")
@@ -484,9 +507,15 @@ for c, row in _COMP.items():
 _PROJ = {
     # capex, build years, proposed, committed (0 = the model decides), benefit/yr,
     # sponsor, dprk income/yr, transport saving, sectors, state support, sources
-    "rajin_khasan": (3.5e8, 5, 2008, 2010, 6.0e7, "russia", 2.0e7, 0.05, "coal,goods",
-                     0.5, cite("002", "003", "004") + ": 54 km, coal terminal, first coal Nov 2014; "
-                     "cost assumed"),
+    # A transit route: it ships Russian coal through Rajin to third countries (002, 004),
+    # so it pays the DPRK fees and cuts no cost of DPRK-Russia trade itself; a saving of
+    # 0.05 here made Russian coal and goods firms enter in 2014 and lifted bilateral trade
+    # 12% the year the sources report a slight fall (002).
+    "rajin_khasan": (3.5e8, 5, 2008, 2010, 6.0e7, "russia", 2.0e7, 0.0, "coal,goods",
+                     0.5, cite("002", "003", "004") + ": 54 km, coal terminal, first coal Nov 2014, "
+                     "for Russian coal to third countries (002: 'deliveries of Russian coal to "
+                     "third countries'), so no saving on bilateral trade (range 0-0.05 if the "
+                     "line also carried DPRK-Russia goods: assumed); cost assumed"),
     "pobeda": (2.5e10, 20, 2014, 0, 8.0e8, "russia", 1.0e8, 0.04, "coal,ore",
                0.0, cite("003", "004") + ": $25 bn over 20 years for 3,500 km, paid in mineral rights; "
                "benefits assumed"),

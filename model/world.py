@@ -146,6 +146,9 @@ class World(mesa.Model):
             for c in PATRONS
         ])
         base.setflags(write=False)
+        # Needs are at 2014 prices; a dollar of crude bought at the year's oil price (Brent to
+        # 2014, the model's oil price after) covers P_2014 / P_t dollars of them.
+        oil = np.where(years <= 2014, p["world.brent_usd_per_bbl"], p["world.oil_price_usd_per_bbl"])
         capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
         capacity.setflags(write=False)
         return {
@@ -169,6 +172,7 @@ class World(mesa.Model):
             "china_demand": p["firms.china_demand"].tolist(),
             "base_capacity": capacity,
             "need": [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS],
+            "crude_cover": (p["world.brent_usd_per_bbl"][i2014] / oil).tolist(),
             "export_ban": export_ban.tolist(),
             "export_ban_mean": export_ban.mean(1).tolist(),
             "fuel_ban": p["sanctions.un_import_ban_fuel"].tolist(),
@@ -212,9 +216,13 @@ class World(mesa.Model):
         need = [n * scale for n in self.need]
         # Aid arrives in kind: China's committed aid is pipeline crude, the rest fuel and food.
         aid = aid_c + aid_r
+        # The crude is a volume (500,000 t a year): it covers its worth at 2014 prices of the
+        # need, whatever it is valued at in the accounts and customs (the year's oil price).
         crude = self.china.committed
-        aid_fuel = crude + (aid - crude) * self.fuel_share
-        need_left = [max(0.0, need[0] - aid_fuel), max(0.0, need[1] - (aid - aid_fuel)), need[2]]
+        other = aid - crude
+        aid_fuel = crude * self.crude_cover[t] + other * self.fuel_share
+        need_left = [max(0.0, need[0] - aid_fuel),
+                     max(0.0, need[1] - other * (1.0 - self.fuel_share)), need[2]]
 
         # What each patron's firms could buy from or sell to the DPRK, after UN bans by
         # direction (binding as far as that patron enforces them).
@@ -271,26 +279,42 @@ class World(mesa.Model):
         labour = traded[LABOUR] + traded[N_SECTORS + LABOUR]
         smuggling = self.evasion_yield * blocked
         cyber = self.cyber[t]
-        cash_in = (exp_c + exp_r + labour + transit + kaesong_wages + others_exp
-                   - (others - others_exp) + smuggling + cyber + credit_c + credit_r)
+        # The DPRK's own money: untied, it may buy from either patron.
+        own = (exp_c + exp_r + labour + transit + kaesong_wages + others_exp
+               - (others - others_exp) + smuggling + cyber)
         # Imports are planned on the income the DPRK expects (smoothed), within what this
         # year's cash and a bounded draw on reserves allow; reserves take the difference.
-        planned = (cash_in if self.planned is None
-                   else self.smoothing * cash_in + (1.0 - self.smoothing) * self.planned)
+        planned = (own if self.planned is None
+                   else self.smoothing * own + (1.0 - self.smoothing) * self.planned)
         self.planned = planned
-        purse = min(planned, cash_in + self.drawdown * self.reserves)
+        purse = min(planned, own + self.drawdown * self.reserves)
+        # A patron's credit is tied to its own goods (Soviet credit financed Soviet deliveries,
+        # a Chinese credit line Chinese exports): it pays that patron's sellers first, and what
+        # the DPRK does not buy from the patron is not drawn.
+        tied = [credit_c, credit_r]
         paid = 0.0
         for s in range(N_EXP, N_SECTORS):
-            bill = (1.0 - rate_c) * traded[s] + (1.0 - rate_r) * traded[N_SECTORS + s]
-            if bill > purse:
-                cut = max(purse, 0.0) / bill
-                for i in (s, N_SECTORS + s):
-                    traded[i] *= cut
-                    fill[i] *= cut
-                bill = max(purse, 0.0)
-            purse -= bill
-            paid += bill
-        self.reserves += cash_in - paid
+            pair = (s, N_SECTORS + s)
+            bills = ((1.0 - rate_c) * traded[s], (1.0 - rate_r) * traded[N_SECTORS + s])
+            used = (min(tied[0], bills[0]), min(tied[1], bills[1]))
+            tied[0] -= used[0]
+            tied[1] -= used[1]
+            rest = bills[0] - used[0] + bills[1] - used[1]
+            if rest > purse:
+                cut = max(purse, 0.0) / rest
+                for i, bill, use in zip(pair, bills, used, strict=True):
+                    if bill > 0.0:
+                        f = (use + (bill - use) * cut) / bill
+                        traded[i] *= f
+                        fill[i] *= f
+                rest = max(purse, 0.0)
+            purse -= rest
+            paid += rest
+        credit_c -= tied[0]  # what was drawn
+        credit_r -= tied[1]
+        self.reserves += own - paid
+        cash_in = own + credit_c + credit_r
+        paid += credit_c + credit_r
         cap = self.reserve_cap * planned  # in years of the imports it plans for
         off_books = self.reserves - cap if self.reserves > cap else 0.0
         self.reserves -= off_books

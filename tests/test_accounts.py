@@ -70,9 +70,30 @@ def test_customs_trade_is_goods_and_china_crude_is_recorded_until_2013(baseline)
                                    col(baseline, f"exports_{partner}_usd")
                                    + col(baseline, f"imports_{partner}_usd"), rtol=1e-12)
     crude = col(baseline, "aid_in_customs_china_usd")
-    assert (crude[:, (years >= 2000) & (years <= 2013)] > 1e8).all()  # AidData: $0.2-0.4 bn
+    grant = compile_inputs(baseline.scenario).params["china.aid_usd"]
+    # 500,000 t (3.65 m barrels) a year at each year's Brent price: AidData's $0.2-0.4 bn in
+    # 2005-2014, tens of millions at 1990s prices.
+    np.testing.assert_allclose(crude[:, years <= 2013], np.broadcast_to(
+        grant[years <= 2013], crude[:, years <= 2013].shape))
+    assert 1.9e8 < grant[years == 2005][0] < 2.1e8 and 3.9e8 < grant[years == 2012][0] < 4.2e8
+    assert (grant[years < 2000] < 1e8).all()
     assert (crude[:, years >= 2014] == 0).all()
     assert (col(baseline, "imports_china_usd") >= crude).all()
+
+
+def test_rajin_khasan_is_transit_not_cheaper_bilateral_trade():
+    """The line ships Russian coal to third countries (002, 004): once it runs the DPRK earns
+    transit fees and Russia pays its share of the build, but DPRK-Russia trade moves by no
+    more than the fees the DPRK can spend (the 2014 slight fall, 002, is not undone)."""
+    built = _run(reps=4)
+    never = _run(reps=4, **{"projects.rajin_khasan.committed_year": 0,
+                            "projects.rajin_khasan.proposed_year": 2100})
+    years = built.years
+    fees = col(built, "transit_income_usd")[:, years == 2014]
+    assert (fees > 0).all() and (col(never, "transit_income_usd") == 0).all()
+    assert (col(built, "project_spend_russia_usd")[:, (years >= 2010) & (years <= 2013)] > 0).all()
+    gap = np.abs(col(built, "trade_russia_usd") - col(never, "trade_russia_usd"))[:, years == 2014]
+    assert (gap <= fees).all()
 
 
 def test_labour_abroad_is_services_income_not_customs_exports():
@@ -166,9 +187,10 @@ def test_sanctions_replay_cuts_exports_far_more_than_imports(replay):
 
 def test_secondary_sanctions_hit_chinese_firms_too():
     """US designations in 2016-17 targeted Chinese firms and banks: the penalty scales with dollar
-    exposure, so Chinese firms exit and, at the point estimate, China's trade falls as well as
-    Russia's. (Across the posterior the trade effect varies: where the DPRK's capacity binds,
-    the firms that stay take up what the others leave.)"""
+    exposure, so Chinese firms cut back and China's trade falls as well as Russia's (before
+    issue 10 China's rose). At the default penalty (0.3) the big firms trade less rather than
+    leave; across the posterior the size of China's fall varies (where the DPRK's capacity binds,
+    the firms that stay take up part of what the others leave)."""
     point = Calibration("point")
     sc = load("baseline").with_values(replications=2)
     base = run_scenario(sc, calibration=point)
@@ -176,10 +198,27 @@ def test_secondary_sanctions_hit_chinese_firms_too():
                        calibration=point)
     k = list(base.years).index(2020)
     assert col(hit, "trade_china_usd")[:, k].mean() < 0.97 * col(base, "trade_china_usd")[:, k].mean()
-    assert col(hit, "active_firms_china")[:, k].mean() < col(base, "active_firms_china")[:, k].mean()
+    assert col(hit, "trade_russia_usd")[:, k].mean() < col(base, "trade_russia_usd")[:, k].mean()
     drawn = _run(reps=4)
     drawn_hit = _run(reps=4, **{"sanctions.secondary_on_firms": {2016: 0.5}})
-    # Across posterior draws: fewer Chinese firms on average (in draws with wide Chinese margins
-    # none exits at 0.5), and Russia's trade falls in every draw.
-    assert col(drawn_hit, "active_firms_china")[:, k].mean() < col(drawn, "active_firms_china")[:, k].mean()
+    # Across posterior draws: China's trade falls on average, Russia's in every draw.
+    assert col(drawn_hit, "trade_china_usd")[:, k].mean() < col(drawn, "trade_china_usd")[:, k].mean()
     assert (col(drawn_hit, "trade_russia_usd")[:, k] < col(drawn, "trade_russia_usd")[:, k]).all()
+
+
+def test_credit_is_tied_to_the_lenders_goods():
+    """More Soviet credit buys more Soviet goods, not Chinese ones (credit financed the lender's
+    deliveries); credit is drawn only as far as the DPRK buys from the lender."""
+    values = {"russia.credit_usd": {1988: 0.0}, "china.credit_usd": {1988: 0.0}}
+    none = _run(reps=2, **values)
+    lent = _run(reps=2, **{**values, "russia.credit_usd": {1988: 5.0e8}})
+    y = none.years == 1988
+    assert (col(lent, "imports_russia_usd")[:, y] > col(none, "imports_russia_usd")[:, y]).all()
+    drawn = col(lent, "credit_russia_usd")
+    assert (drawn <= 5.0e8 + 1e-6).all() and (drawn[:, y] > 0).all()
+    # Drawn credit never exceeds what the DPRK bought from the lender (the whole bill at most).
+    assert (drawn <= col(lent, "imports_russia_usd") + 1e-6).all()
+    # Offer far more credit than the DPRK buys from Russia: only what it buys is drawn.
+    flood = _run(reps=2, **{**values, "russia.credit_usd": {1988: 4.0e9}})
+    assert (col(flood, "credit_russia_usd") <= col(flood, "imports_russia_usd") + 1e-6).all()
+    assert (col(flood, "credit_russia_usd")[:, y] < 4.0e9).all()
