@@ -150,7 +150,7 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
     prov = (results.provenance() + f" | PRIM peeling: box holds {d.coverage:.0%} of the 'yes' runs "
             f"(coverage) and {d.density:.0%} of runs in it are 'yes' (density)")
     fig, (left, right) = new_figure(title, prov, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
-    fig.subplots_adjust(left=0.07, wspace=0.75, top=0.8)
+    fig.subplots_adjust(left=0.07, wspace=0.75)
     t = d.trajectory
     left.plot(t["coverage"], t["density"], color=OKABE_ITO[0], marker="o", markersize=5, linewidth=2,
               label="Boxes found by peeling")
