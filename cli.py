@@ -643,12 +643,21 @@ def plot(results: tuple[str, ...], kind: str, column: str | None, outcome: str |
 @click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Brief file (YAML): title, outcomes, fan columns, compare column.")
 @click.option("--outcome", "outcomes", type=str, multiple=True,
-              help="Yes/no outcome for scenario discovery, e.g. \"russia_trade_2020 >= 1e9\"; "
+              help="Yes/no outcome for scenario discovery, e.g. \"trade_russia_usd@2020 >= 1e9\"; "
                    "repeatable, added to the spec's.")
+@YEAR
+@TARGET
 @click.option("--no-pdf", is_flag=True, help="Skip brief.pdf.")
 def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes: tuple[str, ...],
-          no_pdf: bool) -> None:
+          year: int | None, target: str | None, no_pdf: bool) -> None:
     """Write a briefing from run and sweep results: key figures, charts, methods, sources.
+
+    The bottom line comes first: the question (the scenario's or experiment's
+    leading comment and description), the answer with numbers and intervals,
+    and the settings that differ from the baseline; then the evidence. A
+    sweep's design points are not pooled: it gets a response chart and the
+    per-point table. --out must be new or empty, or hold only an earlier brief,
+    which is cleared first; any other folder is refused.
 
     brief.md (charts linked from charts/), a self-contained brief.html
     (charts embedded), brief.pdf, each chart as PNG and SVG, and the tables
@@ -659,7 +668,7 @@ def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes:
     Example:
       hedgesim brief results/baseline/20260101T000000Z --out briefs/baseline
       hedgesim brief results/russia_subsidy_sweep/20260101T000000Z --out briefs/subsidy \\
-          --outcome "russia_trade_2020 >= 1e9"
+          --target "trade_russia_usd@2020>=1e9"
     """
     from tqdm import tqdm
 
@@ -669,7 +678,8 @@ def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes:
     with tqdm(desc="brief", unit="chart", file=sys.stderr, delay=1.0, leave=False,
               dynamic_ncols=True) as bar:
         made = build_brief(results, out, outcomes=outcomes, spec=spec, pdf=not no_pdf,
-                           progress=lambda name: (bar.set_postfix_str(name), bar.update()))
+                           progress=lambda name: (bar.set_postfix_str(name), bar.update()),
+                           year=year, target=target)
     for note in made.notes:
         click.echo(f"hedgesim: warning: {note}", err=True)
     files = [made.markdown, made.html] + ([made.pdf] if made.pdf else [])

@@ -55,7 +55,8 @@ class Results:
     def label(self) -> str:
         if self.kind == "run":
             return str(self.manifest.get("scenario", {}).get("name") or self.folder.parent.name)
-        return f"sweep {self.folder.name}"
+        name = self.manifest.get("name")
+        return f"sweep {name} ({self.folder.name})" if name else f"sweep {self.folder.name}"
 
     @property
     def parameters(self) -> list[str]:
