@@ -686,6 +686,67 @@ def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes:
     click.echo(f"brief: {len(made.charts)} charts; " + ", ".join(str(f) for f in files))
 
 
+@main.command()
+@click.argument("scenario", type=str)
+@click.argument("lever", type=str)
+@click.argument("target", type=str)
+@click.option("--probability", "-p", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.5, show_default=True,
+              help="Share of replications that must meet the target.")
+@click.option("--replications", "-n", type=click.IntRange(2, 10000), default=None,
+              help="Replications at every lever value (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Base seed (default: the scenario's).")
+@click.option("--strategy", type=str, default=None,
+              help="DPRK strategy from the scenario's policy_start (default: the scenario's).")
+@click.option("--low", type=float, default=None, help="Lowest lever value searched "
+              "(default: the registry range's).")
+@click.option("--high", type=float, default=None, help="Highest lever value searched "
+              "(default: the registry range's).")
+@POINT_ESTIMATE
+def seek(scenario: str, lever: str, target: str, probability: float, replications: int | None,
+         seed: int | None, strategy: str | None, low: float | None, high: float | None,
+         point_estimate: bool) -> None:
+    """What would it take: the smallest LEVER value meeting TARGET in a SCENARIO.
+
+    Runs the same replications (seeds and posterior draws: common random
+    numbers) at every lever value tried and finds, with scipy's brentq, the
+    smallest value at which at least --probability of them meet TARGET
+    (column@year>=value). Reports it with the cost to each patron and a 90%
+    interval from the replications' own crossing points, or says plainly that
+    no value in the lever's range meets the target.
+
+    \b
+    Example:
+      hedgesim seek baseline russia.trade_subsidy_rate "trade_russia_usd@2020>=1e9" \\
+          --strategy pivot_russia
+      hedgesim seek baseline russia.trade_subsidy_rate "trade_russia_usd@2020>=1e9" -p 0.9
+    """
+    from model.analysis.results import parse_outcome
+    from model.analysis.seek import seek as find
+    from model.ensemble import load_calibration
+    from model.scenario import load
+    from model.world import OUTPUTS
+
+    sc = load(scenario)
+    changes = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
+    if strategy is not None:
+        from model.strategies import STRATEGIES
+
+        if strategy not in STRATEGIES:
+            raise HedgesimError(strategy, "--strategy", f"expected one of {', '.join(STRATEGIES)}")
+        changes["strategy"] = {sc.policy_start: strategy}
+    if changes:
+        sc = sc.with_values(**changes)
+    goal = parse_outcome(target, OUTPUTS, field="TARGET")
+    with _slow_notice(f"seeking {lever} for {sc.name}"):
+        result = find(sc, lever, goal, probability,
+                      calibration=load_calibration("point" if point_estimate else "posterior"),
+                      low=low, high=high)
+    for line in result.lines():
+        click.echo(line)
+
+
 class _slow_notice:
     """One stderr line if the work inside takes more than ``after`` seconds."""
 
