@@ -93,7 +93,8 @@ def _sweep_target_lines(folder: Path, goal) -> str:
              f"{int(table['target_reached'].sum())} of {int(table['replications'].sum())} runs; "
              "per point: " + ", ".join(f"{p}: {h}/{n}" for p, h, n in zip(
                  table["point"], table["target_reached"], table["replications"], strict=True))]
-    lines += [a.sentence(goal) for a in answers(results, goal)]
+    if results.method == "grid":  # a sample has no grid of settings to read an answer off
+        lines += [a.sentence(goal) for a in answers(results, goal)]
     return "\n".join(lines)
 
 

@@ -452,7 +452,13 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
     from model.analysis.charts import suggest
     from model.analysis.discovery import describe_outcome, discover, discovery_chart
     from model.analysis.fan import fan_chart
-    from model.analysis.matrix import axes_of, matrix_chart, matrix_table, noise_of, strategy_summary
+    from model.analysis.matrix import (
+        axes_of,
+        matrix_chart,
+        matrix_table,
+        noise_of,
+        strategy_summary,
+    )
     from model.analysis.response import (
         answers,
         check_year,
@@ -562,8 +568,8 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
                 add(f"fan_{c}{tag}", lambda p, c=c, r=r, y=y: fan_chart(r, c, p, year=y, target=goal))
             prov = r.provenance() + " | median and 90% interval"
             for name, fn in STANDARD.items():
-                add(f"{name}{tag}", lambda p, fn=fn, r=r, y=y: fn(r.runs, prov, r.policy_start, p,
-                                                                  year=y, target=goal))
+                add(f"{name}{tag}", lambda p, fn=fn, r=r, y=y, prov=prov: fn(
+                    r.runs, prov, r.policy_start, p, year=y, target=goal))
             continue
         # a sweep: per design point, never pooled
         table = point_table(r, y, goal if goal and goal.year == y else None)

@@ -22,8 +22,8 @@ import pandas as pd
 
 from model.analysis.charts import fmt_value, new_figure, save
 from model.analysis.results import Results
-from model.params import REGISTRY
 from model.errors import HedgesimError
+from model.params import REGISTRY
 
 METRICS = {
     "payoff": ("dprk_payoff", "DPRK payoff per year, model index (higher = better)"),

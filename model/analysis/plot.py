@@ -27,11 +27,11 @@ def render(kind: str, results: list[Results], path: Path, column: str | None = N
 
     ``year`` is the year titles report; ``target`` ('trade_russia_usd@2020>=1e9') is drawn
     as a line, and for discovery it is the outcome when ``outcome`` is not given."""
-    from model.analysis.response import check_year, response_chart
     from model.analysis.compare import compare_chart
     from model.analysis.discovery import discovery_chart
     from model.analysis.fan import fan_chart
     from model.analysis.matrix import matrix_chart
+    from model.analysis.response import check_year, response_chart
     from model.analysis.sensitivity import sensitivity_chart
 
     check_kind(kind)

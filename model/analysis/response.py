@@ -213,7 +213,7 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
     found = answers_for_title(results, target, year, column, lever) if target else ""
     title = (f"{label(column)} in {year} against {lever.split('.')[-1].replace('_', ' ')}"
              + (f": {found}" if found else ""))
-    prov = (results.provenance() + f" | median and 5-95% range across replications at each "
+    prov = (results.provenance() + " | median and 5-95% range across replications at each "
             "setting (not pooled over settings)"
             + (f"; averaged over {', '.join(pooled)}" if pooled else ""))
     by = " / ".join(groups_of(results))

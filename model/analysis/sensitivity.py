@@ -149,14 +149,14 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
         ax.set_title(_wrap(outcome, 24), loc="left", fontsize=13)
         ax.set_xlim(0, max(1.0, float(np.nanmax(table[["first_high", "total_high"]].to_numpy(dtype=float),
                                                  initial=1.0))))
-        ax.set_xlabel("Share of variance (index; 1 = all)")
         ax.axvline(0, color="black", linewidth=0.8)
         ax.axvline(1, color="black", linewidth=0.8, linestyle=":")
+    fig.supxlabel("Share of variance explained (Sobol index; 1 = all of it)", y=0.2, fontsize=15)
     d = results.design
     axes[0].set_yticks(y, [f"{p}\n(swept {d[p].min():.3g} to {d[p].max():.3g})" if p in d else p
                            for p in params])
     axes[0].invert_yaxis()
-    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False, ncols=2)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.16), frameon=False, ncols=2)
     return save(fig, path)
 
 
