@@ -151,12 +151,12 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
                                                  initial=1.0))))
         ax.axvline(0, color="black", linewidth=0.8)
         ax.axvline(1, color="black", linewidth=0.8, linestyle=":")
-    fig.supxlabel("Share of variance explained (Sobol index; 1 = all of it)", y=0.2, fontsize=15)
+    fig.supxlabel("Share of variance explained (Sobol index; 1 = all of it)", x=0.72, y=0.165, fontsize=14)
     d = results.design
     axes[0].set_yticks(y, [f"{p}\n(swept {d[p].min():.3g} to {d[p].max():.3g})" if p in d else p
                            for p in params])
     axes[0].invert_yaxis()
-    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.16), frameon=False, ncols=2)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(-0.9, -0.09), frameon=False, ncols=2)
     return save(fig, path)
 
 
