@@ -56,6 +56,62 @@ POINT_ESTIMATE = click.option(
          "chance only.")
 
 
+YEAR = click.option(
+    "--year", type=int, default=None,
+    help="Year the table, chart titles and answer report (default: the horizon); checked "
+         "before anything runs.")
+TARGET = click.option(
+    "--target", type=str, default=None,
+    help="Goal as column@year>=value, e.g. \"trade_russia_usd@2020>=1e9\": drawn on the charts, "
+         "and how often it is reached is reported. Its year is the default --year.")
+
+
+def _year_and_target(year: int | None, target: str | None, horizon: int,
+                     first: int = 1988):
+    """Check --year and --target against the years the runs will cover, before anything runs."""
+    from model.analysis.results import parse_outcome
+    from model.world import OUTPUTS
+
+    goal = None
+    if target is not None:
+        goal = parse_outcome(target, OUTPUTS, default_year=year, field="--target")
+        if not first <= goal.year <= horizon:
+            raise HedgesimError(target, "--target", f"expected a year from {first} to the "
+                                f"horizon {horizon}, got {goal.year}")
+        year = goal.year if year is None else year
+    if year is not None and not first <= year <= horizon:
+        raise HedgesimError(None, "--year", f"expected a year from {first} to the horizon "
+                            f"{horizon}, got {year}")
+    return year, goal
+
+
+def _target_line(goal, frame) -> str:
+    """'target trade_russia_usd@2020 >= 1e+09: reached in 7 of 10 runs (70%)'."""
+    import numpy as np
+
+    rows = goal.evaluate(frame.assign(point=0) if "point" not in frame else frame)
+    hit, n = int(rows["hit"].sum()), len(rows)
+    return (f"target {goal.column}@{goal.year} {goal.op} {goal.threshold:g}: reached in {hit} "
+            f"of {n} runs ({hit / n:.0%}); median {np.median(rows['value']):.4g}")
+
+
+def _sweep_target_lines(folder: Path, goal) -> str:
+    """Per strategy/scenario: the smallest swept lever value reaching the target in half the
+    runs, and per point how many runs reach it."""
+    from model.analysis.response import answers, point_table
+    from model.analysis.results import load_results
+
+    results = load_results(folder)
+    table = point_table(results, goal.year, goal, columns=(goal.column,))
+    lines = [f"target {goal.column}@{goal.year} {goal.op} {goal.threshold:g}: reached in "
+             f"{int(table['target_reached'].sum())} of {int(table['replications'].sum())} runs; "
+             "per point: " + ", ".join(f"{p}: {h}/{n}" for p, h, n in zip(
+                 table["point"], table["target_reached"], table["replications"], strict=True))]
+    if results.method == "grid":  # a sample has no grid of settings to read an answer off
+        lines += [a.sentence(goal) for a in answers(results, goal)]
+    return "\n".join(lines)
+
+
 def _progress(total: int, label: str):
     from tqdm import tqdm
 
@@ -86,11 +142,14 @@ def main() -> None:
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True, help="Folder under which results/<scenario>/<timestamp>/ is written.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+@YEAR
+@TARGET
 @POINT_ESTIMATE
 @click.option("--yes", "-y", is_flag=True,
               help="Start even if the estimate exceeds 4 GB of memory or an hour.")
 def run(scenario: str, replications: int | None, seed: int | None, out: Path,
-        no_charts: bool, point_estimate: bool, yes: bool) -> None:
+        no_charts: bool, year: int | None, target: str | None, point_estimate: bool,
+        yes: bool) -> None:
     """Run a scenario's replications and write Parquet, a manifest and charts.
 
     SCENARIO is a YAML file or the name of a shipped scenario. Each
@@ -102,6 +161,7 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     \b
     Example:
       hedgesim run scenarios/russia_1bn_push.yaml --replications 50 --seed 7
+      hedgesim run scenarios/russia_1bn_push.yaml --year 2020 --target "trade_russia_usd@2020>=1e9"
     """
     from model.analysis.summary import format_table
     from model.ensemble import load_calibration
@@ -113,15 +173,18 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     changes = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
     if changes:
         sc = sc.with_values(**changes)
+    year, goal = _year_and_target(year, target, sc.horizon)  # before any run or folder
     check_budget(estimate_run(sc), sc.path, "--replications" if replications else "replications",
                  yes)
     calibration = load_calibration("point" if point_estimate else "posterior")
     with _progress(sc.replications, sc.name) as bar:
         report = execute(sc, out, progress=bar.update, charts=not no_charts,
-                         calibration=calibration)
+                         calibration=calibration, year=year, target=goal)
     click.echo(f"{sc.name}: {sc.replications} replications, {sc.horizon - 1988 + 1} years, "
                f"seed {sc.seed}, {report.wall_seconds:.2f} s")
     click.echo(format_table(report.figures))
+    if goal is not None:
+        click.echo(_target_line(goal, report.frame))
     click.echo(report.note)
     if report.history_note:
         click.echo(report.history_note)
@@ -450,13 +513,14 @@ def docs(check: bool, out: Path) -> None:
               help="Folder under which <experiment>/<timestamp>/ is written (--resume: the "
                    "sweep folder).")
 @click.option("--year", "table_year", type=int, default=None,
-              help="Year of the printed summary table (default: the horizon; the Parquet "
-                   "summary has 2014, 2020 and the horizon).")
+              help="Year of the printed summary table (default: --target's, else the horizon; "
+                   "the Parquet summary has 2014, 2020 and the horizon); checked before any run.")
+@TARGET
 @POINT_ESTIMATE
 @click.option("--yes", "-y", is_flag=True, help="Start even if the estimate exceeds an hour.")
 def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str | None,
-          resume: bool, out: Path, table_year: int | None, point_estimate: bool,
-          yes: bool) -> None:
+          resume: bool, out: Path, table_year: int | None, target: str | None,
+          point_estimate: bool, yes: bool) -> None:
     """Run a batch experiment: every design point's replications, in parallel.
 
     EXPERIMENT is a standalone experiment file or a scenario with an
@@ -467,7 +531,8 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
 
     \b
     Example:
-      hedgesim sweep scenarios/experiments/russia_subsidy_sweep.yaml --workers 4 --year 2020
+      hedgesim sweep scenarios/experiments/russia_subsidy_sweep.yaml --workers 4 \\
+          --target "trade_russia_usd@2020>=1e9"
       hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
     """
     from model.ensemble import load_calibration
@@ -489,6 +554,9 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     exp = load_experiment(experiment)
     horizons = {s.horizon for s in exp.scenarios}
     summarised = sorted(y for y in {*SUMMARY_YEARS, *horizons} if y <= max(horizons))
+    _, goal = _year_and_target(None, target, min(horizons))
+    if goal is not None and table_year is None and goal.year in summarised:
+        table_year = goal.year
     if table_year is not None and table_year not in summarised:
         raise HedgesimError(None, "--year", f"expected one of the summarised years "
                             f"{', '.join(map(str, summarised))}, got {table_year}")
@@ -521,6 +589,8 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
                                 f"{', '.join(map(str, years))}, got {table_year}")
         click.echo(format_summary(report.summary, report.design, table_year,
                                   note=report.manifest.get("interval_note")))
+    if goal is not None and report.ok:
+        click.echo(_sweep_target_lines(report.folder, goal))
     if exp.history_note():
         click.echo(exp.history_note())
     click.echo(f"results: {report.folder}")
@@ -538,13 +608,17 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
 @main.command()
 @click.argument("results", nargs=-1, required=True, type=str)
 @click.option("--kind", "-k", type=str, default="fan", show_default=True,
-              help="fan, compare, matrix, sensitivity, discovery, or a standard run chart: "
-                   "trade_by_partner, patron_costs, dependence.")
+              help="fan, response (a sweep's outcome against its swept lever), compare, matrix, "
+                   "sensitivity, discovery, or a standard run chart: trade_by_partner, "
+                   "patron_costs, dependence.")
 @click.option("--column", "-c", type=str, default=None,
-              help="Output column for fan and compare (default trade_russia_usd).")
+              help="Output column for fan, response and compare (default: --target's, else "
+                   "trade_russia_usd).")
 @click.option("--outcome", type=str, default=None,
-              help="Yes/no outcome for discovery, e.g. \"russia_trade_2020 >= 1e9\" "
-                   "(default trade_russia_usd@2020 >= 1e9).")
+              help="Yes/no outcome for discovery, e.g. \"trade_russia_usd@2020 >= 1e9\" "
+                   "(default: --target, else trade_russia_usd@2020 >= 1e9).")
+@YEAR
+@TARGET
 @click.option("--metric", type=str, default="payoff", show_default=True,
               help="What the strategy matrix shows: payoff, china_share, cost_russia, cost_china.")
 @click.option("--format", "-f", "fmt", type=str, default=None,
@@ -552,19 +626,22 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
               help="File (or folder) to write; default <first results folder>/<kind>.<format>.")
 def plot(results: tuple[str, ...], kind: str, column: str | None, outcome: str | None,
-         metric: str, fmt: str | None, out: Path | None) -> None:
+         year: int | None, target: str | None, metric: str, fmt: str | None,
+         out: Path | None) -> None:
     """Draw one briefing chart from run or sweep results folders.
 
     fan, the standard run charts and discovery read one folder; compare puts
     several folders (or the strategies of one sweep) on the same axes; matrix
-    needs a sweep over strategies x a subsidy x a sanctions lever; sensitivity
+    needs a sweep over strategies x a subsidy x a sanctions lever; response a sweep
+    over a lever (the outcome against it, a line per strategy or scenario); sensitivity
     a sweep with a Sobol sample; discovery a sweep that varies parameters.
 
     \b
     Example:
       hedgesim plot results/baseline/20260101T000000Z --kind fan --column china_share
       hedgesim plot results/russia_subsidy_sweep/20260101T000000Z --kind matrix --format svg
-      hedgesim plot SWEEP --kind discovery --outcome "russia_trade_2020 >= 1e9" --out disc.png
+      hedgesim plot SWEEP --kind response --target "trade_russia_usd@2020>=1e9"
+      hedgesim plot SWEEP --kind discovery --outcome "trade_russia_usd@2020 >= 1e9" --out disc.png
     """
     from model.analysis.plot import FORMATS
     from model.analysis.plot import plot as draw
@@ -574,7 +651,7 @@ def plot(results: tuple[str, ...], kind: str, column: str | None, outcome: str |
         fmt = suffix if suffix in FORMATS else "png"
     with _slow_notice(f"drawing the {kind} chart"):
         path = draw(results, kind=kind, fmt=fmt, out=out, column=column, outcome=outcome,
-                    metric=metric)
+                    metric=metric, year=year, target=target)
     click.echo(str(path))
 
 
@@ -585,12 +662,21 @@ def plot(results: tuple[str, ...], kind: str, column: str | None, outcome: str |
 @click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Brief file (YAML): title, outcomes, fan columns, compare column.")
 @click.option("--outcome", "outcomes", type=str, multiple=True,
-              help="Yes/no outcome for scenario discovery, e.g. \"russia_trade_2020 >= 1e9\"; "
+              help="Yes/no outcome for scenario discovery, e.g. \"trade_russia_usd@2020 >= 1e9\"; "
                    "repeatable, added to the spec's.")
+@YEAR
+@TARGET
 @click.option("--no-pdf", is_flag=True, help="Skip brief.pdf.")
 def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes: tuple[str, ...],
-          no_pdf: bool) -> None:
+          year: int | None, target: str | None, no_pdf: bool) -> None:
     """Write a briefing from run and sweep results: key figures, charts, methods, sources.
+
+    The bottom line comes first: the question (the scenario's or experiment's
+    leading comment and description), the answer with numbers and intervals,
+    and the settings that differ from the baseline; then the evidence. A
+    sweep's design points are not pooled: it gets a response chart and the
+    per-point table. --out must be new or empty, or hold only an earlier brief,
+    which is cleared first; any other folder is refused.
 
     brief.md (charts linked from charts/), a self-contained brief.html
     (charts embedded), brief.pdf, each chart as PNG and SVG, and the tables
@@ -601,7 +687,7 @@ def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes:
     Example:
       hedgesim brief results/baseline/20260101T000000Z --out briefs/baseline
       hedgesim brief results/russia_subsidy_sweep/20260101T000000Z --out briefs/subsidy \\
-          --outcome "russia_trade_2020 >= 1e9"
+          --target "trade_russia_usd@2020>=1e9"
     """
     from tqdm import tqdm
 
@@ -611,11 +697,73 @@ def brief(results: tuple[str, ...], out: Path, spec_file: Path | None, outcomes:
     with tqdm(desc="brief", unit="chart", file=sys.stderr, delay=1.0, leave=False,
               dynamic_ncols=True) as bar:
         made = build_brief(results, out, outcomes=outcomes, spec=spec, pdf=not no_pdf,
-                           progress=lambda name: (bar.set_postfix_str(name), bar.update()))
+                           progress=lambda name: (bar.set_postfix_str(name), bar.update()),
+                           year=year, target=target)
     for note in made.notes:
         click.echo(f"hedgesim: warning: {note}", err=True)
     files = [made.markdown, made.html] + ([made.pdf] if made.pdf else [])
     click.echo(f"brief: {len(made.charts)} charts; " + ", ".join(str(f) for f in files))
+
+
+@main.command()
+@click.argument("scenario", type=str)
+@click.argument("lever", type=str)
+@click.argument("target", type=str)
+@click.option("--probability", "-p", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.5, show_default=True,
+              help="Share of replications that must meet the target.")
+@click.option("--replications", "-n", type=click.IntRange(2, 10000), default=None,
+              help="Replications at every lever value (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Base seed (default: the scenario's).")
+@click.option("--strategy", type=str, default=None,
+              help="DPRK strategy from the scenario's policy_start (default: the scenario's).")
+@click.option("--low", type=float, default=None, help="Lowest lever value searched "
+              "(default: the registry range's).")
+@click.option("--high", type=float, default=None, help="Highest lever value searched "
+              "(default: the registry range's).")
+@POINT_ESTIMATE
+def seek(scenario: str, lever: str, target: str, probability: float, replications: int | None,
+         seed: int | None, strategy: str | None, low: float | None, high: float | None,
+         point_estimate: bool) -> None:
+    """What would it take: the smallest LEVER value meeting TARGET in a SCENARIO.
+
+    Runs the same replications (seeds and posterior draws: common random
+    numbers) at every lever value tried and finds, with scipy's brentq, the
+    smallest value at which at least --probability of them meet TARGET
+    (column@year>=value). Reports it with the cost to each patron and a 90%
+    interval from the replications' own crossing points, or says plainly that
+    no value in the lever's range meets the target.
+
+    \b
+    Example:
+      hedgesim seek baseline russia.trade_subsidy_rate "trade_russia_usd@2020>=1e9" \\
+          --strategy pivot_russia
+      hedgesim seek baseline russia.trade_subsidy_rate "trade_russia_usd@2020>=1e9" -p 0.9
+    """
+    from model.analysis.results import parse_outcome
+    from model.analysis.seek import seek as find
+    from model.ensemble import load_calibration
+    from model.scenario import load
+    from model.world import OUTPUTS
+
+    sc = load(scenario)
+    changes = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
+    if strategy is not None:
+        from model.strategies import STRATEGIES
+
+        if strategy not in STRATEGIES:
+            raise HedgesimError(strategy, "--strategy", f"expected one of {', '.join(STRATEGIES)}")
+        changes["strategy"] = {sc.policy_start: strategy}
+    if changes:
+        sc = sc.with_values(**changes)
+    goal = parse_outcome(target, OUTPUTS, field="TARGET")
+    with _slow_notice(f"seeking {lever} for {sc.name}"):
+        result = find(sc, lever, goal, probability,
+                      calibration=load_calibration("point" if point_estimate else "posterior"),
+                      low=low, high=high)
+    for line in result.lines():
+        click.echo(line)
 
 
 class _slow_notice:

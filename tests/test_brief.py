@@ -25,7 +25,7 @@ from cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 HORIZON = 2021
-OUTCOME = "russia_trade_2020 >= 1e9"
+OUTCOME = "trade_russia_usd@2020 >= 1e9"
 
 
 def _write(path: Path, text: str) -> Path:
@@ -96,6 +96,7 @@ KINDS = [  # kind, folder, extra options, words the title must carry
     ("matrix", "grid", ["--metric", "cost_russia"], "What does each strategy cost Moscow?"),
     ("sensitivity", "sobol", [], "What drives the outcomes?"),
     ("discovery", "grid", ["--outcome", OUTCOME], "How likely is 'DPRK-Russia trade >= $1.00 bn in 2020'?"),
+    ("response", "grid", ["--target", "trade_russia_usd@2020>=1e9"], "DPRK-Russia trade in 2020 against"),
     ("trade_by_partner", "run", [], "Who does Pyongyang trade with?"),
     ("patron_costs", "run", [], "What does Pyongyang cost its patrons?"),
     ("dependence", "run", [], "How dependent does Pyongyang stay?"),
@@ -138,8 +139,8 @@ def test_matrix_names_the_strategy_with_least_maximum_regret(folders, tmp_path):
     robust = worst.idxmin()
     out = tmp_path / "matrix.png"
     assert plot(str(folder), "--kind", "matrix", "--out", str(out)).exit_code == 0
-    assert f"Robust choice across all 4 settings: {robust} (worst regret {worst[robust]:.2f})" \
-        in png_title(out)
+    assert (f"Least worst regret across all 4 settings: {robust.replace('_', ' ')} "
+            f"({worst[robust]:.3f}, noise about") in png_title(out)
 
 
 def test_svg_is_valid_xml_carrying_the_title(folders, tmp_path):
@@ -189,11 +190,12 @@ def test_brief_writes_markdown_html_pdf_and_every_chart_it_links(brief):
     pngs = {p for p in linked if p.endswith(".png")}
     assert {p.replace(".png", ".svg") for p in pngs} <= set(linked)
     names = {Path(p).stem for p in pngs}
-    # the grid sweep gives a comparison, four strategy matrices and discovery; the Sobol sweep
-    # gives the sensitivity chart and discovery too
-    assert {"fan_trade_russia_usd", "fan_china_share", "compare_0", "matrix_payoff_0",
+    # the grid sweep gives its response chart, four strategy matrices and discovery; the Sobol
+    # sweep gives the sensitivity chart and discovery too; no sweep gets a pooled fan
+    assert {"response_0", "matrix_payoff_0",
             "matrix_cost_russia_0", "matrix_cost_china_0", "matrix_china_share_0",
             "sensitivity_1", "discovery_0_0", "discovery_0_1"} <= names
+    assert not any(n.startswith(("fan_", "compare")) for n in names)
     for p in linked:
         assert (brief / p).is_file(), p
         if p.endswith(".png"):
@@ -205,17 +207,86 @@ def test_brief_writes_markdown_html_pdf_and_every_chart_it_links(brief):
     assert len(re.findall(rb"/Type /Page\b", pdf)) >= len(pngs) + 1  # a page per chart + text
 
 
-def test_brief_key_figures_match_the_runs(folders, brief):
-    from model.analysis.charts import fmt_value
-
+def test_brief_per_point_table_matches_the_runs_and_pools_nothing(folders, brief):
+    """Recomputed from the Parquet: each point's median and 5-95% range of Russia trade in 2020,
+    and how many of its replications reach $1 bn."""
     runs = runs_of(folders["grid"])
+    table = pd.read_csv(brief / "tables" / "points_0.csv")
+    for point, rows in runs[runs["year"] == 2020].groupby("point"):
+        v = rows["trade_russia_usd"].to_numpy(dtype=float)
+        row = table[table["point"] == point].iloc[0]
+        assert row["trade_russia_usd_median"] == pytest.approx(np.quantile(v, 0.5))
+        assert row["trade_russia_usd_p05"] == pytest.approx(np.quantile(v, 0.05))
+        assert row["target_reached"] == int((v >= 1e9).sum())
     md = (brief / "brief.md").read_text(encoding="utf-8")
-    row = next(line for line in md.splitlines() if line.startswith("| DPRK-Russia trade |"))
-    for year, cell in zip((2014, 2020, HORIZON), row.strip("|").split("|")[1:], strict=True):
-        v = runs.loc[runs["year"] == year, "trade_russia_usd"].to_numpy(dtype=float)
-        p5, med, p95 = np.percentile(v, [5, 50, 95])
-        col = "trade_russia_usd"
-        assert cell.strip() == f"{fmt_value(med, col)} [{fmt_value(p5, col)} - {fmt_value(p95, col)}]"
+    assert "Key figures" not in md, "a sweep's design points are not pooled into key figures"
+
+
+def test_brief_answer_names_the_smallest_swept_subsidy_reaching_the_target(folders, brief):
+    """The bottom line, recomputed: per strategy and enforcement level, the smallest subsidy
+    where at least half the replications reach $1 bn in 2020."""
+    runs = runs_of(folders["grid"])
+    design = pd.read_parquet(folders["grid"] / "design.parquet")
+    rows = runs[runs["year"] == 2020].merge(design[["point", "strategy", "russia.trade_subsidy_rate",
+                                                    "sanctions.enforcement_china"]], on="point")
+    rows["hit"] = rows["trade_russia_usd"] >= 1e9
+    share = rows.groupby(["strategy", "sanctions.enforcement_china",
+                          "russia.trade_subsidy_rate"])["hit"].mean().reset_index()
+    md = (brief / "brief.md").read_text(encoding="utf-8")
+    bottom = md.split("## Evidence")[0]
+    assert "**Question" in bottom and "**Answer.**" in bottom and "differ from the baseline" in bottom
+    for (strategy, enforcement), sub in share.groupby(["strategy", "sanctions.enforcement_china"]):
+        ok = sub[sub["hit"] >= 0.5]
+        if ok.empty:
+            assert f"Under {strategy} (sanctions.enforcement_china {enforcement:g}), no" in bottom
+        else:
+            value = ok["russia.trade_subsidy_rate"].min()
+            assert (f"Under {strategy} (sanctions.enforcement_china {enforcement:g}), "
+                    f"russia.trade_subsidy_rate = {value:g} is the smallest") in bottom
+
+
+def test_run_brief_key_figures_are_numbers_matching_the_runs(folders, tmp_path):
+    out = tmp_path / "b"
+    result = CliRunner().invoke(main, ["brief", str(folders["run"]), "--out", str(out), "--no-pdf",
+                                       "--target", "trade_russia_usd@2020>=1e8"])
+    assert result.exit_code == 0, result.output
+    runs = runs_of(folders["run"])
+    kf = pd.read_csv(out / "tables" / "key_figures.csv")
+    assert pd.api.types.is_float_dtype(kf["median"])
+    row = kf[(kf["column"] == "trade_russia_usd") & (kf["year"] == 2020)].iloc[0]
+    v = runs.loc[runs["year"] == 2020, "trade_russia_usd"].to_numpy(dtype=float)
+    assert row["median"] == pytest.approx(np.percentile(v, 50))
+    md = (out / "brief.md").read_text(encoding="utf-8")
+    assert f"is reached in {int((v >= 1e8).sum())} of {v.size} runs" in md
+    page = (out / "brief.html").read_text(encoding="utf-8")
+    assert "<figcaption>" not in page, "chart titles are in the images, not repeated"
+    assert "_" not in re.sub(r"[^\n]*\.txt[^\n]*", "", "\n".join(
+        line for line in md.splitlines() if line.startswith("- [0"))), "sources are citations"
+
+
+def test_brief_clears_an_earlier_brief_and_refuses_other_folders(folders, tmp_path):
+    out = tmp_path / "b"
+    args = ["brief", str(folders["run"]), "--out", str(out), "--no-pdf"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    (out / "charts" / "stale.png").write_bytes(b"old")
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert not (out / "charts" / "stale.png").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["brief", str(folders["run"]), "--out", str(other)])
+    assert result.exit_code == 2 and "only an earlier brief" in result.stderr
+    assert (other / "notes.txt").exists()
+
+
+def test_discovery_peels_strategies_as_categories(folders):
+    from model.analysis.discovery import discover
+    from model.analysis.results import load_results, parse_outcome
+
+    r = load_results(folders["grid"])
+    found = discover(r, parse_outcome(OUTCOME, r.runs.columns))
+    assert "strategy" in set(found.box["parameter"])
+    assert "coverage" in found.note() and "leaves out" in found.note()
 
 
 def test_brief_discovery_counts_the_yes_runs(folders, brief):
@@ -260,9 +331,13 @@ ERRORS = {  # args (with {run}, {grid}, {sobol} filled in), words the one line m
     "unknown kind": (["plot", "{run}", "--kind", "fann"], "did you mean 'fan'"),
     "unknown format": (["plot", "{run}", "--format", "gif"], "png, svg, pdf"),
     "malformed outcome": (["plot", "{grid}", "--kind", "discovery", "--outcome", "russia trade big"],
-                          "expected an outcome like"),
-    "unknown outcome column": (["plot", "{grid}", "--kind", "discovery", "--outcome", "rusia_trade_2020 >= 1"],
+                          "expected column@year >= number"),
+    "unknown outcome column": (["plot", "{grid}", "--kind", "discovery", "--outcome", "trade_rusia_usd@2020 >= 1"],
                                "did you mean"),
+    "old outcome name": (["plot", "{grid}", "--kind", "discovery", "--outcome", "russia_trade_2020 >= 1e9"],
+                         "write 'trade_russia_usd@2020 >= 1e9'"),
+    "year outside the runs": (["plot", "{run}", "--kind", "fan", "--year", "2050"], "--year"),
+    "response of a run": (["plot", "{run}", "--kind", "response"], "sweep that varies a lever"),
     "matrix of a run": (["plot", "{run}", "--kind", "matrix"], "sweep over two or more strategies"),
     "sensitivity of a grid": (["plot", "{grid}", "--kind", "sensitivity"], "Sobol sample"),
     "discovery of a run": (["plot", "{run}", "--kind", "discovery"], "varies at least one parameter"),
@@ -270,7 +345,7 @@ ERRORS = {  # args (with {run}, {grid}, {sobol} filled in), words the one line m
     "unknown column": (["plot", "{run}", "--column", "russia_trade"], "expected an output column"),
     "brief of a missing folder": (["brief", "nowhere", "--out", "{tmp}"], "not found"),
     "brief with a bad outcome": (["brief", "{grid}", "--out", "{tmp}", "--outcome", ">= 1e9"],
-                                 "expected an outcome like"),
+                                 "expected column@year >= number"),
     "brief with a missing spec": (["brief", "{grid}", "--out", "{tmp}", "--spec", "{tmp}/none.yaml"],
                                   "readable brief file"),
 }

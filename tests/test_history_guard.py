@@ -125,7 +125,7 @@ def test_a_declared_counterfactual_runs_and_says_so_everywhere(tmp_path, monkeyp
 
     footers = []
 
-    def charts(df, provenance, policy_start, folder):
+    def charts(df, provenance, policy_start, folder, **_options):
         footers.append(provenance)
         return []
 

@@ -114,8 +114,8 @@ def render_markdown(blocks: list[tuple]) -> str:
             out.append(_table_md(rest[0]))
         elif kind == "chart":
             c: Chart = rest[0]
-            out.append(f"![{c.title}](charts/{c.png.name})\n\n*{c.title}* "
-                       f"([PNG](charts/{c.png.name}), [SVG](charts/{c.svg.name}))")
+            out.append(f"![{c.title}](charts/{c.png.name})\n\n"
+                       f"Chart files: [PNG](charts/{c.png.name}), [SVG](charts/{c.svg.name})")
     return "\n\n".join(out) + "\n"
 
 
@@ -133,7 +133,7 @@ def render_html(blocks: list[tuple], title: str) -> str:
         if kind in ("h1", "h2"):
             out.append(f"<{kind}>{html.escape(rest[0])}</{kind}>")
         elif kind == "p":
-            cls = ' class="note"' if rest[0].startswith("**Missing runs") else ""
+            cls = ' class="note"' if rest[0].startswith(("**Missing runs", "**Answer")) else ""
             text = html.escape(rest[0]).replace("**", "")
             out.append(f"<p{cls}>{text}</p>")
         elif kind == "list":
@@ -144,9 +144,41 @@ def render_html(blocks: list[tuple], title: str) -> str:
             c = rest[0]
             data = base64.b64encode(c.png.read_bytes()).decode("ascii")
             out.append(f"<figure><img alt=\"{html.escape(c.title)}\" src=\"data:image/png;base64,{data}\">"
-                       f"<figcaption>{html.escape(c.title)}</figcaption></figure>")
+                       "</figure>")  # the title is in the image; a caption would repeat it
     out.append("</body></html>")
     return "\n".join(out)
+
+
+PDF_WIDTH = 118  # monospaced characters across an A4 page at the text size used
+
+
+def _table_text(df: pd.DataFrame) -> list[str]:
+    """A table as monospaced lines no wider than the page: long cells wrapped, and a table too
+    wide for one block split into column groups that each repeat the first column."""
+    import textwrap
+
+    cells = df.astype(str).map(lambda v: textwrap.fill(v, 38))
+    cols = list(cells.columns)
+    widths = {c: max([len(x) for v in cells[c] for x in v.split("\n")] + [len(str(c))]) for c in cols}
+    groups, current, used = [], [cols[0]], widths[cols[0]]
+    for c in cols[1:]:
+        if used + 2 + widths[c] > PDF_WIDTH and len(current) > 1:
+            groups.append(current)
+            current, used = [cols[0]], widths[cols[0]]
+        current.append(c)
+        used += 2 + widths[c]
+    groups.append(current)
+    lines: list[str] = []
+    for g in groups:
+        lines.append("  ".join(str(c)[:widths[c]].ljust(widths[c]) for c in g))
+        lines.append("  ".join("-" * widths[c] for c in g))
+        for _, row in cells[g].iterrows():
+            parts = [row[c].split("\n") for c in g]
+            for k in range(max(len(p) for p in parts)):
+                lines.append("  ".join((p[k] if k < len(p) else "").ljust(widths[c])
+                                       for p, c in zip(parts, g, strict=True)))
+        lines.append("")
+    return lines
 
 
 def _text_lines(blocks: list[tuple]) -> list[str]:
@@ -157,13 +189,24 @@ def _text_lines(blocks: list[tuple]) -> list[str]:
         if kind in ("h1", "h2"):
             lines += ["", rest[0].upper()]
         elif kind == "p":
-            lines += textwrap.wrap(rest[0].replace("**", ""), 150)
+            lines += textwrap.wrap(rest[0].replace("**", ""), PDF_WIDTH)
         elif kind == "list":
             for item in rest[0]:
-                lines += textwrap.wrap(f"- {item}", 150, subsequent_indent="  ")
+                lines += textwrap.wrap(f"- {item}", PDF_WIDTH, subsequent_indent="  ")
         elif kind == "table":
-            lines += rest[0].to_string(index=False, max_colwidth=60).splitlines()
+            lines += _table_text(rest[0])
     return lines
+
+
+def without_empty_headings(blocks: list[tuple]) -> list[tuple]:
+    """Drop a heading with nothing under it before the next heading or the end."""
+    kept = []
+    for i, b in enumerate(blocks):
+        nxt = blocks[i + 1][0] if i + 1 < len(blocks) else None
+        if b[0] == "h2" and nxt in (None, "h1", "h2"):
+            continue
+        kept.append(b)
+    return kept
 
 
 def text_pages(pdf, blocks: list[tuple]) -> None:
@@ -171,39 +214,50 @@ def text_pages(pdf, blocks: list[tuple]) -> None:
     import matplotlib.pyplot as plt
 
     lines = _text_lines(blocks)
-    per_page = 80
+    per_page = 92
     for start in range(0, len(lines), per_page):
         fig = plt.figure(figsize=(8.27, 11.69))
-        fig.text(0.04, 0.97, "\n".join(lines[start:start + per_page]), va="top", ha="left",
-                 family="monospace", fontsize=6.2)
+        fig.text(0.05, 0.97, "\n".join(lines[start:start + per_page]), va="top", ha="left",
+                 family="monospace", fontsize=7.4, parse_math=False)
         pdf.savefig(fig)
         plt.close(fig)
 
 
 # ------------------------------------------------------------ content
-def key_figures_table(results: Results) -> pd.DataFrame:
-    """Median [5%-95%] across runs for 2014, 2020 (if run) and the last year."""
+def key_figures_numbers(results: Results, year: int | None = None) -> pd.DataFrame:
+    """Numeric key figures of one run folder: a row per figure and year (2014, ``year`` and the
+    last year), median and 5-95% range across replications, in the column's own unit."""
     runs = results.runs
     first, last = results.years
-    years = [y for y in dict.fromkeys([2014, 2020, last]) if first <= y <= last]
+    years = [y for y in dict.fromkeys([2014, year or 2020, last]) if first <= y <= last]
     rows = []
-    for column, name, _unit in KEY_FIGURES:
-        row = {"figure": name}
+    for column, name, unit in KEY_FIGURES:
         for y in years:
             v = runs.loc[runs["year"] == y, column].to_numpy(dtype=float)
             v = v[np.isfinite(v)]
             if v.size:
                 p5, med, p95 = np.percentile(v, [5, 50, 95])
-                row[str(y)] = f"{fmt_value(med, column)} [{fmt_value(p5, column)} - {fmt_value(p95, column)}]"
-        rows.append(row)
+                rows.append({"figure": name, "column": column, "unit": unit, "year": y,
+                             "median": med, "p05": p5, "p95": p95, "replications": v.size})
     return pd.DataFrame(rows)
 
 
+def key_figures_table(results: Results, year: int | None = None) -> pd.DataFrame:
+    """Median [5%-95%] across runs for 2014, ``year`` (default 2020) and the last year."""
+    nums = key_figures_numbers(results, year)
+    rows = {}
+    for r in nums.itertuples():
+        rows.setdefault(r.figure, {"figure": r.figure})[str(r.year)] = (
+            f"{fmt_value(r.median, r.column)} [{fmt_value(r.p05, r.column)} - {fmt_value(r.p95, r.column)}]")
+    return pd.DataFrame(list(rows.values()))
+
+
 def sources_list() -> list[str]:
+    """Each source once, as a citation: '[002] author, outlet, year'."""
     seen = {}
     for t in load_targets():
         for r in t.readings:
-            seen[r.seed] = f"{r.seed}: {r.outlet}, {r.author}, {r.published}"
+            seen[r.seed[:3]] = f"[{r.seed[:3]}] {r.author}, {r.outlet}, {r.published}"
     return [seen[k] for k in sorted(seen)]
 
 
@@ -220,7 +274,7 @@ def calibration_targets_table(columns) -> pd.DataFrame:
             else:  # ratios, growth rates, fractions of years: plain numbers in the target's unit
                 band = f"{lo:.3g} - {hi:.3g} ({t.unit})"
             rows.append({"target": t.id, "what": t.description, "band": band, "role": t.role,
-                         "sources": ", ".join(dict.fromkeys(r.seed[:3] for r in t.readings))})
+                         "sources": ", ".join(f"[{k}]" for k in dict.fromkeys(r.seed[:3] for r in t.readings))})
     return pd.DataFrame(rows)
 
 
@@ -236,7 +290,8 @@ METHODS = (
     "so the ranges hold parameter uncertainty as well as chance (runs made with the point "
     "estimate say so in their provenance line: their ranges are chance only). Figures give the "
     "median and the "
-    "5-95% range across replications (for a sweep: across design points and replications). The "
+    "5-95% range across replications, for a sweep at each design point separately (a chart that "
+    "pools design points says so in its title). The "
     "strategy matrix averages "
     "each outcome over the policy years and names the strategy with the least maximum regret. "
     "Sensitivity uses Sobol first-order and total indices (scipy.stats.sobol_indices, Saltelli 2010 "
@@ -267,13 +322,150 @@ def _chart(out: Path, name: str, draw, pdf=None) -> Chart:
     return Chart(name, title, png, svg)
 
 
+BRIEF_FILES = ("brief.md", "brief.html", "brief.pdf", "charts", "tables")
+
+
+def prepare_out(out: Path) -> None:
+    """Make ``out`` ready: a new or empty folder is used; one holding an earlier brief has that
+    brief's files removed (so no stale chart or PDF survives); any other non-empty folder is
+    refused, since clearing it could delete someone's files."""
+    import shutil
+
+    if out.exists() and not out.is_dir():
+        raise HedgesimError(str(out), "--out", "expected a folder, found a file")
+    if out.is_dir() and any(out.iterdir()):
+        names = {p.name for p in out.iterdir()}
+        if not names & {"brief.md", "brief.html"} or names - set(BRIEF_FILES):
+            raise HedgesimError(str(out), "--out", "expected a new or empty folder, or one holding "
+                                "only an earlier brief (which is then cleared); this one has other files")
+        for name in names:
+            target = out / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+    try:
+        (out / "charts").mkdir(parents=True, exist_ok=True)
+        (out / "tables").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise HedgesimError(str(out), "--out", f"expected a writable folder ({exc.strerror})") from None
+
+
+def question_of(results: Results) -> str:
+    """The leading comment paragraph of the scenario or experiment file behind ``results``, and
+    its description; the description alone when the file is gone."""
+    m = results.manifest
+    path = m.get("experiment_file") if results.kind == "sweep" else (m.get("scenario") or {}).get("path")
+    description = m.get("description") or (m.get("scenario") or {}).get("description") or ""
+    comment: list[str] = []
+    try:
+        for line in Path(str(path)).read_text(encoding="utf-8").splitlines():
+            if not line.startswith("#"):
+                break
+            comment.append(line.lstrip("#").strip())
+    except (OSError, TypeError, ValueError):
+        pass
+    text = " ".join(c for c in comment if c)
+    if description and description.rstrip(".") not in text:
+        text = f"{text} ({description.rstrip('.')}.)" if text else description
+    return text or f"What do the runs of {results.label} show?"
+
+
+def _shown(v) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{_shown(x)} from {y}" for y, x in sorted(v.items(), key=lambda kv: int(kv[0])))
+    return str(v)
+
+
+def settings_vs_baseline(results: Results) -> list[str]:
+    """What the scenario(s) set differently from the shipped baseline, and what a sweep varies."""
+    from model.scenario import load
+
+    base = load("baseline").resolved()
+    m = results.manifest
+    scenarios = [m["scenario"]] if results.kind == "run" else m.get("scenarios") or []
+    items = []
+    for sc in scenarios:
+        name = sc.get("name", "?")
+        diff = []
+        for key, value in (sc.get("values") or {}).items():
+            if base["values"].get(key) != value:
+                diff.append(f"{key} {_shown(value)}")
+        if {str(k): v for k, v in (sc.get("strategy") or {}).items()} != {
+                str(k): v for k, v in base["strategy"].items()}:
+            diff.append("strategy " + _shown({int(k): v for k, v in sc["strategy"].items()}))
+        for key in ("horizon", "policy_start"):
+            if sc.get(key) != base.get(key):
+                diff.append(f"{key} {sc.get(key)}")
+        if sc.get("shocks"):
+            diff.append(f"{len(sc['shocks'])} shock(s)")
+        items.append(f"{name}: " + ("; ".join(diff) if diff else "the baseline's settings"))
+    if results.kind == "sweep":
+        d = results.design
+        for p in results.parameters:
+            items.append(f"swept: {p} from {d[p].min():g} to {d[p].max():g} "
+                         f"({d[p].nunique()} values)")
+        for c in ("strategy", "scenario"):
+            if d[c].nunique() > 1:
+                items.append(f"swept: {c} " + ", ".join(map(str, dict.fromkeys(d[c]))))
+    return items
+
+
+def run_answer(results: Results, column: str, year: int, target=None) -> str:
+    """One or two sentences on one run folder: the figure in ``year`` with its interval, how often
+    the target is reached, and the cost to each patron."""
+    nums = key_figures_numbers(results, year)
+    runs = results.runs[results.runs["year"] == year]
+
+    def cell(col: str) -> str:
+        v = runs[col].to_numpy(dtype=float)
+        p5, med, p95 = np.percentile(v, [5, 50, 95])
+        return f"{fmt_value(med, col)} (90% of runs {fmt_value(p5, col)} to {fmt_value(p95, col)})"
+
+    del nums
+    text = f"Under {results.label}, {label(column)} in {year} is {cell(column)}"
+    if target is not None:
+        hit = target.evaluate(results.runs)
+        text += (f"; the target {describe_target(target)} is reached in {int(hit['hit'].sum())} of "
+                 f"{len(hit)} runs")
+    text += (f". Cost to Russia that year: {cell('support_russia_usd')}; to China: "
+             f"{cell('support_china_usd')}.")
+    return text
+
+
+def describe_target(target) -> str:
+    return f"{label(target.column)} {target.op} {fmt_value(target.threshold, target.column)} in {target.year}"
+
+
 def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = None,
-                pdf: bool = True, progress=None) -> Brief:
-    """Write the brief for ``folders`` into ``out``; ``progress(name)`` is called per chart drawn."""
-    from model.analysis.compare import compare_chart, grouped
+                pdf: bool = True, progress=None, year: int | None = None,
+                target: str | None = None) -> Brief:
+    """Write the brief for ``folders`` into ``out``; ``progress(name)`` is called per chart drawn.
+
+    Bottom line first (question, answer with numbers and intervals, settings that differ from
+    the baseline), then the evidence. A sweep's design points are never pooled: its evidence
+    is the response chart and the per-point table. ``year`` is the year asked (default: the
+    target's, else 2020 if the runs reach it, else their last year); ``target``
+    ('trade_russia_usd@2020>=1e9') is drawn and its reach counted.
+    """
+    from model.analysis.charts import suggest
     from model.analysis.discovery import describe_outcome, discover, discovery_chart
     from model.analysis.fan import fan_chart
-    from model.analysis.matrix import axes_of, matrix_chart, matrix_table, strategy_summary
+    from model.analysis.matrix import (
+        axes_of,
+        matrix_chart,
+        matrix_table,
+        noise_of,
+        strategy_summary,
+    )
+    from model.analysis.response import (
+        answers,
+        check_year,
+        point_table,
+        response_chart,
+        shown_table,
+    )
     from model.analysis.sensitivity import sensitivity_chart, sobol_table
 
     spec = spec or BriefSpec()
@@ -281,25 +473,55 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
     if not results:
         raise HedgesimError(None, "RESULTS", "expected at least one results folder")
     out = Path(out)
-    try:
-        (out / "charts").mkdir(parents=True, exist_ok=True)
-        (out / "tables").mkdir(exist_ok=True)
-    except OSError as exc:
-        raise HedgesimError(str(out), "--out", f"expected a writable folder ({exc.strerror})") from None
-    texts = list(dict.fromkeys([*spec.outcomes, *outcomes]))
     columns = results[0].runs.columns
+    goal = parse_outcome(target, columns, default_year=year, field="--target") if target else None
+    texts = list(dict.fromkeys([*spec.outcomes, *outcomes]))
     parsed = [parse_outcome(t, columns) for t in texts]
     for c in [*spec.fan, spec.compare]:
         if c not in columns:
-            from model.analysis.charts import suggest
-
             raise HedgesimError(c, "fan/compare", f"expected an output column{suggest(c, columns)}")
+    if year is None:
+        year = goal.year if goal else (2020 if all(r.years[0] <= 2020 <= r.years[1] for r in results)
+                                       else None)
+    for r in results:
+        year = check_year(r, year) if year is not None else None
+        if goal is not None:
+            check_year(r, goal.year)
+    if goal is None and parsed:
+        goal = parsed[0]
+    column = goal.column if goal else spec.compare
+    prepare_out(out)
 
     primary = results[0]
+    title = spec.title if spec.title != BriefSpec.title else (
+        f"{primary.manifest.get('name') or primary.label}: "
+        f"{question_of(primary).split('?')[0].strip()}?"
+        if len(results) == 1 else spec.title)
     notes = [r.missing_note() for r in results if r.failed]
-    blocks: list[tuple] = [("h1", spec.title)]
-    blocks.append(("p", f"Generated {now_utc()} by hedgesim {code_version()} from {len(results)} results "
-                        f"folder(s): " + ", ".join(f"{r.folder.name} ({r.kind})" for r in results) + "."))
+    blocks: list[tuple] = [("h1", title), ("h2", "Bottom line")]
+    for r in results:
+        blocks.append(("p", f"**Question ({r.label}).** {question_of(r)}"))
+    answer_lines: list[str] = []
+    for r in results:
+        y = year or r.years[1]
+        if r.kind == "run":
+            answer_lines.append(run_answer(r, column, y, goal))
+        elif goal is not None and r.parameters and r.method == "grid":
+            found = answers(r, goal)
+            head = (f"Target: {describe_target(goal)}, reached when at least half the "
+                    f"replications of a setting reach it.")
+            answer_lines.append(" ".join([head, *(a.sentence(goal) for a in found)]))
+        else:
+            answer_lines.append(f"{r.label}: see the per-point table; no target was given "
+                                "(--target column@year>=value) to answer against.")
+    for line in answer_lines:
+        blocks.append(("p", f"**Answer.** {line}"))
+    blocks.append(("p", "Settings that differ from the baseline scenario:"))
+    blocks.append(("list", [item for r in results for item in settings_vs_baseline(r)]))
+    blocks.append(("p", f"Intervals are the 5-95% range across replications, "
+                        f"{primary.draws_phrase}. Generated {now_utc()} by hedgesim "
+                        f"{code_version()} from {len(results)} results folder(s): "
+                        + ", ".join(f"{r.folder.name} ({r.kind})" for r in results) + "."))
     if notes:
         blocks.append(("p", "**Missing runs.** " + "; ".join(notes) + "."))
     counterfactual = [f"{r.label}: {r.history_note()}" for r in results if r.history_note()]
@@ -308,57 +530,65 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
                             "change years before the scenario's policy start, so their history is "
                             "not the calibrated one the sources give: " + "; ".join(counterfactual)
                             + "."))
-
-    blocks += [("h2", "Key figures"),
-               ("p", f"Median and 5-95% range across runs of {primary.label}"
-                     + (" (all design points pooled)" if primary.kind == "sweep" else "")
-                     + f", {primary.draws_phrase}.")]
-    kf = key_figures_table(primary)
-    blocks.append(("table", kf))
-    kf.to_csv(out / "tables" / "key_figures.csv", index=False)
-
-    charts: list[Chart] = []
+    blocks.append(("h2", "Evidence"))
     cover = len(blocks)
-
+    charts: list[Chart] = []
     pdf_doc = None
     if pdf:
         from matplotlib.backends.backend_pdf import PdfPages
 
-        pdf_doc = PdfPages(out / "brief.pdf", metadata={"Title": spec.title})
-        text_pages(pdf_doc, list(blocks))  # cover: title, missing runs, key figures
+        pdf_doc = PdfPages(out / "brief.pdf", metadata={"Title": title})
+        text_pages(pdf_doc, without_empty_headings(list(blocks)))
 
-    def add(name: str, draw, heading: str | None = None, after: list[tuple] = ()):
+    def add(name: str, draw, heading: str | None = None, after: list[tuple] = (),
+            before: list[tuple] = ()):
         chart = _chart(out, name, draw, pdf_doc)
         charts.append(chart)
         if progress is not None:
             progress(name)
         if heading:
             blocks.append(("h2", heading))
+        blocks.extend(before)
         blocks.append(("chart", chart))
         blocks.extend(after)
 
-    blocks.append(("h2", "Outcomes over time"))
-    for column in spec.fan:
-        add(f"fan_{column}", lambda p, c=column: fan_chart(primary, c, p))
-    if primary.kind == "run":
-        prov = primary.provenance() + " | median and 90% interval"
-        for name, fn in STANDARD.items():
-            add(name, lambda p, fn=fn: fn(primary.runs, prov, primary.policy_start, p))
-
-    runs_only = [r for r in results if r.kind == "run"]
-    if len(runs_only) > 1:
-        by, _ = grouped(runs_only)
-        add("compare", lambda p: compare_chart(runs_only, spec.compare, p),
-            heading=f"Comparison by {by}")
-
+    many = len(results) > 1
     for i, r in enumerate(results):
-        tag = f"_{i}" if len(results) > 1 else ""
-        if r.kind != "sweep":
+        tag = f"_{i}" if many else ""
+        y = year or r.years[1]
+        if r.kind == "run":
+            nums = key_figures_numbers(r, y)
+            nums.to_csv(out / "tables" / f"key_figures{tag}.csv", index=False)
+            blocks += [("h2", f"Key figures: {r.label}"),
+                       ("p", f"Median and 5-95% range across the {int(nums['replications'].max())} "
+                             f"runs of {r.label}, {r.draws_phrase} (numbers: tables/"
+                             f"key_figures{tag}.csv)."),
+                       ("table", key_figures_table(r, y))]
+            for c in spec.fan:
+                add(f"fan_{c}{tag}", lambda p, c=c, r=r, y=y: fan_chart(r, c, p, year=y, target=goal))
+            prov = r.provenance() + " | median and 90% interval"
+            for name, fn in STANDARD.items():
+                add(f"{name}{tag}", lambda p, fn=fn, r=r, y=y, prov=prov: fn(
+                    r.runs, prov, r.policy_start, p, year=y, target=goal))
             continue
-        by, groups = grouped([r])
-        if groups["group"].nunique() > 1:
-            add(f"compare{tag}", lambda p, r=r: compare_chart([r], spec.compare, p),
-                heading=f"Comparison by {by} ({r.label})")
+        # a sweep: per design point, never pooled
+        table = point_table(r, y, goal if goal and goal.year == y else None)
+        table.to_csv(out / "tables" / f"points{tag}.csv", index=False)
+        if r.parameters and r.method == "grid":
+            add(f"response{tag}", lambda p, r=r, y=y: response_chart(r, column, p, year=y, target=goal),
+                heading=f"How {label(column)} responds to the swept lever ({r.label})")
+            if column != "support_russia_usd":
+                add(f"response_cost_russia{tag}",
+                    lambda p, r=r, y=y: response_chart(r, "support_russia_usd", p, year=y))
+        if len(table) <= 60:
+            blocks += [("h2", f"Every design point in {y} ({r.label})"),
+                       ("p", f"Median and 5-95% range across replications at each point "
+                             f"(numbers: tables/points{tag}.csv)."),
+                       ("table", shown_table(r, table, goal if goal and goal.year == y else None))]
+        else:
+            blocks += [("h2", f"Design points ({r.label})"),
+                       ("p", f"{len(table)} points: too many to list; every point's median and "
+                             f"5-95% range are in tables/points{tag}.csv.")]
         try:
             axes_of(r)
             has_matrix = True
@@ -367,52 +597,63 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
         if has_matrix:
             summary = strategy_summary(matrix_table(r))
             summary.to_csv(out / "tables" / f"strategy_summary{tag}.csv", index=False)
+            noise = noise_of(r)
             shown = summary.assign(
-                payoff=summary["payoff"].map("{:.2f}".format),
-                max_regret=summary["max_regret"].map("{:.2f}".format),
+                payoff=summary["payoff"].map("{:.3f}".format),
+                max_regret=summary["max_regret"].map("{:.3f}".format),
                 china_share=summary["china_share"].map("{:.0%}".format),
                 cost_russia=summary["cost_russia"].map(lambda v: fmt_value(v, "x_usd")),
                 cost_china=summary["cost_china"].map(lambda v: fmt_value(v, "x_usd")),
                 best_in_cells=summary["best_in_cells"].astype(int).astype(str) + " of " + summary["cells"].astype(str),
+                robust=summary["robust"].map({True: "yes", False: ""}),
             ).drop(columns=["cells"])
             add(f"matrix_payoff{tag}", lambda p, r=r: matrix_chart(r, p, "payoff"),
                 heading="Which hedging strategy serves Pyongyang?",
-                after=[("p", "Per strategy: mean DPRK payoff, worst regret across the settings, the number "
-                             "of settings where it is best, and the mean China share and patron costs per "
-                             "year over the policy years."), ("table", shown)])
+                after=[("p", "Per strategy: mean DPRK payoff (model units), worst regret across the "
+                             "settings, the number of settings where it is best, and the mean China "
+                             "share and patron costs per year over the policy years. Noise: a "
+                             f"cell's mean payoff has a standard error of about {noise:.3f} across "
+                             "replications, so regrets smaller than about twice that are not "
+                             "distinguishable from chance."), ("table", shown)])
             for metric in ("cost_russia", "cost_china", "china_share"):
                 add(f"matrix_{metric}{tag}", lambda p, r=r, m=metric: matrix_chart(r, p, m))
         if r.method == "sobol" and "sobol_block" in r.design.columns:
-            table = sobol_table(r)
-            table.to_csv(out / "tables" / f"sobol{tag}.csv", index=False)
-            shown = table[["outcome", "parameter", "first", "first_low", "first_high", "total",
-                           "total_low", "total_high"]].round(3)
-            add(f"sensitivity{tag}", lambda p, r=r, t=table: sensitivity_chart(r, p, table=t),
+            sob = sobol_table(r)
+            sob.to_csv(out / "tables" / f"sobol{tag}.csv", index=False)
+            shown = sob[["outcome", "parameter", "first", "first_low", "first_high", "total",
+                         "total_low", "total_high"]].round(3)
+            add(f"sensitivity{tag}", lambda p, r=r, t=sob: sensitivity_chart(r, p, table=t),
                 heading="What drives the outcomes?",
-                after=[("p", f"Sobol indices from {int(table['samples'].min())} of "
-                             f"{int(table['samples_designed'].max())} base samples (95% bootstrap "
-                             "intervals)."), ("table", shown)])
-        if r.parameters:
-            for k, outcome in enumerate(parsed):
+                after=[("p", f"Sobol indices from {int(sob['samples'].min())} of "
+                             f"{int(sob['samples_designed'].max())} base samples (95% bootstrap "
+                             "intervals). With few samples the estimates are noisy: an index above 1 "
+                             "or below 0, or a wide interval, is sampling noise, not a finding."),
+                       ("table", shown)])
+        if r.parameters or len(groups_varied(r)):
+            for k, outcome in enumerate(parsed or ([goal] if goal else [])):
                 found = discover(r, outcome)
-                box = found.box.assign(
-                    swept=[f"{a:.3g} - {b:.3g}" for a, b in zip(found.box["full_low"], found.box["full_high"], strict=True)],
-                    box=[f"{a:.3g} - {b:.3g}" for a, b in zip(found.box["low"], found.box["high"], strict=True)],
+                fb = found.box
+                cat = fb["kind"] == "categorical"
+                box = fb.assign(
+                    swept=[v if c else _range_text(a, b) for a, b, v, c in
+                           zip(fb["full_low"], fb["full_high"], fb["all_values"], cat, strict=True)],
+                    box=[v if c else _range_text(a, b) for a, b, v, c in
+                         zip(fb["low"], fb["high"], fb["values"], cat, strict=True)],
+                    restricted=found.box["restricted"].map({True: "yes", False: "no"}),
                 )[["parameter", "swept", "box", "restricted"]]
                 found.box.to_csv(out / "tables" / f"discovery_{k}{tag}.csv", index=False)
                 add(f"discovery_{k}{tag}", lambda p, r=r, o=outcome, f=found: discovery_chart(r, o, p, f),
-                    heading=f"How likely is '{describe_outcome(outcome)}'?",
-                    after=[("p", f"Outcome '{outcome.text}': yes in {found.hits} of {found.runs} runs "
-                                 f"({found.base_rate:.0%}). The box below holds {found.coverage:.0%} of the "
-                                 f"'yes' runs (coverage) and {found.density:.0%} of the runs in it are 'yes' "
-                                 f"(density): {found.describe()}."), ("table", box)])
+                    heading=f"Where is '{describe_outcome(outcome)}' likely? (pools all design points)",
+                    after=[("p", f"Outcome '{describe_outcome(outcome)}': yes in {found.hits} of "
+                                 f"{found.runs} runs of all design points pooled "
+                                 f"({found.base_rate:.0%}). {found.note()}"), ("table", box)])
 
     blocks += [("h2", "Methods"), ("p", METHODS),
                ("h2", "Sources behind the calibration"),
                ("p", "The calibration targets (model/calibration/targets.yaml) keep every source's "
-                     "reading; where sources disagree the band spans them."),
+                     "reading; where sources disagree the band spans them. Sources:"),
                ("list", sources_list()),
-               ("table", calibration_targets_table(set(spec.fan) | {spec.compare}))]
+               ("table", calibration_targets_table(set(spec.fan) | {spec.compare, column}))]
     prov = []
     for r in results:
         m = r.manifest
@@ -428,14 +669,24 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
     md = out / "brief.md"
     md.write_text(render_markdown(blocks), encoding="utf-8")
     page = out / "brief.html"
-    page.write_text(render_html(blocks, spec.title), encoding="utf-8")
+    page.write_text(render_html(blocks, title), encoding="utf-8")
     pdf_path = None
     if pdf_doc is not None:
-        tail = [b for b in blocks[cover:] if b[0] != "chart"]
+        tail = without_empty_headings([b for b in blocks[cover:] if b[0] != "chart"])
         text_pages(pdf_doc, [("h1", "Tables, methods, sources and provenance"), *tail])
         pdf_doc.close()
         pdf_path = out / "brief.pdf"
     return Brief(out, md, page, pdf_path, charts, notes)
+
+
+def groups_varied(r: Results) -> list[str]:
+    return [c for c in ("scenario", "strategy") if r.design[c].nunique() > 1]
+
+
+def _range_text(a: float, b: float) -> str:
+    if isinstance(a, str) or isinstance(b, str):
+        return f"{a}" if a == b else f"{a}, {b}"
+    return f"{a:.3g}" if a == b else f"{a:.3g} - {b:.3g}"
 
 
 __all__ = ["Brief", "BriefSpec", "build_brief", "load_spec", "label"]

@@ -70,7 +70,9 @@ def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: in
     fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
     fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 155)}", fontsize=10.5, color="#333333",
              ha="left", va="bottom")
-    fig.subplots_adjust(left=0.12, right=0.9, top=0.88 if "\n" not in shown else 0.83, bottom=0.27)
+    lines = shown.count("\n") + 1
+    fig.subplots_adjust(left=0.12, right=0.9, top=0.93 - 0.05 * lines - (0.03 if nrows * ncols > 1 else 0),
+                        bottom=0.27)
     fig._hedgesim_title = title
     return fig, ax
 
@@ -141,8 +143,9 @@ def axis_units(ax, column: str, values: np.ndarray | None = None, axis: str = "y
     setter = ax.set_ylabel if axis == "y" else ax.set_xlabel
     if unit == "usd":
         v = np.asarray(values if values is not None else [], dtype=float)
-        v = v[np.isfinite(v) & (v > 0)]
-        log = v.size > 0 and v.max() / max(v.min(), 1.0) > 30
+        v = v[np.isfinite(v)]
+        # a log axis only when nothing is zero or negative: zeros would fall off it
+        log = v.size > 0 and v.min() > 0 and v.max() / max(v.min(), 1.0) > 30
         if log:
             (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
         target.set_major_formatter(FuncFormatter(usd))
@@ -185,85 +188,143 @@ def policy_marker(ax, year: int) -> None:
             color="#555555", transform=ax.get_xaxis_transform())
 
 
-def last_median(df: pd.DataFrame, column: str) -> tuple[int, float]:
-    """The last year and the median of ``column`` across replications in it (for titles)."""
-    year = int(df["year"].max())
+def last_median(df: pd.DataFrame, column: str, year: int | None = None) -> tuple[int, float]:
+    """``year`` (default the last) and the median of ``column`` across replications in it."""
+    year = int(df["year"].max()) if year is None else int(year)
     return year, float(np.nanmedian(df.loc[df["year"] == year, column].to_numpy(dtype=float)))
 
 
-def trade_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
-    year, share = last_median(df, "china_share")
-    _, china = last_median(df, "trade_china_usd")
-    _, russia = last_median(df, "trade_russia_usd")
-    fig, ax = new_figure(f"Who does Pyongyang trade with? China: {fmt_value(china, 'x_usd')} "
-                         f"({share:.0%} of DPRK trade), Russia: {fmt_value(russia, 'x_usd')} in {year} "
-                         "(medians)", provenance)
-    for i, (col, name) in enumerate((("trade_china_usd", "China"), ("trade_russia_usd", "Russia"),
-                                     ("trade_korea_usd", "South Korea (inter-Korean)"),
-                                     ("trade_others_usd", "Third countries"))):
-        years, m = _matrix(df, col)
-        band(ax, years, np.where(m > 0, m, np.nan), i, name)  # no trade: a gap, not a cliff to $1 m
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(usd))
-    ax.set_ylabel("Exports + imports\n(US$ per year, log scale)")
-    ax.set_xlabel("Year")
-    ax2 = ax.twinx()
-    years, share = _matrix(df, "china_share")
-    ax2.plot(years, np.nanmedian(share, 0), color="#000000", linewidth=1.6,
-             linestyle=(0, (1, 1)), label="China's share of DPRK trade (right axis)")
-    ax2.set_ylim(0, 1)
-    ax2.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax2.set_ylabel("China's share of DPRK trade")
-    ax2.grid(False)
-    ax2.spines["right"].set_visible(True)
-    ax.set_ylim(bottom=1e6)
-    policy_marker(ax, policy_start)
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False,
-              ncols=3)
+def year_marker(ax, year: int | None) -> None:
+    """A thin vertical line at the year a question asks about."""
+    if year is None:
+        return
+    ax.axvline(year, color="#000000", linewidth=1.0, linestyle=(0, (4, 2)), alpha=0.7)
+    ax.text(year + 0.3, 0.02, f"{year}", fontsize=11, va="bottom", color="#000000",
+            transform=ax.get_xaxis_transform())
+
+
+def target_line(ax, target, column: str) -> None:
+    """The target of ``--target`` as a horizontal line, labelled, if it is on ``column``."""
+    if target is None or target.column != column:
+        return
+    ax.axhline(target.threshold, color="#000000", linewidth=1.6, linestyle="--",
+               label=f"Target: {target.op} {fmt_value(target.threshold, column)} in {target.year}")
+
+
+def reached_phrase(df: pd.DataFrame, target) -> str:
+    """'reached in 7 of 10 runs' for a target over one run folder's replications."""
+    rows = df.loc[df["year"] == target.year, target.column].to_numpy(dtype=float)
+    hit = int(np.sum(_OPS[target.op](rows, target.threshold) & np.isfinite(rows)))
+    return f"reached in {hit} of {rows.size} runs"
+
+
+_OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
+PARTNERS = (("trade_china_usd", "China"), ("trade_russia_usd", "Russia"),
+            ("trade_korea_usd", "South Korea (inter-Korean)"),
+            ("trade_others_usd", "Third countries"))
+
+
+def trade_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path,
+                year: int | None = None, target=None) -> Path:
+    """China on its own panel (billions), the smaller partners on a second (millions): two
+    linear US$ axes, so no partner with zero trade falls off a log axis and no percentage
+    shares an axis with dollars. China's share is the dependence chart's (``china_share``)."""
+    year, share = last_median(df, "china_share", year)
+    _, china = last_median(df, "trade_china_usd", year)
+    _, russia = last_median(df, "trade_russia_usd", year)
+    title = (f"Who does Pyongyang trade with? In {year} China {fmt_value(china, 'x_usd')} "
+             f"({share:.0%} of DPRK trade), Russia {fmt_value(russia, 'x_usd')} (medians)")
+    if target is not None and target.column in dict(PARTNERS):
+        title += (f"; {label(target.column)} {target.op} {fmt_value(target.threshold, 'x_usd')} "
+                  f"in {target.year} {reached_phrase(df, target)}")
+    fig, axes = new_figure(title, provenance, ncols=2, gridspec_kw={"width_ratios": [1, 1.4]})
+    fig.subplots_adjust(wspace=0.28)
+    for ax, partners, first in ((axes[0], PARTNERS[:1], 0), (axes[1], PARTNERS[1:], 1)):
+        for i, (col, name) in enumerate(partners, start=first):
+            years, m = _matrix(df, col)
+            band(ax, years, m, i, name)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(FuncFormatter(usd))
+        ax.set_xlabel("Year")
+        policy_marker(ax, policy_start)
+        year_marker(ax, year)
+        for col, _ in partners:
+            target_line(ax, target, col)
+    axes[0].set_title("China", loc="left", fontsize=16)
+    axes[1].set_title("Russia, South Korea, third countries", loc="left", fontsize=16)
+    axes[0].set_ylabel("Exports + imports (US$ per year)")
+    h = [hh for ax in axes for hh in ax.get_legend_handles_labels()[0]]
+    lab = [ll for ax in axes for ll in ax.get_legend_handles_labels()[1]]
+    axes[0].legend(h, lab, loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False, ncols=3)
     return save(fig, path)
 
 
-SUPPORT_CHANNELS = (("aid", "Aid"), ("subsidy", "Trade subsidies"), ("credit", "Credit"))
+SUPPORT_CHANNELS = (("aid", "Aid"), ("subsidy", "Trade subsidies"), ("credit", "Credit"),
+                    ("project_spend", "Project spend"))
 
 
-def support_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
-    """One panel per patron so the six series do not sit on top of each other."""
-    year, china = last_median(df, "support_china_usd")
-    _, russia = last_median(df, "support_russia_usd")
+def support_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path,
+                  year: int | None = None, target=None) -> Path:
+    """One panel per patron, each with its own y-axis (Russia's costs are a tenth of China's),
+    aid, subsidies, credit and project spend as separate lines."""
+    year, china = last_median(df, "support_china_usd", year)
+    _, russia = last_median(df, "support_russia_usd", year)
+    _, pc = last_median(df, "project_spend_china_usd", year)
+    _, pr = last_median(df, "project_spend_russia_usd", year)
+    def projects(v: float) -> str:
+        return f" + {fmt_value(v, 'x_usd')} in projects" if v >= 1e6 else ""
+
     fig, axes = new_figure(f"What does Pyongyang cost its patrons? In {year} China pays "
-                           f"{fmt_value(china, 'x_usd')} a year in aid, subsidies and credit, Russia "
-                           f"{fmt_value(russia, 'x_usd')} (medians)", provenance, ncols=2, sharey=True)
-    fig.subplots_adjust(top=0.85, wspace=0.06)
+                           f"{fmt_value(china, 'x_usd')} a year in aid, subsidies and credit"
+                           f"{projects(pc)}, Russia {fmt_value(russia, 'x_usd')}{projects(pr)} "
+                           "(medians)", provenance, ncols=2)
+    fig.subplots_adjust(wspace=0.3)
     for ax, (patron, name) in zip(axes, (("china", "China"), ("russia", "Russia")), strict=True):
         for i, (channel, what) in enumerate(SUPPORT_CHANNELS):
             years, m = _matrix(df, f"{channel}_{patron}_usd")
             band(ax, years, m, i, what)
-        ax.set_title(f"Cost to {name}", loc="left", fontsize=16)
+        ax.set_title(f"Cost to {name} (own scale)", loc="left", fontsize=16)
+        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(FuncFormatter(usd))
         ax.set_xlabel("Year")
+        ax.set_ylabel("US$ per year")
         policy_marker(ax, policy_start)
-    axes[0].set_ylabel("US$ per year")
-    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=3)
+        year_marker(ax, year)
+        target_line(ax, target, f"support_{patron}_usd")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False, ncols=4)
     return save(fig, path)
 
 
-def dependence_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path) -> Path:
-    year, hhi = last_median(df, "dependence_hhi")
-    _, share = last_median(df, "china_share_excl_korea")
-    fig, ax = new_figure(f"How dependent does Pyongyang stay? In {year} China takes {share:.0%} of DPRK "
-                         f"trade (inter-Korean left out); dependence index {hhi:.2f} (medians)", provenance)
-    years, m = _matrix(df, "dependence_hhi")
-    band(ax, years, m, 0, "Dependence index: Herfindahl of partner shares (1 = one partner)")
+def dependence_chart(df: pd.DataFrame, provenance: str, policy_start: int, path: Path,
+                     year: int | None = None, target=None) -> Path:
+    """China's share (percent axis) and the Herfindahl index (its own 0-1 axis) side by side."""
+    year, hhi = last_median(df, "dependence_hhi", year)
+    _, share = last_median(df, "china_share", year)
+    fig, (left, right) = new_figure(
+        f"How dependent does Pyongyang stay? In {year} China takes {share:.0%} of DPRK trade; "
+        f"dependence index {hhi:.2f} of a possible 1 (medians)", provenance, ncols=2)
+    fig.subplots_adjust(wspace=0.3)
+    years, m = _matrix(df, "china_share")
+    band(left, years, m, 0, "China's share of DPRK trade (all partners)")
     years, m = _matrix(df, "china_share_excl_korea")
-    band(ax, years, m, 1, "China's share of DPRK trade, inter-Korean trade left out")
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel("Share / index (0-100%)")
-    ax.set_xlabel("Year")
-    policy_marker(ax, policy_start)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=1)
+    band(left, years, m, 1, "China's share, inter-Korean trade left out")
+    left.set_ylim(0, 1)
+    left.yaxis.set_major_formatter(PercentFormatter(1.0))
+    left.set_ylabel("Share of DPRK trade (%)")
+    left.set_title("China's share", loc="left", fontsize=16)
+    years, m = _matrix(df, "dependence_hhi")
+    band(right, years, m, 2, "Herfindahl index of partner shares")
+    right.set_ylim(0, 1)
+    right.set_ylabel("Herfindahl index (0-1; 1 = one partner)")
+    right.set_title("Dependence index", loc="left", fontsize=16)
+    for ax in (left, right):
+        ax.set_xlabel("Year")
+        policy_marker(ax, policy_start)
+        year_marker(ax, year)
+        target_line(ax, target, "china_share" if ax is left else "dependence_hhi")
+    h = [hh for ax in (left, right) for hh in ax.get_legend_handles_labels()[0]]
+    lab = [ll for ax in (left, right) for ll in ax.get_legend_handles_labels()[1]]
+    left.legend(h, lab, loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False, ncols=2)
     return save(fig, path)
 
 
@@ -272,8 +333,8 @@ STANDARD = {"trade_by_partner": trade_chart, "patron_costs": support_chart,
 
 
 def standard_charts(df: pd.DataFrame, provenance: str, policy_start: int, folder: Path,
-                    fmt: str = "png") -> list[Path]:
-    return [fn(df, provenance, policy_start, folder / f"{name}.{fmt}")
+                    fmt: str = "png", year: int | None = None, target=None) -> list[Path]:
+    return [fn(df, provenance, policy_start, folder / f"{name}.{fmt}", year=year, target=target)
             for name, fn in STANDARD.items()]
 
 

@@ -58,19 +58,26 @@ def compare_table(results: list[Results], column: str, by: str | None = None) ->
     return out.reset_index()
 
 
-def compare_chart(results: list[Results], column: str, path: Path, by: str | None = None) -> Path:
+def compare_chart(results: list[Results], column: str, path: Path, by: str | None = None,
+                  year: int | None = None, target=None) -> Path:
+    """Medians over time per group; the title compares them in ``year`` (default the last).
+    A sweep whose groups hold several design points pools them and the title says so."""
+    from model.analysis.charts import target_line, year_marker
+
     by, _ = grouped(results, by)
     table = compare_table(results, column, by)
     groups = list(dict.fromkeys(table["group"]))
     if len(groups) > MAX_GROUPS:
         raise HedgesimError(str(results[0].folder), "--by",
                             f"expected at most {MAX_GROUPS} {by}s on one chart, found {len(groups)}")
-    end = table[table["year"] == table["year"].max()].set_index("group")["p50"]
+    year = int(table["year"].max()) if year is None else int(year)
+    end = table[table["year"] == year].set_index("group")["p50"]
+    if end.empty:
+        raise HedgesimError(str(results[0].folder), "--year", f"expected a year the runs cover, not {year}")
     best, worst = end.idxmax(), end.idxmin()
-    year = int(table["year"].max())
     pooled = any(r.kind == "sweep" and len(r.design) > table["group"].nunique() for r in results)
     title = (f"{label(column)} in {year}: highest under {best} ({fmt_value(end[best], column)} median"
-             f"{' over all swept settings' if pooled else ''}), "
+             f"{' with all swept settings pooled' if pooled else ''}), "
              f"lowest under {worst} ({fmt_value(end[worst], column)})")
     start = results[0].policy_start
     table = table[table["year"] >= start - HISTORY_SHOWN]  # before that, the groups share history
@@ -93,6 +100,8 @@ def compare_chart(results: list[Results], column: str, path: Path, by: str | Non
                 ax.plot(t["year"], edge, color=st["color"], linestyle=st["linestyle"], linewidth=1.0,
                         alpha=0.7)
         ax.plot(t["year"], mid, label=f"{by}: {g}", **st)
+    target_line(ax, target, column)
+    year_marker(ax, year)
     ax.set_xlabel("Year")
     if table["year"].min() < start < year:
         policy_marker(ax, start)

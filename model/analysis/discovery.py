@@ -49,11 +49,23 @@ class Discovery:
     def density(self) -> float:
         return float(self.trajectory.loc[self.chosen, "density"])
 
+    def note(self) -> str:
+        """Coverage and density of the chosen box, and what it leaves out."""
+        left_out = self.hits - round(self.coverage * self.hits)
+        inside = self.trajectory.loc[self.chosen, "mass"] * self.runs
+        wrong = round(inside * (1 - self.density))
+        return (f"The box ({self.describe()}) holds {self.coverage:.0%} of the 'yes' runs "
+                f"(coverage) and {self.density:.0%} of the runs in it are 'yes' (density). It "
+                f"leaves out {left_out} 'yes' run(s) that lie outside it, and takes in "
+                f"{wrong} 'no' run(s).")
+
     def describe(self) -> str:
         """The box as a reader would say it: 'russia.trade_subsidy_rate >= 0.31 and ...'."""
         parts = []
         for r in self.box[self.box["restricted"]].itertuples():
-            if r.low > r.full_low and r.high < r.full_high:
+            if r.kind == "categorical":
+                parts.append(f"{r.parameter} in {{{r.values}}}")
+            elif r.low > r.full_low and r.high < r.full_high:
                 parts.append(f"{r.parameter} {r.low:.3g}-{r.high:.3g}")
             elif r.low > r.full_low:
                 parts.append(f"{r.parameter} >= {r.low:.3g}")
@@ -82,13 +94,27 @@ def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float):
     yield "high", hi_cut, inside & (x <= hi_cut)
 
 
+def _drop_candidates(x: np.ndarray, inside: np.ndarray):
+    """For a categorical factor: (category, None, mask) for removing each category still in."""
+    kept = np.unique(x[inside])
+    if kept.size < 2:
+        return
+    for value in kept:
+        yield value, None, inside & (x != value)
+
+
 def prim(frame: pd.DataFrame, params: list[str], hit: np.ndarray, alpha: float = 0.05,
-         min_mass: float = 0.05) -> pd.DataFrame:
-    """The peeling trajectory: one row per box from the full box to the smallest."""
+         min_mass: float = 0.05, categorical: list[str] = ()) -> pd.DataFrame:
+    """The peeling trajectory: one row per box from the full box to the smallest.
+
+    Numeric factors are peeled from either end; a categorical factor (strategy, scenario)
+    loses one category at a time (Friedman and Fisher's treatment of unordered inputs)."""
     x = {p: frame[p].to_numpy(dtype=float) for p in params}
+    x |= {c: frame[c].astype(str).to_numpy() for c in categorical}
     n, total_hits = len(hit), hit.sum()
     inside = np.ones(n, dtype=bool)
     bounds = {p: [x[p].min(), x[p].max()] for p in params}
+    kept = {c: sorted(set(x[c])) for c in categorical}
     rows = []
 
     def record():
@@ -96,13 +122,15 @@ def prim(frame: pd.DataFrame, params: list[str], hit: np.ndarray, alpha: float =
         rows.append({"step": len(rows), "coverage": hit[inside].sum() / total_hits if total_hits else 0.0,
                      "density": hit[inside].mean() if k else 0.0, "mass": k / n,
                      **{f"{p}_low": bounds[p][0] for p in params},
-                     **{f"{p}_high": bounds[p][1] for p in params}})
+                     **{f"{p}_high": bounds[p][1] for p in params},
+                     **{f"{c}_values": ", ".join(kept[c]) for c in categorical}})
 
     record()
     while True:
         best = None
-        for p in params:
-            for side, cut, mask in _peel_candidates(x[p], inside, alpha):
+        candidates = [(p, c) for p in params for c in _peel_candidates(x[p], inside, alpha)]
+        candidates += [(c, d) for c in categorical for d in _drop_candidates(x[c], inside)]
+        for p, (side, cut, mask) in candidates:
                 k = mask.sum()
                 if k < min_mass * n or k == inside.sum():
                     continue
@@ -112,7 +140,10 @@ def prim(frame: pd.DataFrame, params: list[str], hit: np.ndarray, alpha: float =
         if best is None or best[0][0] <= hit[inside].mean() + 1e-12:  # no gain: stop
             break
         _, p, side, cut, mask = best
-        bounds[p][0 if side == "low" else 1] = float(cut)
+        if p in kept:
+            kept[p] = [v for v in kept[p] if v != side]
+        else:
+            bounds[p][0 if side == "low" else 1] = float(cut)
         inside = mask
         record()
     return pd.DataFrame(rows)
@@ -121,19 +152,28 @@ def prim(frame: pd.DataFrame, params: list[str], hit: np.ndarray, alpha: float =
 def discover(results: Results, outcome: Outcome, params: list[str] | None = None,
              min_coverage: float = 0.5, alpha: float = 0.05) -> Discovery:
     params = params or results.parameters
-    if not params:
+    categorical = [c for c in ("strategy", "scenario") if results.design[c].nunique() > 1]
+    if not params and not categorical:
         raise HedgesimError(str(results.folder), "design.parquet",
                             "expected a sweep that varies at least one parameter for scenario discovery")
     yes = outcome.evaluate(results.runs)
-    frame = yes.merge(results.design[["point", *params]], on="point")
+    frame = yes.merge(results.design[["point", *params, *categorical]], on="point")
     hit = frame["hit"].to_numpy(dtype=bool)
-    trajectory = prim(frame, params, hit, alpha=alpha)
+    trajectory = prim(frame, params, hit, alpha=alpha, categorical=categorical)
     ok = trajectory[trajectory["coverage"] >= min_coverage]
     chosen = int((ok if not ok.empty else trajectory)["density"].idxmax())
     row = trajectory.loc[chosen]
-    box = pd.DataFrame([{"parameter": p, "low": row[f"{p}_low"], "high": row[f"{p}_high"],
-                         "full_low": frame[p].min(), "full_high": frame[p].max()} for p in params])
-    box["restricted"] = (box["low"] > box["full_low"]) | (box["high"] < box["full_high"])
+    rows = [{"parameter": p, "kind": "numeric", "low": row[f"{p}_low"], "high": row[f"{p}_high"],
+             "full_low": frame[p].min(), "full_high": frame[p].max(), "values": "",
+             "all_values": "", "restricted": bool(row[f"{p}_low"] > frame[p].min()
+                                                  or row[f"{p}_high"] < frame[p].max())}
+            for p in params]
+    for c in categorical:
+        everything = ", ".join(sorted(set(frame[c].astype(str))))
+        rows.append({"parameter": c, "kind": "categorical", "low": np.nan, "high": np.nan,
+                     "full_low": np.nan, "full_high": np.nan, "values": row[f"{c}_values"],
+                     "all_values": everything, "restricted": row[f"{c}_values"] != everything})
+    box = pd.DataFrame(rows)
     return Discovery(outcome, len(frame), int(hit.sum()), trajectory, chosen, box)
 
 
@@ -147,10 +187,11 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
     else:
         title = (f"How likely is '{question}'? {d.base_rate:.0%} of swept runs, {d.density:.0%} when "
                  f"{d.describe()}")
-    prov = (results.provenance() + f" | PRIM peeling: box holds {d.coverage:.0%} of the 'yes' runs "
+    prov = (results.provenance() + " | all design points and replications pooled"
+            + f" | PRIM peeling: box holds {d.coverage:.0%} of the 'yes' runs "
             f"(coverage) and {d.density:.0%} of runs in it are 'yes' (density)")
     fig, (left, right) = new_figure(title, prov, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
-    fig.subplots_adjust(left=0.07, wspace=0.75, top=0.8)
+    fig.subplots_adjust(left=0.07, wspace=0.75)
     t = d.trajectory
     left.plot(t["coverage"], t["density"], color=OKABE_ITO[0], marker="o", markersize=5, linewidth=2,
               label="Boxes found by peeling")
@@ -168,15 +209,20 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
 
     box = d.box
     y = np.arange(len(box))
+    cat = box["kind"] == "categorical"
     span = (box["full_high"] - box["full_low"]).replace(0, 1)
-    lo = (box["low"] - box["full_low"]) / span
-    hi = (box["high"] - box["full_low"]) / span
+    lo = ((box["low"] - box["full_low"]) / span).where(~cat, 0.0)
+    hi = ((box["high"] - box["full_low"]) / span).where(~cat, 1.0)
     right.barh(y, np.ones(len(box)), color="#DDDDDD", edgecolor="#777777", height=0.5, label="Swept range")
     width = np.maximum(hi - lo, MIN_BAR)  # a box on one grid value: a visible sliver, not nothing
     left_edge = np.clip(np.minimum(lo, 1 - MIN_BAR), 0, None)
     right.barh(y, width, left=left_edge, color=OKABE_ITO[0], edgecolor="black", height=0.5, hatch="//",
                label="Box: outcome likely")
     for i, r in enumerate(box.itertuples()):
+        if r.kind == "categorical":
+            right.text(0.5, i - 0.3, ("box: " + r.values) if r.restricted else "all kept: " + r.values,
+                       ha="center", va="bottom", fontsize=12, fontweight="bold")
+            continue
         right.text(0, i + 0.3, _num(r.full_low, r.parameter), ha="left", va="top", fontsize=11,
                    color="#444444")
         right.text(1, i + 0.3, _num(r.full_high, r.parameter), ha="right", va="top", fontsize=11,
@@ -188,11 +234,11 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
             right.text(centre, i - 0.3, span_text, ha="center", va="bottom", fontsize=12,
                        fontweight="bold")
     right.set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in box["parameter"]])
+    right.set_title("Box limits (categories: those kept)", loc="left", fontsize=15)
     right.set_xlim(-0.02, 1.02)
     right.set_ylim(len(box) - 0.4, -0.75)
     right.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
     right.set_xlabel("Position in the swept range")
-    right.set_title("Parameter ranges of the chosen box", loc="left", fontsize=15)
     right.grid(False)
     right.legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False, ncols=2)
     return save(fig, path)

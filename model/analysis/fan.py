@@ -113,13 +113,22 @@ def _cited(ax, targets: list[dict]) -> None:
                     markeredgecolor="black", linestyle="none", label=name)
 
 
-def fan_chart(results: Results, column: str, path: Path) -> Path:
-    """Full history on the left; if sources cite the column, a close-up of those years right."""
+def fan_chart(results: Results, column: str, path: Path, year: int | None = None,
+              target=None) -> Path:
+    """Full history on the left; if sources cite the column, a close-up of those years right.
+
+    The title reports ``year`` (default the last). A sweep's fan pools its design points and
+    says so in the title: the spread is then partly the policy choices, not uncertainty."""
+    from model.analysis.charts import target_line, year_marker
+
     table = fan_table(results, column)
-    last = table.iloc[-1]
-    title = (f"{label(column)}: {fmt_value(last['p50'], column)} median in {int(last['year'])}; "
-             f"90% of runs {fmt_value(last['p05'], column)} to {fmt_value(last['p95'], column)}")
-    prov = results.provenance() + " | median, 50% and 90% bands"
+    at = table.iloc[-1] if year is None else table.set_index("year").loc[[year]].reset_index().iloc[0]
+    pooled = results.kind == "sweep" and len(results.design) > 1
+    title = (f"{label(column)}: {fmt_value(at['p50'], column)} median in {int(at['year'])}; "
+             f"90% of runs {fmt_value(at['p05'], column)} to {fmt_value(at['p95'], column)}"
+             + (f" (all {len(results.design)} design points pooled)" if pooled else ""))
+    prov = results.provenance() + " | median, 50% and 90% bands" + (
+        " over every design point and replication pooled" if pooled else "")
     targets = cited(column)
     if targets:
         fig, (ax, zoom) = new_figure(title, prov, ncols=2, gridspec_kw={"width_ratios": [2, 1]})
@@ -130,6 +139,8 @@ def fan_chart(results: Results, column: str, path: Path) -> Path:
     floor = _fan(ax, table, column, legend=True)
     _cited(ax, targets)
     _floor(ax, floor)
+    target_line(ax, target, column)
+    year_marker(ax, year)
     ax.set_xlabel("Year")
     years = table["year"]
     if years.min() < results.policy_start < years.max():

@@ -20,12 +20,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from model.analysis.charts import fmt_value, new_figure, param_label, save
+from model.analysis.charts import fmt_value, new_figure, save
 from model.analysis.results import Results
 from model.errors import HedgesimError
+from model.params import REGISTRY
 
 METRICS = {
-    "payoff": ("dprk_payoff", "DPRK payoff, model units (higher = better)"),
+    "payoff": ("dprk_payoff", "DPRK payoff per year, model index (higher = better)"),
     "china_share": ("china_share", "China's share of DPRK trade"),
     "cost_russia": ("support_russia_usd", "Aid + subsidy + credit, US$ per year"),
     "cost_china": ("support_china_usd", "Aid + subsidy + credit, US$ per year"),
@@ -68,6 +69,27 @@ def matrix_table(results: Results, x: str | None = None, y: str | None = None) -
     return table
 
 
+def noise_of(results: Results) -> float:
+    """Typical standard error of a cell's mean DPRK payoff: the spread across replications of the
+    policy-years mean payoff at one design point, over the square root of the replications,
+    as a median over points. Regrets smaller than about twice this are chance."""
+    runs = results.runs[results.runs["year"] >= results.policy_start]
+    per_rep = runs.groupby(["point", "replication"])["dprk_payoff"].mean()
+    g = per_rep.groupby("point")
+    se = g.std(ddof=1) / np.sqrt(g.count())
+    return float(np.nanmedian(se.to_numpy(dtype=float))) if se.notna().any() else float("nan")
+
+
+def human(name: str) -> str:
+    """'russia.trade_subsidy_rate' -> "Russia's trade subsidy rate"; 'play_off' -> 'play off'."""
+    if "." in name:
+        who, what = name.split(".", 1)
+        owner = {"russia": "Russia's", "china": "China's", "sanctions": "Sanctions:",
+                 "dprk": "DPRK"}.get(who, who.capitalize())
+        return f"{owner} {what.replace('_', ' ')}"
+    return name.replace("_", " ")
+
+
 def strategy_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per strategy: mean payoff, worst regret, cells where it is best, mean shares and costs."""
     out = table.groupby("strategy").agg(
@@ -92,9 +114,12 @@ def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | 
     strategies = list(summary["strategy"])
     xs, ys = sorted(table[x].unique()), sorted(table[y].unique())
     column, what = METRICS[metric]
+    noise = noise_of(results)
     if metric == "payoff":
-        title = (f"{QUESTIONS[metric]} Robust choice across all {len(xs) * len(ys)} settings: "
-                 f"{robust['strategy']} (worst regret {robust['max_regret']:.2f})")
+        within = robust["max_regret"] <= 2 * noise if np.isfinite(noise) else False
+        title = (f"{QUESTIONS[metric]} Least worst regret across all {len(xs) * len(ys)} settings: "
+                 f"{human(robust['strategy'])} ({robust['max_regret']:.3f}, noise about "
+                 f"{noise:.3f}{'; within noise' if within else ''})")
     else:
         mine = table.loc[table["strategy"] == robust["strategy"], metric].mean()
         title = (f"{QUESTIONS[metric]} {fmt_value(table[metric].min(), column)} to "
@@ -103,7 +128,9 @@ def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | 
     ncols = min(4, len(strategies))
     nrows = int(np.ceil(len(strategies) / ncols))
     fig, axes = new_figure(title, results.provenance() + " | mean over policy years and replications; "
-                           "star = Pyongyang's best strategy in that cell, (-x) = regret: payoff below the cell's best", nrows=nrows, ncols=ncols,
+                           "star = Pyongyang's best strategy in that cell, (-x) = regret: payoff below the cell's best"
+                           f"; noise = median standard error of a cell's mean payoff across replications ({noise:.3f})",
+                           nrows=nrows, ncols=ncols,
                            sharex=True, sharey=True)
     axes = np.atleast_1d(axes).ravel()
     fig.subplots_adjust(left=0.08, right=0.86, bottom=0.2, hspace=0.35, wspace=0.08)
@@ -122,25 +149,25 @@ def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | 
             for j in range(len(xs)):
                 v = grid.iat[i, j]
                 shade = (v - vmin) / (vmax - vmin) if vmax > vmin else 0.5
-                text = fmt_value(v, column) if metric != "payoff" else f"{v:.2f}"
+                text = fmt_value(v, column) if metric != "payoff" else f"{v:.3f}"
                 star = bool(best.iat[i, j]) if pd.notna(best.iat[i, j]) else False
                 if not star and metric == "payoff" and pd.notna(regret.iat[i, j]):
-                    text += f"\n(-{regret.iat[i, j]:.2f})"
+                    text += f"\n(-{regret.iat[i, j]:.3f})"
                 ax.text(j, i, ("★\n" if star else "") + text, ha="center", va="center", fontsize=11,
                         fontweight="bold" if star else "normal",
                         color="black" if shade > 0.55 else "white")
                 if star:
                     ax.add_patch(plt.Rectangle((j - 0.48, i - 0.48), 0.96, 0.96, fill=False,
                                                edgecolor="#E69F00", linewidth=3))
-        ax.set_title(strategy + ("  (robust)" if strategy == robust["strategy"] else ""),
+        ax.set_title(human(strategy) + ("  (robust)" if strategy == robust["strategy"] else ""),
                      loc="left", fontsize=15, fontweight="bold" if strategy == robust["strategy"] else "normal")
         ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
         ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
         ax.grid(False)
     for ax in axes[len(strategies):]:
         ax.set_visible(False)
-    fig.supxlabel(param_label(x), y=0.11, fontsize=15)
-    fig.supylabel(param_label(y), x=0.01, fontsize=15)
+    fig.supxlabel(f"{human(x)} ({REGISTRY[x].unit})" if x in REGISTRY else x, y=0.11, fontsize=15)
+    fig.supylabel(f"{human(y)} ({REGISTRY[y].unit})" if y in REGISTRY else y, x=0.01, fontsize=15)
     cax = fig.add_axes([0.88, 0.25, 0.015, 0.55])
     bar = fig.colorbar(image, cax=cax)
     bar.set_label(what, fontsize=13)

@@ -58,7 +58,8 @@ class Results:
     def label(self) -> str:
         if self.kind == "run":
             return str(self.manifest.get("scenario", {}).get("name") or self.folder.parent.name)
-        return f"sweep {self.folder.name}"
+        name = self.manifest.get("name")
+        return f"sweep {name} ({self.folder.name})" if name else f"sweep {self.folder.name}"
 
     @property
     def parameters(self) -> list[str]:
@@ -196,8 +197,10 @@ def load_many(folders) -> list[Results]:
 _OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
 _ALIASES = {f"{p}_trade": f"trade_{p}_usd" for p in ("china", "russia", "korea", "others")}
 _ALIASES |= {f"{p}_cost": f"support_{p}_usd" for p in ("china", "russia")}
-_EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*?)(?:@|_)?(\d{4})?\s*(>=|<=|>|<)\s*"
-                   r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+_NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+_EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:@(\d{4}))?\s*(>=|<=|>|<)\s*" + _NUMBER + r"\s*$")
+_OLD = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*?)_(\d{4})\s*(>=|<=|>|<)\s*" + _NUMBER + r"\s*$")
+OUTCOME_FORM = "column@year >= number, e.g. 'trade_russia_usd@2020 >= 1e9'"
 
 
 @dataclass(frozen=True)
@@ -220,25 +223,31 @@ class Outcome:
                              "value": v, "hit": _OPS[self.op](v, self.threshold) & np.isfinite(v)})
 
 
-def parse_outcome(text: str, columns, default_year: int | None = None) -> Outcome:
-    """Parse ``trade_russia_usd@2020 >= 1e9`` (also ``russia_trade_2020 >= 1e9``).
-
-    The name is an output column or an alias (``russia_trade`` for
-    ``trade_russia_usd``, ``russia_cost`` for ``support_russia_usd``); the
-    year follows ``@`` or ``_``; the operator is one of >=, <=, >, <.
+def parse_outcome(text: str, columns, default_year: int | None = None,
+                  field: str = "outcome") -> Outcome:
+    """Parse ``trade_russia_usd@2020 >= 1e9``: an output column, ``@`` and a year, an operator
+    (>=, <=, >, <) and a number. The one naming scheme for outcomes in options, help and errors;
+    the old ``russia_trade_2020`` spelling is refused with the new name suggested.
     """
     from model.analysis.charts import suggest
 
-    m = _EXPR.match(str(text))
-    expected = "an outcome like 'trade_russia_usd@2020 >= 1e9' (column@year, >= <= > <, a number)"
+    text = str(text)
+    m = _EXPR.match(text)
+    old = _OLD.match(text)
+    if old and (not m or m.group(2) is None):
+        name, year, op, number = old.groups()
+        new = _ALIASES.get(name, name)
+        raise HedgesimError(text, field, f"expected column@year: write '{new}@{year} {op} {number}'")
     if not m:
-        raise HedgesimError(str(text), "outcome", f"expected {expected}")
+        raise HedgesimError(text, field, f"expected {OUTCOME_FORM}")
     name, year, op, number = m.groups()
-    column = _ALIASES.get(name, name)
-    if column not in columns:
-        raise HedgesimError(str(text), "outcome", f"expected an output column{suggest(name, list(columns) + list(_ALIASES))}")
+    if name in _ALIASES:
+        raise HedgesimError(text, field, f"expected an output column: write "
+                            f"'{_ALIASES[name]}' instead of '{name}'")
+    if name not in columns:
+        raise HedgesimError(text, field, f"expected an output column{suggest(name, list(columns))}")
     if year is None:
         if default_year is None:
-            raise HedgesimError(str(text), "outcome", f"expected a year: {expected}")
+            raise HedgesimError(text, field, f"expected a year: {OUTCOME_FORM}")
         year = default_year
-    return Outcome(str(text).strip(), column, int(year), op, float(number))
+    return Outcome(text.strip(), name, int(year), op, float(number))

@@ -29,9 +29,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import sobol_indices
 
-from model.analysis.charts import OKABE_ITO, label, new_figure, param_label, save
+from model.analysis.charts import OKABE_ITO, label, new_figure, save
 from model.analysis.results import Results
 from model.errors import HedgesimError
+
+ROUGH_BELOW = 64  # base samples under which Sobol estimates are flagged as rough
 
 #: Outcomes analysts ask about first: (column, year or None for the policy-years mean).
 DEFAULT_OUTCOMES: tuple[tuple[str, int | None], ...] = (
@@ -117,8 +119,12 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
         t = top.iloc[0]
         finding = (f"{t['parameter']} explains most of the variance (total index up to "
                    f"{t['total']:.2f})")
-    title = f"What drives the outcomes? {finding}"
     samples = int(table["samples"].min()) if len(table) else 0
+    rough = samples < ROUGH_BELOW
+    over = bool((table["total"] > 1).any())
+    title = (f"What drives the outcomes? {finding}"
+             + (f" (rough: {samples} base samples" + ("; an index above 1 is noise" if over else "")
+                + ")" if rough or over else ""))
     prov = (results.provenance() + f" | Sobol indices (scipy.stats.sobol_indices), {samples} base samples, "
             "95% bootstrap intervals; values outside 0-1 are sampling noise (use more samples)")
     fig, axes = new_figure(title, prov, ncols=len(groups), sharey=True)
@@ -128,6 +134,9 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
     y = np.arange(len(params))
     for ax, outcome in zip(axes, groups, strict=True):
         t = table[table["outcome"] == outcome].set_index("parameter").reindex(params)
+        if t["total"].isna().all():
+            ax.text(0.5, 0.5, "No estimate: the outcome does not\nvary over the sample, or too few\n"
+                    "samples finished", transform=ax.transAxes, ha="center", va="center", fontsize=12)
         for k, (kind, name, hatch) in enumerate((("first", "First-order (alone)", None),
                                                  ("total", "Total (with interactions)", "//"))):
             v = t[kind].to_numpy(dtype=float)
@@ -140,11 +149,14 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
         ax.set_title(_wrap(outcome, 24), loc="left", fontsize=13)
         ax.set_xlim(0, max(1.0, float(np.nanmax(table[["first_high", "total_high"]].to_numpy(dtype=float),
                                                  initial=1.0))))
-        ax.set_xlabel("Share of variance (0-1)")
         ax.axvline(0, color="black", linewidth=0.8)
-    axes[0].set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in params])
+        ax.axvline(1, color="black", linewidth=0.8, linestyle=":")
+    fig.supxlabel("Share of variance explained (Sobol index; 1 = all of it)", x=0.72, y=0.165, fontsize=14)
+    d = results.design
+    axes[0].set_yticks(y, [f"{p}\n(swept {d[p].min():.3g} to {d[p].max():.3g})" if p in d else p
+                           for p in params])
     axes[0].invert_yaxis()
-    axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False, ncols=2)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(-0.9, -0.09), frameon=False, ncols=2)
     return save(fig, path)
 
 

@@ -30,7 +30,8 @@ class RunReport:
 
 
 def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], None] | None = None,
-            charts: bool = True, calibration: Calibration | None = None) -> RunReport:
+            charts: bool = True, calibration: Calibration | None = None,
+            year: int | None = None, target=None) -> RunReport:
     """Run every replication, then write runs.parquet, manifest.json and the charts.
 
     Each replication draws its calibrated parameters from ``calibration``
@@ -38,7 +39,8 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
     for the single fitted set). A scenario that changes years before its
     ``policy_start`` without declaring ``counterfactual_history: true`` is
     refused before anything is written (judged against the point estimate's
-    history).
+    history). ``year`` is the year the key figures and chart titles report (default the
+    horizon); ``target`` (an :class:`~model.analysis.results.Outcome`) is drawn on the charts.
     """
     changed = guard(scenario, calibrated_values())
     history_note = scenario.history_note()
@@ -50,7 +52,7 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
         wall = time.perf_counter() - start
         df = result.frame()
         writer.table("runs.parquet", df)
-        figures = key_figures(df, sorted({2014, scenario.horizon}))
+        figures = key_figures(df, sorted({2014, year or scenario.horizon}))
         writer.table("key_figures.parquet", figures)
         note = calibration.note(scenario.replications)
         manifest = base_manifest(
@@ -78,7 +80,8 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
                     f"({Path(scenario.path).name}), seed {scenario.seed} | {cal} | results "
                     f"{writer.final.parent.name}/{writer.final.name} | median and {note}"
                     + (f" | {history_note}" if history_note else ""))
-            paths = standard_charts(df, prov, scenario.policy_start, writer.tmp)
+            paths = standard_charts(df, prov, scenario.policy_start, writer.tmp, year=year,
+                                    target=target)
             manifest["files"] += [p.name for p in paths]
         writer.json("manifest.json", manifest)
         folder = writer.commit()
