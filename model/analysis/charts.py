@@ -29,8 +29,8 @@ MARKERS = ("o", "s", "^", "D", "v", "P")
 FIGSIZE = (12.8, 7.2)
 DPI = 150
 TITLE_WIDTH = 74  # characters per title line at 19 pt on a 12.8 in figure
-SOURCE_NOTE = ("Sources for history and calibration: seeds 000-004 (Asia News Network 2015, "
-               "Al Jazeera 2014, Carnegie Moscow 2015, JoongAng Daily 2014, Lowy/NBR 2015).")
+SOURCE_NOTE = ("Sources: seeds 000-004 (Asia News Network 2015, Al Jazeera 2014, Carnegie 2015, "
+               "JoongAng 2014, Lowy/NBR 2015); public record (China customs, AidData, Brent).")
 
 
 def style() -> None:
@@ -68,7 +68,7 @@ def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: in
     fig, ax = plt.subplots(nrows, ncols, figsize=FIGSIZE, **subplots)
     shown = textwrap.fill(re.sub(r"(\d) (m|bn|Mt|kt)\b", "\\1\u00a0\\2", title), TITLE_WIDTH)  # keep "$427 m" whole
     fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
-    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 155)}", fontsize=10.5, color="#333333",
+    fig.text(0.01, 0.01, f"{textwrap.fill(source, 165)}\n{textwrap.fill(provenance, 155)}", fontsize=10.5, color="#333333",
              ha="left", va="bottom")
     lines = shown.count("\n") + 1
     fig.subplots_adjust(left=0.12, right=0.9, top=0.93 - 0.05 * lines - (0.03 if nrows * ncols > 1 else 0),
