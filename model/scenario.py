@@ -307,9 +307,25 @@ def _flatten(file: str, section: str, tree: Any, prefix: str = "") -> dict[str, 
             out[name] = value
         elif str(key) in groups and isinstance(value, dict):
             out.update(_flatten(file, section, value, name + "."))
+        elif name in RENAMED:
+            raise HedgesimError(file, where, f"no longer a setting: {RENAMED[name]}")
         else:
             raise HedgesimError(file, where, "unknown key" + _suggest(key, groups))
     return out
+
+
+# Names an earlier release used, and what replaced them (issue 10: UN bans by direction,
+# labour as services income, transit as project fees).
+RENAMED = {
+    **{f"sanctions.un_{s}": f"write sanctions.un_export_ban_{s} (UN bans now say their direction)"
+       for s in ("coal", "ore", "seafood", "labour")},
+    "sanctions.un_transit": "transit is a project's fees, not customs trade: set "
+                            "projects.<name>.dprk_income_usd",
+    "dprk.capacity_transit_usd": "transit is a project's fees, not customs trade: set "
+                                 "projects.<name>.dprk_income_usd",
+    **{f"firms.{c}_complementarity_transit": "transit is a project's fees, not customs trade"
+       for c in ("china", "russia")},
+}
 
 
 def check_number(file: str, at: str, p: Param, x: Any) -> float:
