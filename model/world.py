@@ -146,9 +146,9 @@ class World(mesa.Model):
             for c in PATRONS
         ])
         base.setflags(write=False)
-        # Needs are at 2014 prices; a dollar of crude bought at the year's oil price (Brent to
-        # 2014, the model's oil price after) covers P_2014 / P_t dollars of them.
-        oil = np.where(years <= 2014, p["world.brent_usd_per_bbl"], p["world.oil_price_usd_per_bbl"])
+        # Needs are at 2014 prices; a dollar of the crude grant, valued at the year's Brent price
+        # (the model's $70 from 2015), covers P_2014 / P_t dollars of them.
+        oil = p["world.brent_usd_per_bbl"]
         capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
         capacity.setflags(write=False)
         return {
