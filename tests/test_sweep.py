@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -226,3 +227,41 @@ def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
     assert parts[1] >= 20  # flushed as it went, not at the end
     assert peaks[1] < 1.3 * peaks[0], peaks
     assert peaks[1] < 0.2 * 4 * 800 * one_run_bytes, "results were held in memory"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process under ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_kill_9_of_a_sweep_leaves_no_worker_behind(tmp_path):
+    """A SIGKILL'd sweep cannot shut its pool down; its workers notice and exit on their own."""
+    exp_file = small_experiment(tmp_path, points=90, replications=4, firms=10000)
+    proc = subprocess.Popen(_cli(exp_file, "--executor", "local", "--workers", "2", "--out",
+                                 tmp_path / "out"), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_for_parts(tmp_path / "out")
+    under = _descendants(proc.pid)
+    assert under, "the sweep started no worker process"
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in under):
+        time.sleep(0.2)
+    left = [p for p in under if Path(f"/proc/{p}/stat").exists()
+            and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not left, f"processes left after kill -9: {left}"
