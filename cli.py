@@ -163,10 +163,11 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
       hedgesim run scenarios/russia_1bn_push.yaml --replications 50 --seed 7
       hedgesim run scenarios/russia_1bn_push.yaml --year 2020 --target "trade_russia_usd@2020>=1e9"
     """
-    from model.analysis.summary import format_table
+    from model.analysis import charts
     from model.ensemble import load_calibration
     from model.experiments.budget import check_budget, estimate_run
     from model.experiments.single import execute
+    from model.experiments.summary import format_table
     from model.scenario import load
 
     sc = load(scenario)
@@ -178,7 +179,8 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
                  yes)
     calibration = load_calibration("point" if point_estimate else "posterior")
     with _progress(sc.replications, sc.name) as bar:
-        report = execute(sc, out, progress=bar.update, charts=not no_charts,
+        report = execute(sc, out, progress=bar.update,
+                         charts=None if no_charts else charts.standard_charts,
                          calibration=calibration, year=year, target=goal)
     click.echo(f"{sc.name}: {sc.replications} replications, {sc.horizon - 1988 + 1} years, "
                f"seed {sc.seed}, {report.wall_seconds:.2f} s")

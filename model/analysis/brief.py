@@ -17,7 +17,6 @@ reported at the top ("N of M runs failed; analysis uses the rest").
 from __future__ import annotations
 
 import base64
-import difflib
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +26,11 @@ import pandas as pd
 
 from model.analysis.charts import STANDARD, fmt_value, label
 from model.analysis.results import Results, load_many, parse_outcome
-from model.analysis.summary import KEY_FIGURES
 from model.calibration.targets import load_targets
+from model.common import did_you_mean
 from model.errors import HedgesimError
 from model.experiments.store import code_version, now_utc
+from model.outputs import KEY_FIGURES
 from model.userfile import read_mapping
 
 FAN_COLUMNS = ("trade_russia_usd", "trade_china_usd", "china_share", "support_russia_usd")
@@ -52,8 +52,7 @@ def load_spec(path: str | Path) -> BriefSpec:
     path = Path(path)
     doc = read_mapping(path, "brief") or {}  # bounded YAML: binary, huge or hostile files are one line
     for key in sorted(set(doc) - SPEC_KEYS, key=str):
-        close = difflib.get_close_matches(str(key), sorted(SPEC_KEYS), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(key, sorted(SPEC_KEYS), template=" (did you mean '{}'?)")
         raise HedgesimError(str(path), str(key), f"unknown key{hint}; expected one of "
                             f"{', '.join(sorted(SPEC_KEYS))}")
     spec = BriefSpec()

@@ -33,9 +33,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-import model
 from model.errors import HedgesimError, show
-from model.world import OUTPUTS
+from model.outputs import OUTPUTS
+from model.userfile import is_dir
+from model.version import __version__
 
 PACKAGES = ("numpy", "scipy", "pandas", "pyarrow", "mesa", "matplotlib", "pyyaml", "click",
             "filelock", "dask", "distributed")
@@ -43,17 +44,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def code_version() -> str:
-    """Package version plus the git commit (and '+dirty' for uncommitted changes)."""
+    """Package version plus the git commit (and '+dirty' for uncommitted changes).
+
+    Only a hedgesim checkout (``pyproject.toml`` beside ``model/``) asks git: an installed
+    package lives in site-packages, and a git repository around the user's virtual
+    environment is not hedgesim's code."""
+    if not (ROOT / "pyproject.toml").is_file():
+        return __version__
     try:
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, timeout=5)
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=5)
         if head.returncode == 0:
-            return f"{model.__version__}+g{head.stdout.strip()}" + ("-dirty" if dirty.stdout.strip() else "")
+            return f"{__version__}+g{head.stdout.strip()}" + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         pass
-    return model.__version__
+    return __version__
 
 
 def package_versions() -> dict[str, str]:
@@ -184,13 +191,6 @@ def read_manifest(folder: str | Path) -> dict:
         raise HedgesimError(str(path), None, f"expected a JSON object (the manifest hedgesim "
                             f"writes), found a {type(manifest).__name__}")
     return manifest
-
-
-def read_runs(folder: str | Path) -> pd.DataFrame:
-    path = Path(folder) / "runs.parquet"
-    if not path.is_file():
-        raise HedgesimError(str(folder), "runs.parquet", "expected the run table of a hedgesim run")
-    return pd.read_parquet(path)
 
 
 # ---------------------------------------------------------------- the sweep store
@@ -565,6 +565,139 @@ class SweepStore:
             raise HedgesimError(str(self.runs_dir), None, "expected readable runs parts "
                                 f"({_arrow_reason(exc)})") from None
         return df.sort_values(["point", "replication", "year"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- reading any results folder
+#
+# A run folder (``hedgesim run``): ``runs.parquet`` (scenario, replication, year, seed, draw,
+# outputs) and ``manifest.json`` with ``kind: run``; it is one design point. A sweep folder:
+# ``design.parquet`` (point, scenario, strategy, a float column per varied registry
+# parameter), the verified ``runs/`` and ``status/`` datasets and ``kind: sweep``. This is the
+# only code that knows these layouts; analysis, the API and the CLI read through it.
+
+ID_COLUMNS = ("point", "scenario", "strategy", "replication", "seed", "draw", "year")
+
+
+def read_runs(folder: str | Path, columns: list[str] | None = None,
+              years: list[int] | None = None) -> pd.DataFrame:
+    """The runs of a run or sweep folder as stored: a row per run and year.
+
+    A sweep's committed parts are each checked against their commit record first (a
+    missing or damaged part is a one-line error: resume the sweep to repair it) and the
+    rows come sorted by point, replication and year, without the design's columns
+    (:func:`read_results` joins them). ``columns`` keeps only those outputs (plus the
+    identifying columns), ``years`` only those years.
+    """
+    folder = Path(folder)
+    if _kind(folder) == "run":
+        path = _expect(folder, "runs.parquet", "runs.parquet")
+        df = _read_table(path)
+        if columns is not None:
+            df = df[[c for c in df.columns if c in ID_COLUMNS or c in columns]]
+        if years is not None:
+            df = df[df["year"].isin([int(y) for y in years])].reset_index(drop=True)
+        return df
+    return SweepStore(folder).read_runs(columns, years)
+
+
+def read_status(folder: str | Path) -> pd.DataFrame:
+    """The latest attempt of every run of a sweep (verified like :func:`read_runs`)."""
+    return SweepStore(Path(folder)).status().sort_values(
+        ["point", "replication"]).reset_index(drop=True)
+
+
+@dataclass
+class StoredResults:
+    """A results folder as the store reads it: its kind (``run`` or ``sweep``), manifest, the
+    successful runs with their point's scenario and strategy, the design (a row per point) and
+    the latest status of every run (a failed run is there, not in ``runs``)."""
+
+    folder: Path
+    kind: str
+    manifest: dict
+    runs: pd.DataFrame
+    design: pd.DataFrame
+    status: pd.DataFrame
+
+    def tidy(self) -> pd.DataFrame:
+        """A row per successful run and year: the identifying columns, every column of the
+        design (scenario, strategy and each varied parameter), then the outputs."""
+        extra = [c for c in self.design.columns if c not in self.runs.columns]
+        df = self.runs
+        if extra:
+            df = df.merge(self.design[["point", *extra]], on="point", how="left")
+        first = [c for c in ("point", "scenario", "strategy") if c in df.columns] + extra
+        first += [c for c in ("replication", "seed", "draw", "year") if c in df.columns]
+        return df[first + [c for c in df.columns if c not in first]]
+
+
+def read_results(folder: str | Path) -> StoredResults:
+    """Read a run or sweep folder; a folder that is neither is a one-line user error."""
+    folder = Path(folder)
+    if not is_dir(folder):
+        raise HedgesimError(str(folder), None, "expected a results folder (run or sweep), not found")
+    manifest = read_manifest(folder)
+    kind = manifest.get("kind")
+    if kind == "run":
+        runs = _read_table(_expect(folder, "runs.parquet", "runs.parquet"))
+        sc = manifest.get("scenario") or {}
+        runs = runs.assign(point=0, strategy=last_strategy(sc))
+        design = pd.DataFrame({"point": [0], "scenario": [sc.get("name", runs["scenario"].iloc[0])],
+                               "strategy": [last_strategy(sc)]})
+        status = (runs[["point", "replication", "seed"]].drop_duplicates()
+                  .assign(status="ok", error=""))
+    elif kind == "sweep":
+        design = _read_table(_expect(folder, "design.parquet", "design.parquet"))
+        _expect(folder, "runs", "the runs/ dataset")
+        # every committed part checked against its commit record; a damaged one is refused
+        store = SweepStore(folder)
+        raw = store.read_runs()
+        status = store.status()  # the latest attempt per run: a retried failure is not counted
+        if "point" not in design.columns or "point" not in raw.columns:
+            raise HedgesimError(str(folder), "point", "expected a point column in design and runs")
+        for col, default in (("scenario", "sweep"), ("strategy", "default")):
+            if col not in design.columns:
+                design[col] = default
+        ok = status.loc[status["status"] == "ok", ["point", "replication"]]
+        raw = raw.merge(ok, on=["point", "replication"], how="inner")
+        runs = raw.drop(columns=[c for c in ("scenario", "strategy") if c in raw.columns]).merge(
+            design[["point", "scenario", "strategy"]], on="point", how="left")
+    else:
+        raise HedgesimError(str(folder / "manifest.json"), "kind",
+                            f"expected 'run' or 'sweep', not {kind!r}")
+    if runs.empty:
+        raise HedgesimError(str(folder), "runs", "expected at least one successful run")
+    return StoredResults(folder, kind, manifest, runs.reset_index(drop=True), design, status)
+
+
+def last_strategy(scenario: dict) -> str:
+    """The strategy a resolved scenario ends on ('default' when it sets none)."""
+    strategy = scenario.get("strategy") or {}
+    if not strategy:
+        return "default"
+    return str(strategy[max(strategy, key=lambda y: int(y))])
+
+
+def _kind(folder: Path) -> str:
+    """'run' for a folder with runs.parquet, else 'sweep' (the sweep reader names what is
+    missing)."""
+    return "run" if (folder / "runs.parquet").is_file() else "sweep"
+
+
+def _expect(folder: Path, name: str, what: str) -> Path:
+    path = folder / name
+    if not path.exists():
+        raise HedgesimError(str(folder), name, f"expected {what} in a hedgesim results folder")
+    return path
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).split(": ")[-1].split(". ")[0][:120]  # Arrow's words, not its path
+        raise HedgesimError(str(path), None, "expected a readable Parquet table, damaged or "
+                            f"truncated? ({reason})") from None
 
 
 def _arrow_reason(exc: BaseException) -> str:

@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from model.analysis.summary import KEY_FIGURES, interval_cell, text_table
 from model.ensemble import Calibration, load_calibration
 from model.errors import HedgesimError, show
 from model.experiments.design import Experiment, load_experiment
@@ -57,14 +56,17 @@ from model.experiments.store import (
     new_run_dir,
     now_utc,
     read_manifest,
+    read_runs,  # noqa: F401 - the store's reader, importable from here as before
+    read_status,
     sha256_file,
     write_json_atomic,
     writing,
 )
+from model.experiments.summary import interval_cell, text_table
+from model.outputs import KEY_FIGURES, OUTPUTS
 from model.params import REGISTRY
 from model.runner import InputsCache, run_seed, simulate
 from model.scenario import Scenario, calibrated_values
-from model.world import OUTPUTS
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
@@ -132,23 +134,6 @@ def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
 def _describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return text[:500]
-
-
-# ---------------------------------------------------------------- reading
-def read_runs(folder: str | Path, columns: list[str] | None = None,
-              years: list[int] | None = None) -> pd.DataFrame:
-    """The committed runs of a sweep, sorted by point, replication and year.
-
-    Every committed part is checked against its commit record first; a
-    missing or damaged part is a one-line error (resume the sweep to repair).
-    """
-    return SweepStore(Path(folder)).read_runs(columns, years)
-
-
-def read_status(folder: str | Path) -> pd.DataFrame:
-    """The latest attempt of every run (verified like :func:`read_runs`)."""
-    return SweepStore(Path(folder)).status().sort_values(
-        ["point", "replication"]).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- results in memory
