@@ -11,7 +11,7 @@ import pandas as pd
 
 from model.ensemble import Calibration, load_calibration
 from model.experiments.history import guard
-from model.experiments.store import RunWriter, base_manifest
+from model.experiments.store import RUN_FILES, RunWriter, base_manifest
 from model.experiments.summary import key_figures
 from model.outputs import OUTPUTS
 from model.runner import run_scenario
@@ -57,9 +57,9 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
         result = run_scenario(scenario, progress=progress, calibration=calibration)
         wall = time.perf_counter() - start
         df = result.frame()
-        writer.table("runs.parquet", df)
+        writer.runs(df)
         figures = key_figures(df, sorted({2014, year or scenario.horizon}))
-        writer.table("key_figures.parquet", figures)
+        writer.key_figures(figures)
         note = calibration.note(scenario.replications)
         manifest = base_manifest(
             "run",
@@ -77,7 +77,7 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
             years=[int(result.years[0]), int(result.years[-1])],
             outputs=list(OUTPUTS),
             wall_seconds=round(wall, 4),
-            files=["runs.parquet", "key_figures.parquet", "manifest.json"],
+            files=list(RUN_FILES),
         )
         if charts:
             info = manifest["calibration"]
@@ -89,7 +89,7 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
             paths = charts(df, prov, scenario.policy_start, writer.tmp, year=year,
                            target=target)
             manifest["files"] += [p.name for p in paths]
-        writer.json("manifest.json", manifest)
+        writer.manifest(manifest)
         folder = writer.commit()
     except BaseException:
         writer.abort()

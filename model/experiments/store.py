@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from model.common import write_atomic
 from model.errors import HedgesimError, show
 from model.outputs import OUTPUTS
 from model.userfile import is_dir
@@ -123,6 +124,10 @@ def new_run_dir(out_root: Path, name: str) -> Path:
     return claim_dir(Path(out_root) / name, utc_stamp())
 
 
+RUN_FILES = ("runs.parquet", "key_figures.parquet", "manifest.json")
+"""A run folder's tables and manifest (its charts are listed in the manifest too)."""
+
+
 class RunWriter:
     """Write a run folder atomically: files go to a hidden temp dir, renamed on commit.
 
@@ -144,6 +149,16 @@ class RunWriter:
 
     def path(self, name: str) -> Path:
         return self.tmp / name
+
+    def runs(self, df: pd.DataFrame) -> None:
+        """``runs.parquet``: a row per replication and year."""
+        self.table("runs.parquet", df)
+
+    def key_figures(self, df: pd.DataFrame) -> None:
+        self.table("key_figures.parquet", df)
+
+    def manifest(self, data: dict) -> None:
+        self.json("manifest.json", data)
 
     def table(self, name: str, df: pd.DataFrame) -> None:
         with writing(self.final.parent):
@@ -207,6 +222,7 @@ def read_manifest(folder: str | Path) -> dict:
 # record with its size, row count and SHA-256, checked on every resume and read, keep runs/ and
 # status/ plain Parquet that any reader can open, and hold a file lock while writing.
 
+SWEEP_FILES = ("design.parquet", "runs/", "status/", "commits/", "summary.parquet", "manifest.json")
 STORE_FORMAT = 2
 """1: a status part committed its runs part (no checksums); 2: a commit record per part."""
 PART = re.compile(r"^part-(\d{6})\.parquet$")
@@ -235,22 +251,12 @@ def _write_synced(target: Path, write: Callable[[Path], None]) -> dict:
 
     Returns the file's size and SHA-256 (read back from disk, so the checksum
     is of what was stored)."""
-    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        info = {"bytes": tmp.stat().st_size, "sha256": sha256_file(tmp)}
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return info
+    write_atomic(target, write, sync=True)
+    return {"bytes": target.stat().st_size, "sha256": sha256_file(target)}
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    _write_synced(path, lambda p: p.write_text(text, encoding="utf-8"))
+    write_atomic(path, json.dumps(data, indent=2, default=str) + "\n", sync=True)
 
 
 @dataclass
@@ -336,6 +342,58 @@ class SweepStore:
             yield
         finally:
             lock.release()
+
+    # ------------------------------------------------------------ the folder's other files
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / "manifest.json"
+
+    @property
+    def design_path(self) -> Path:
+        return self.folder / "design.parquet"
+
+    def is_sweep(self) -> bool:
+        """Whether the folder has what a sweep writes first (manifest and design)."""
+        return self.manifest_path.is_file() and self.design_path.is_file()
+
+    def write_manifest(self, manifest: dict) -> None:
+        write_json_atomic(self.manifest_path, manifest)
+
+    def write_design(self, design: pd.DataFrame) -> str:
+        """Write ``design.parquet`` (a row per point); returns its SHA-256 for the manifest."""
+        with writing(self.folder):
+            write_atomic(self.design_path, lambda p: design.to_parquet(p, index=False))
+        return sha256_file(self.design_path)
+
+    def design_sha256(self, manifest: dict) -> str:
+        """The design's checksum as the manifest recorded it (else as the file is now)."""
+        return (manifest.get("store") or {}).get("design_sha256") or sha256_file(self.design_path)
+
+    def read_design(self, manifest: dict) -> pd.DataFrame:
+        """``design.parquet``, checked against the checksum the manifest recorded."""
+        path = self.design_path
+        recorded = (manifest.get("store") or {}).get("design_sha256")
+        try:
+            if recorded and sha256_file(path) != recorded:
+                raise HedgesimError(str(path), None, "expected the design this sweep wrote; its "
+                                    "checksum differs from the manifest's (altered or truncated)")
+            return pd.read_parquet(path)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            reason = str(exc).split(": ")[-1].split(". ")[0][:120]
+            raise HedgesimError(str(path), None, "expected a readable Parquet table, damaged or "
+                                f"truncated? ({reason})") from None
+
+    def write_summary(self, summary: pd.DataFrame) -> None:
+        with writing(self.folder):
+            write_atomic(self.folder / "summary.parquet",
+                         lambda p: summary.to_parquet(p, index=False))
+
+    def manifest_section(self, design_sha256: str) -> dict:
+        """The manifest's ``store`` entry: format, design checksum, committed parts."""
+        return {"format": STORE_FORMAT, "design_sha256": design_sha256,
+                "parts": self.committed_parts(),
+                "records": "commits/part-NNNNNN.json: size, rows and sha256 of "
+                           "runs/ and status/part-NNNNNN.parquet"}
 
     # ------------------------------------------------------------ writing
     def next_sequence(self) -> int:
