@@ -145,8 +145,9 @@ def parameters_md() -> str:
         "**free** marks parameters the calibration fits (for a timeline, the step it fits).",
         "**default** is the registry value; a timeline is a step function `year: value` "
         f"starting in {HISTORY_START}, and a scenario's single value replaces it from the "
-        "scenario's `policy_start`. **range** is what validation accepts. Seed files are in "
-        "`shared/seeds/` beside the repository.",
+        "scenario's `policy_start`. **range** is what validation accepts. A seed file name is "
+        "the id of one of the five source articles, cited in full (outlet, author, title, date) "
+        "in `model/sources.py` and the README.",
         "",
         "Groups: " + ", ".join(f"[{g}](#{_anchor(g)})" for g in gs) + ".",
         "",
