@@ -251,19 +251,30 @@ def schema() -> None:
 
 
 @main.command(name="list")
-def list_() -> None:
+@click.option("--experiments", is_flag=True,
+              help="List the shipped example experiments (for `hedgesim sweep NAME`) instead.")
+def list_(experiments: bool) -> None:
     """List the shipped scenarios with their one-line descriptions.
 
-    \b
-    Example:
-      hedgesim list
-    """
-    from model.scenario import load, shipped
+    Run one by name from any folder: `hedgesim run NAME`.
 
-    paths = shipped()
-    width = max((len(p.stem) for p in paths), default=0) + 2
-    for path in paths:
-        click.echo(f"{path.stem:<{width}}{load(path).description}")
+    \b
+    Examples:
+      hedgesim list
+      hedgesim list --experiments
+    """
+    from model.scenario import EXPERIMENT_DIR, load, shipped
+
+    if experiments:
+        from model.experiments.design import load_experiment
+
+        rows = [(p.stem, (load_experiment(p).description.splitlines() or [""])[0])
+                for p in sorted(EXPERIMENT_DIR.glob("*.yaml"))]
+    else:
+        rows = [(p.stem, load(p).description) for p in shipped()]
+    width = max((len(name) for name, _ in rows), default=0) + 2
+    for name, description in rows:
+        click.echo(f"{name:<{width}}{description}")
 
 
 @main.command()

@@ -71,3 +71,18 @@ def test_import_hedgesim_is_the_api():
     import hedgesim
 
     assert hedgesim.run is model.run and hedgesim.read_results is model.read_results
+
+
+def test_shipped_experiments_are_found_by_name_and_listed():
+    from click.testing import CliRunner
+
+    from cli import main
+
+    exp = model.load_experiment("russia_subsidy_sweep")
+    assert exp.name == "russia_subsidy_sweep" and exp.size > 1
+    with pytest.raises(HedgesimError, match="did you mean 'strategy_matrix'"):
+        model.load_experiment("strategy_matrx")
+    listed = CliRunner().invoke(main, ["list", "--experiments"])
+    assert listed.exit_code == 0
+    assert [line.split()[0] for line in listed.output.splitlines()] == [
+        "russia_subsidy_sweep", "sobol_drivers", "strategy_matrix"]
