@@ -86,3 +86,17 @@ def test_shipped_experiments_are_found_by_name_and_listed():
     assert listed.exit_code == 0
     assert [line.split()[0] for line in listed.output.splitlines()] == [
         "russia_subsidy_sweep", "sobol_drivers", "strategy_matrix"]
+
+
+def test_the_wheel_lists_every_package_and_ships_the_scenarios():
+    """pyproject.toml names the packages (the scenarios are mapped in, so they cannot be
+    found automatically): a new subpackage of model/ must be added there."""
+    import tomllib
+
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts)
+               for p in (ROOT / "model").rglob("__init__.py")}
+    assert on_disk <= set(conf["packages"])
+    assert conf["package-dir"] == {"model.scenarios": "scenarios"}
+    assert {"model.scenarios", "model.scenarios.experiments"} <= set(conf["packages"])
+    assert "*.yaml" in conf["package-data"]["*"]

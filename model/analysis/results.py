@@ -21,21 +21,15 @@ import numpy as np
 import pandas as pd
 
 from model.errors import HedgesimError
-from model.experiments.store import read_results
+from model.experiments.store import StoredResults, read_results
 
 DEFAULT_POLICY_START = 2015
 
 
 @dataclass
-class Results:
-    """One results folder: runs joined to their design point, plus run status."""
-
-    folder: Path
-    kind: str
-    manifest: dict
-    runs: pd.DataFrame
-    design: pd.DataFrame
-    status: pd.DataFrame
+class Results(StoredResults):
+    """One results folder as the store reads it (runs joined to their design point, the
+    design, run status), with what charts and briefs say about it."""
 
     @property
     def method(self) -> str | None:

@@ -668,9 +668,10 @@ def read_status(folder: str | Path) -> pd.DataFrame:
 class StoredResults:
     """A results folder as the store reads it: its kind (``run`` or ``sweep``), manifest, the
     successful runs with their point's scenario and strategy, the design (a row per point) and
-    the latest status of every run (a failed run is there, not in ``runs``)."""
+    the latest status of every run (a failed run is there, not in ``runs``). ``folder`` is
+    None for runs kept in memory (:func:`model.run` without ``out``)."""
 
-    folder: Path
+    folder: Path | None
     kind: str
     manifest: dict
     runs: pd.DataFrame
