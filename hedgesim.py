@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent / "model"
+_MARKS = ("api.py", "outputs.py", "version.py", "scenario.py")  # files only hedgesim's has
 
 
 def _where_model_is() -> str | None:
@@ -32,14 +33,20 @@ def _where_model_is() -> str | None:
     return None if spec is None else (spec.origin or repr(spec))
 
 
+def _is_hedgesim(origin: str | None) -> bool:
+    """Whether ``origin`` is the ``__init__.py`` of a hedgesim package: this one, or another
+    copy of it (a checkout's, which worker processes started in that checkout may import)."""
+    try:
+        path = Path(origin) if origin else None
+        return (path is not None and path.name == "__init__.py"
+                and all((path.parent / name).is_file() for name in _MARKS))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def _check() -> None:
     found = _where_model_is()
-    expected = _PACKAGE / "__init__.py"
-    try:
-        ours = found is not None and Path(found).resolve() == expected
-    except (OSError, ValueError):
-        ours = False
-    if not ours:
+    if not _is_hedgesim(found):
         raise ImportError(
             f"hedgesim: 'import model' finds {found or 'nothing'}, not hedgesim's package "
             f"({_PACKAGE}). A file or folder named 'model' where Python looks first (the "
