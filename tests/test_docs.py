@@ -42,6 +42,9 @@ def test_every_output_column_has_a_meaning_and_a_unit():
         assert out.meaning and out.unit and out.label, f"output {column} is not fully declared"
         assert out.kind in UNIT_KINDS, column
         assert docsgen.output_meaning(column) == out.meaning and docsgen._unit(column) == out.unit
+    from model.calibration.targets import OUTPUT_COLUMNS
+
+    assert OUTPUT_COLUMNS <= set(OUTPUTS), "targets name columns the registry does not declare"
 
 
 def test_check_names_the_stale_file_and_exits_1(tmp_path):
