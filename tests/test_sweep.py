@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis.summary import KEY_FIGURES
 from model.ensemble import load_calibration
 from model.experiments import sweep as sweep_mod
 from model.experiments.design import load_experiment
@@ -23,6 +22,7 @@ from model.experiments.sweep import (
     read_status,
     run_sweep,
 )
+from model.outputs import KEY_FIGURES
 from model.runner import run_seed, simulate
 from model.scenario import compile_inputs
 from model.world import OUTPUTS
