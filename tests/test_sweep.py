@@ -250,7 +250,7 @@ def _descendants(pid: int) -> set[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 def test_kill_9_of_a_sweep_leaves_no_worker_behind(tmp_path):
     """A SIGKILL'd sweep cannot shut its pool down; its workers notice and exit on their own."""
-    exp_file = small_experiment(tmp_path, points=90, replications=4, firms=10000)
+    exp_file = small_experiment(tmp_path, points=300, replications=4, firms=10000)
     proc = subprocess.Popen(_cli(exp_file, "--executor", "local", "--workers", "2", "--out",
                                  tmp_path / "out"), cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
