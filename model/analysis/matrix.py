@@ -116,10 +116,15 @@ def matrix_chart(results: Results, path: Path, metric: str = "payoff", x: str | 
     column, what = METRICS[metric]
     noise = noise_of(results)
     if metric == "payoff":
-        within = robust["max_regret"] <= 2 * noise if np.isfinite(noise) else False
+        # Is the choice itself within noise: does the runner-up's worst regret differ from the
+        # robust strategy's by less than the noise of a difference of two cell means?
+        gap = (summary.iloc[1]["max_regret"] - robust["max_regret"]) if len(summary) > 1 else np.inf
+        within = bool(gap <= 2 * np.sqrt(2) * noise) if np.isfinite(noise) else False
+        runner_up = human(summary.iloc[1]["strategy"]) if len(summary) > 1 else ""
         title = (f"{QUESTIONS[metric]} Least worst regret across all {len(xs) * len(ys)} settings: "
                  f"{human(robust['strategy'])} ({robust['max_regret']:.3f}, noise about "
-                 f"{noise:.3f}{'; within noise' if within else ''})")
+                 f"{noise:.3f}"
+                 + (f"; its lead over {runner_up} is within noise" if within else "") + ")")
     else:
         mine = table.loc[table["strategy"] == robust["strategy"], metric].mean()
         title = (f"{QUESTIONS[metric]} {fmt_value(table[metric].min(), column)} to "
