@@ -204,7 +204,8 @@ def test_move_a_slider_save_run_and_brief(session):
     # the README's picture: controls from the top, the figures and the first chart
     driver.set_window_size(1500, 1500)
     driver.execute_script("for (const e of document.querySelectorAll("
-                          "'.v-navigation-drawer__content')) e.scrollTop = 0; window.scrollTo(0, 0);")
+                          "'.v-navigation-drawer__content')) e.scrollTop = 0; window.scrollTo(0, 0); "
+                          "document.activeElement.blur();")
     time.sleep(0.5)
     shot = tmp / "explore.png"
     driver.save_screenshot(str(shot))

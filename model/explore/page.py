@@ -234,9 +234,8 @@ def Page():
                 solara.Info(f"figures up to date (runs {view.seconds.get('runs', 0):.2f} s); "
                             "drawing the charts ...", classes=["hs-figures-done"])
             else:
-                solara.Text(f"up to date: {charted.scenario.replications} replications "
-                            f"({charted.note}); figures and charts computed in "
-                            f"{charted.seconds.get('total', 0):.2f} s",
+                solara.Text(f"Up to date: median and {charted.note}; figures and charts "
+                            f"computed in {charted.seconds.get('total', 0):.2f} s",
                             classes=["hs-done"])
         if view is not None:
             shown = view.settings == settings
