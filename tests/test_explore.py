@@ -105,7 +105,7 @@ def test_view_figures_match_hedgesim_run_of_the_saved_scenario(explorer, tmp_pat
                                     "trade_russia_usd@2020>=1e9"])
     assert out.exit_code == 0, out.output
     for row in view.rows:
-        assert cell(out.output, row.figure) == row.value, row.figure
+        assert row.value != "-" and cell(out.output, row.figure) == row.value, row.figure
     assert view.target in out.output
 
     with pytest.raises(HedgesimError, match="already exists"):
@@ -145,6 +145,17 @@ def test_make_brief_runs_the_saved_scenario_and_writes_a_brief(explorer):
     assert again[0] == path
     with pytest.raises(HedgesimError, match="other settings"):
         explorer.brief(s.with_lever("sanctions.enforcement_china", 0.9), "explored_brief")
+
+
+def test_extreme_levers_give_figures_not_errors(explorer):
+    s = Settings("baseline", replications=REPS)
+    for name in LEVERS:  # every lever at the top of its range: no DPRK trade is left
+        s = s.with_lever(name, slider(name).high)
+    view = explorer.view(s)
+    rows = {r.column: r for r in view.rows}
+    assert rows["trade_china_usd"].value.startswith("$0 m")
+    assert rows["china_russia_ratio"].value == "-" and rows["china_russia_ratio"].change == "n/a"
+    assert len(view.charts) == 3
 
 
 def test_change_text():

@@ -392,7 +392,7 @@ class Explorer:
         """Everything the page shows for ``settings``. ``cancelled()`` true makes it raise
         :class:`Stale` between replications (a newer setting arrived)."""
         from model.analysis.charts import STANDARD
-        from model.analysis.summary import interval_cell, key_figures
+        from model.analysis.summary import KEY_FIGURES, interval_cell, key_figures
         from model.experiments.history import guard
 
         with self._lock:
@@ -415,12 +415,14 @@ class Explorer:
             mine = key_figures(frame, [year])
             theirs = key_figures(base, [year])
             rows = []
-            for r in mine.itertuples():
-                b = theirs[theirs["column"] == r.column]
+            for column, figure, unit in KEY_FIGURES:  # a figure no run defines (a ratio to zero
+                a = mine[mine["column"] == column]  # trade) is shown as '-', not dropped
+                b = theirs[theirs["column"] == column]
+                med = float(a["median"].iloc[0]) if len(a) else float("nan")
                 rows.append(FigureRow(
-                    r.figure, r.column, interval_cell(mine[mine["column"] == r.column]),
-                    interval_cell(b), change_text(r.median, float(b["median"].iloc[0])
-                                                  if len(b) else float("nan"), r.unit), r.median))
+                    figure, column, interval_cell(a), interval_cell(b),
+                    change_text(med, float(b["median"].iloc[0]) if len(b) else float("nan"), unit),
+                    med))
             note = self.calibration.note(sc.replications)
             drawn: dict[str, bytes] = {}
             if charts:
