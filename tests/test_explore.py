@@ -176,6 +176,13 @@ def test_explore_without_the_extra_names_it_in_one_line(monkeypatch):
     assert len(lines) == 1 and '".[explore]"' in lines[0], out.output
 
 
+def test_explore_names_a_mistyped_scenario_in_one_line():
+    out = CliRunner().invoke(main, ["explore", "basline"])
+    assert out.exit_code == 2
+    lines = out.output.strip().splitlines()
+    assert len(lines) == 1 and "did you mean 'baseline'" in lines[0], out.output
+
+
 def test_the_page_assets_are_on_disk_when_the_extra_is_installed():
     pytest.importorskip("solara")
     pytest.importorskip("solara_assets")

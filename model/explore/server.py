@@ -78,6 +78,11 @@ def serve(scenario: str = "baseline", port: int = DEFAULT_PORT, save_dir: str | 
           point_estimate: bool = False, echo: Callable[[str], None] = print) -> None:
     """Check the scenario, start the page, print its address and serve until Ctrl-C."""
     started = time.perf_counter()
+    from model.explore.session import Explorer
+
+    # the scenario first (a mistyped name is the likelier mistake), then the extra
+    explorer = Explorer(scenario, save_dir=save_dir, out=out, briefs=briefs,
+                        calibration="point" if point_estimate else "posterior")
     problem = missing_extra()
     if problem:
         raise HedgesimError(None, None, problem)
@@ -89,10 +94,6 @@ def serve(scenario: str = "baseline", port: int = DEFAULT_PORT, save_dir: str | 
     os.environ["SOLARA_APP"] = APP
     os.environ["HEDGESIM_EXPLORE_SCENARIO"] = str(scenario)
 
-    from model.explore.session import Explorer
-
-    explorer = Explorer(scenario, save_dir=save_dir, out=out, briefs=briefs,
-                        calibration="point" if point_estimate else "posterior")
     from model.explore import page
 
     page.EXPLORER = explorer
@@ -126,5 +127,8 @@ def serve(scenario: str = "baseline", port: int = DEFAULT_PORT, save_dir: str | 
     threading.Thread(target=announce, daemon=True).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then passed Ctrl-C on
+        pass
     finally:
         sock.close()
+    echo("hedgesim explore: stopped")
