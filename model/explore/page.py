@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import html
+import logging
 import os
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import solara
 
@@ -28,6 +29,7 @@ from model.explore.session import (
 )
 from model.strategies import STRATEGIES
 
+log = logging.getLogger("hedgesim.explore")
 EXPLORER: Explorer | None = None
 """Set by :func:`model.explore.server.serve` before the server starts; built from the
 environment (``HEDGESIM_EXPLORE_SCENARIO``) when the page is served some other way."""
@@ -123,7 +125,7 @@ def Controls(settings: Settings, on_settings):
                      on_value=lambda y: on_settings(replace(settings, year=int(y))))
     solara.InputText("Target (column@year >= value; blank for none)", value=settings.target,
                      on_value=lambda t: on_settings(replace(settings, target=t or "")),
-                     continuous_update=False)
+                     continuous_update=True)
     solara.Button("Reset levers and strategy", text=True,
                   on_click=lambda: on_settings(replace(settings, levers=(), strategy=None)))
     for group, names in LEVER_GROUPS:
@@ -136,8 +138,9 @@ def Controls(settings: Settings, on_settings):
 def SaveAndBrief(settings: Settings):
     ex = explorer()
     default = f"{settings.scenario}_explored" if "/" not in settings.scenario else "explored"
-    # reactive values, read when a button is pressed; a field updates when it loses the focus
-    # (a round trip per keystroke could overwrite what is still being typed)
+    # reactive values, updated as they are typed (ipywidgets orders these updates, whereas a
+    # field updated on Enter or blur can be read before its last keystrokes arrive) and read
+    # when a button is pressed
     name_box = solara.use_reactive(default)
     question_box = solara.use_reactive("")
     name = name_box.value
@@ -155,9 +158,15 @@ def SaveAndBrief(settings: Settings):
         if request is None:
             return None
         wanted, label, asked, _ = request
-        path, folder, made = ex.brief(wanted, label, question=asked)
-        return (f"brief {made.html} (brief.md and brief.pdf beside it) of {path}; "
-                f"results {folder}")
+        try:
+            path, folder, made = ex.brief(wanted, label, question=asked)
+        except HedgesimError as exc:
+            return ("error", message(exc))
+        except Exception as exc:  # one line on the page, the traceback in the log
+            log.exception("explorer: the brief failed")
+            return ("error", message(exc))
+        return ("success", f"brief {made.html} (brief.md and brief.pdf beside it) of {path}; "
+                           f"results {folder}")
 
     brief = solara.use_thread(make_brief, dependencies=[request], intrusive_cancel=False)
     busy = request is not None and brief.state in (
@@ -165,9 +174,9 @@ def SaveAndBrief(settings: Settings):
 
     with solara.Card("Save and brief"):
         solara.InputText("Scenario name (letters, digits, _ or -)", value=name_box,
-                         continuous_update=False)
+                         continuous_update=True)
         solara.InputText("Question it answers (the brief's opening; optional)", value=question_box,
-                         continuous_update=False)
+                         continuous_update=True)
         with solara.Row():
             solara.Button("Save as scenario", on_click=save, disabled=busy, color="primary")
             solara.Button("Make brief", disabled=busy, on_click=lambda: set_request(
@@ -186,7 +195,30 @@ def SaveAndBrief(settings: Settings):
                 elif brief.state == solara.ResultState.ERROR:
                     solara.Error(message(brief.error))
                 elif brief.value:
-                    solara.Success(brief.value)
+                    kind, text = brief.value
+                    (solara.Success if kind == "success" else solara.Error)(text)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Settings the model cannot take, and the one line that says why."""
+
+    settings: Settings
+    text: str
+
+
+def attempt(ex: Explorer, settings: Settings, cancel: threading.Event, charts: bool):
+    """The view for ``settings``, a :class:`Problem` for a mistake (shown on the page, not
+    logged as a traceback), or None when newer settings made it stale."""
+    try:
+        return ex.view(settings, cancelled=cancel.is_set, charts=charts)
+    except Stale:
+        return None
+    except HedgesimError as exc:
+        return Problem(settings, message(exc))
+    except Exception as exc:  # a model failure: one line on the page, the traceback in the log
+        log.exception("explorer: these settings could not be run: %s", settings)
+        return Problem(settings, message(exc))
 
 
 @solara.component
@@ -196,22 +228,21 @@ def Page():
 
     # Two steps, so the key figures follow a change as soon as the runs are done (a tenth of a
     # second for 20 replications) and the charts, which take longer to draw, a moment later.
-    def compute_figures(cancel: threading.Event):
-        return ex.view(settings, cancelled=cancel.is_set, charts=False)
-
-    result = solara.use_thread(compute_figures, dependencies=[settings], intrusive_cancel=False)
-    view: View | None = result.value if isinstance(result.value, View) else None
-    ready = view is not None and view.settings == settings and result.state == solara.ResultState.FINISHED
-
-    def compute_charts(cancel: threading.Event):
-        return ex.view(settings, cancelled=cancel.is_set) if ready else None
-
-    drawn = solara.use_thread(compute_charts, dependencies=[settings, ready], intrusive_cancel=False)
-    charted: View | None = drawn.value if isinstance(drawn.value, View) else None
+    result = solara.use_thread(lambda cancel: attempt(ex, settings, cancel, charts=False),
+                               dependencies=[settings], intrusive_cancel=False)
+    last_view = solara.use_ref(None)
+    if isinstance(result.value, View):
+        last_view.current = result.value
+    view: View | None = last_view.current
+    ready = (isinstance(result.value, View) and result.value.settings == settings
+             and result.state == solara.ResultState.FINISHED)
+    drawn = solara.use_thread(
+        lambda cancel: attempt(ex, settings, cancel, charts=True) if ready else None,
+        dependencies=[settings, ready], intrusive_cancel=False)
     last_charts = solara.use_ref(None)
-    if charted is not None:
-        last_charts.current = charted
-    charted = last_charts.current
+    if isinstance(drawn.value, View):
+        last_charts.current = drawn.value
+    charted: View | None = last_charts.current
 
     solara.Title("hedgesim explorer")
     solara.Style(CSS)
@@ -223,11 +254,13 @@ def Page():
         changed = ex.changes(settings)
         solara.Text("Changed on the page: " + ("; ".join(changed) if changed else "nothing"))
         with solara.Div(classes=["hs-status"]):
-            failed = next((r.error for r in (result, drawn) if r.state == solara.ResultState.ERROR
-                           and not isinstance(r.error, Stale)), None)
-            if failed is not None:
+            problems = [r.value.text for r in (result, drawn)
+                        if isinstance(r.value, Problem) and r.value.settings == settings]
+            problems += [message(r.error) for r in (result, drawn)
+                         if r.state == solara.ResultState.ERROR and r.error is not None]
+            if problems:
                 with solara.Div(classes=["hs-error"]):
-                    solara.Error(message(failed))
+                    solara.Error(problems[0])
             elif result.state in busy or not ready:
                 solara.Info("running ...")
             elif drawn.state in busy or charted is None or charted.settings != settings:
