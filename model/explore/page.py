@@ -117,11 +117,11 @@ def Controls(settings: Settings, on_settings):
     solara.Select(f"DPRK strategy from {sc.policy_start}", values=list(STRATEGIES),
                   value=ex.strategy_of(settings),
                   on_value=lambda s: on_settings(replace(settings, strategy=s)))
-    solara.SliderInt(f"Replications: {settings.replications or sc.replications}", value=settings.replications or sc.replications, min=1,
-                     max=MAX_REPLICATIONS,
+    reps = settings.replications or sc.replications
+    solara.SliderInt(f"Replications: {reps}", value=reps, min=1, max=MAX_REPLICATIONS,
                      on_value=lambda n: on_settings(replace(settings, replications=int(n))))
-    solara.SliderInt(f"Year asked: {settings.year}", value=settings.year, min=min(2014, sc.horizon),
-                     max=sc.horizon,
+    solara.SliderInt(f"Year asked: {settings.year}", value=settings.year,
+                     min=min(2014, sc.horizon), max=sc.horizon,
                      on_value=lambda y: on_settings(replace(settings, year=int(y))))
     solara.InputText("Target (column@year >= value; blank for none)", value=settings.target,
                      on_value=lambda t: on_settings(replace(settings, target=t or "")),
