@@ -779,6 +779,41 @@ def seek(scenario: str, lever: str, target: str, probability: float, replication
         click.echo(line)
 
 
+@main.command()
+@click.argument("scenario", type=str, default="baseline")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder \"Save as scenario\" writes to (default: the shipped scenarios/, so "
+                   "the file extends baseline.yaml and `hedgesim run NAME` finds it).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="Folder under which \"Make brief\" writes its run.")
+@click.option("--briefs", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("briefs"), show_default=True,
+              help="Folder under which \"Make brief\" writes briefs/NAME/.")
+@POINT_ESTIMATE
+def explore(scenario: str, port: int, save_dir: Path | None, out: Path, briefs: Path,
+            point_estimate: bool) -> None:
+    """Open an interactive page on 127.0.0.1: sliders, live charts, save, brief.
+
+    Pick a scenario and the DPRK's strategy, move the main levers (ranges and
+    units from the parameter registry), choose replications, the year asked
+    and a target; the key figures against the baseline, the target line and
+    the standard charts follow. "Save as scenario" writes a file that
+    `hedgesim run` reproduces exactly; "Make brief" runs it and writes a
+    brief. Needs the explore extra: pip install -e ".[explore]".
+
+    \b
+    Example:
+      hedgesim explore                      # the baseline
+      hedgesim explore russia_1bn_push --port 0
+    """
+    from model.explore import serve
+
+    serve(scenario, port=port, save_dir=save_dir, out=out, briefs=briefs,
+          point_estimate=point_estimate, echo=lambda line: click.echo(line))
+
+
 class _slow_notice:
     """One stderr line if the work inside takes more than ``after`` seconds."""
 

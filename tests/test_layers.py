@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("experiments", ("model.experiments",)),
     ("calibration", ("model.calibration",)),
     ("analysis", ("model.analysis",)),
+    ("explorer", ("model.explore",)),
     ("interface", ("model", "model.api", "model.docsgen", "cli", "hedgesim")),
 )
 """Each module belongs to the layer of the longest prefix listed (``model.experiments.sweep``

@@ -1,0 +1,608 @@
+"""What the explorer computes, with no web code: settings -> scenario -> runs -> views -> files.
+
+The page (``page.py``) draws controls and shows what :class:`Explorer` returns, so all that the
+page shows, saves and briefs is built here and tested without a browser or Solara:
+
+- :class:`Settings`: what the controls hold (scenario, strategy, lever values set on the page,
+  replications, the year asked and a target);
+- :meth:`Explorer.scenario_for`: the settings as a validated :class:`~model.scenario.Scenario`,
+  built exactly as a scenario file with those settings would be (a lever set on the page is a
+  single value from ``policy_start``, as in a file), so "Save as scenario" writes a file that
+  ``hedgesim run`` reproduces exactly (:meth:`Explorer.save` checks that before it returns);
+- :meth:`Explorer.view`: runs the replications (posterior draws, as ``hedgesim run``), the year's
+  key figures against the baseline (the same cells ``hedgesim run`` prints), the target line and
+  the three standard charts, drawn by the same functions as runs and briefs
+  (:data:`model.analysis.charts.STANDARD`);
+- :meth:`Explorer.brief`: saves the scenario, runs it as ``hedgesim run`` does
+  (:func:`model.experiments.single.execute`) and writes a brief of it
+  (:func:`model.analysis.brief.build_brief`).
+
+User mistakes (an unknown strategy, a value off the registry's range, a target the runs cannot
+answer, too many replications) are :class:`~model.errors.HedgesimError`, which the page shows
+as a one-line message.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from model.errors import HedgesimError
+from model.params import EXPORT_SECTORS, REGISTRY, Param
+from model.scenario import (
+    HISTORY_START,
+    SCENARIO_DIR,
+    Scenario,
+    calibrated_values,
+    check_name,
+    check_number,
+    compile_inputs,
+    load,
+)
+from model.strategies import STRATEGIES
+
+DEFAULT_TARGET = "trade_russia_usd@2020>=1e9"
+"""The target the page starts with: Moscow's $1 bn of trade by 2020 (seeds 001-003)."""
+MAX_REPLICATIONS = 200
+"""The replications slider's top: more belongs in ``hedgesim run`` or a sweep, not a meeting."""
+BASELINE = "baseline"
+
+LEVER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("China", ("china.trade_subsidy_rate", "china.credit_usd", "china.aid_usd",
+               "sanctions.enforcement_china")),
+    ("Russia", ("russia.trade_subsidy_rate", "russia.credit_usd", "russia.aid_usd",
+                "sanctions.enforcement_russia")),
+    ("UN bans on what the DPRK sells",
+     tuple(f"sanctions.un_export_ban_{s}" for s in EXPORT_SECTORS)),
+    ("UN bans on what is sold to the DPRK",
+     ("sanctions.un_import_ban_fuel", "sanctions.un_import_ban_goods")),
+    ("Third countries and the West", ("sanctions.enforcement_others", "sanctions.west_on_russia")),
+)
+LEVERS: tuple[str, ...] = tuple(n for _, names in LEVER_GROUPS for n in names)
+_SHORT = {
+    "trade_subsidy_rate": "Trade subsidy", "credit_usd": "Credit", "aid_usd": "Aid",
+    "enforcement_china": "Enforcement of UN sanctions by China",
+    "enforcement_russia": "Enforcement of UN sanctions by Russia",
+    "enforcement_others": "Enforcement by third countries",
+    "west_on_russia": "Western sanctions on Russia",
+    "un_import_ban_fuel": "Fuel", "un_import_ban_goods": "Goods (machinery, vehicles, metals)",
+}
+
+
+@dataclass(frozen=True)
+class Slider:
+    """How a registry lever is shown: its range and unit from the registry; US$ shown in
+    millions (``scale`` 1e6) so the slider reads "$300 m", not 300000000."""
+
+    name: str
+    label: str
+    unit: str
+    low: float
+    high: float
+    step: float  # in the slider's own (shown) unit
+    scale: float
+    doc: str
+
+    @property
+    def shown_unit(self) -> str:
+        return f"US$ m ({self.unit})" if self.scale != 1 else self.unit
+
+    def shown(self, value: float) -> float:
+        return value / self.scale
+
+    def value(self, shown: float) -> float:
+        """A slider position back in the registry's unit, on the slider's grid, so a value set on
+        the page is written to the scenario file exactly as shown."""
+        steps = round((float(shown) * self.scale - self.low) / (self.step * self.scale))
+        return float(min(self.high, max(self.low, self.low + steps * self.step * self.scale)))
+
+    def text(self, value: float) -> str:
+        if self.scale != 1:
+            return f"${value / 1e6:,.0f} m"
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != 0 else "0"
+
+
+def slider(name: str) -> Slider:
+    p: Param = REGISTRY[name]
+    short = name.rsplit(".", 1)[1]
+    if short.startswith("un_export_ban_"):
+        label = short.removeprefix("un_export_ban_").capitalize()
+    else:
+        label = _SHORT.get(short, short.replace("_", " ").capitalize())
+    usd = p.unit == "USD" or p.unit.startswith(("USD/", "USD "))  # not "USD per USD traded"
+    usd = usd and "per USD" not in p.unit
+    scale = 1e6 if usd else 1.0
+    span = p.high - p.low
+    step = 1e7 if usd else (0.01 if span <= 1 else 0.05)
+    return Slider(name, label, p.unit, p.low, p.high, step / scale if usd else step, scale, p.doc)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the page's controls hold. ``levers`` are only those set on the page (registry name,
+    value from ``policy_start``); ``strategy`` None keeps the scenario's own."""
+
+    scenario: str
+    strategy: str | None = None
+    levers: tuple[tuple[str, float], ...] = ()
+    replications: int | None = None
+    year: int = 2020
+    target: str = DEFAULT_TARGET
+
+    def with_lever(self, name: str, value: float | None) -> Settings:
+        levers = {k: v for k, v in self.levers if k != name}
+        if value is not None:
+            levers[name] = float(value)
+        return replace(self, levers=tuple(sorted(levers.items())))
+
+    @property
+    def lever_values(self) -> dict[str, float]:
+        return dict(self.levers)
+
+    def run_key(self) -> tuple:
+        """What the runs depend on (the year asked and the target only change the summary)."""
+        return (self.scenario, self.strategy, self.levers, self.replications)
+
+
+@dataclass
+class FigureRow:
+    figure: str
+    column: str
+    value: str  # 'median [p05 - p95]' exactly as `hedgesim run` prints it
+    baseline: str
+    change: str  # median against the baseline's median
+    median: float
+
+
+@dataclass
+class View:
+    settings: Settings
+    scenario: Scenario
+    year: int
+    rows: list[FigureRow]
+    target: str  # 'target ...: reached in 7 of 20 runs (35%); ...' or ''
+    baseline_target: str
+    charts: dict[str, bytes]  # chart name -> SVG (vector: sharp at any width, quicker than PNG)
+    note: str
+    changes: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Stale(Exception):
+    """A newer setting arrived: this computation's result is no longer wanted."""
+
+
+def _fmt_usd_change(d: float) -> str:
+    sign = "+" if d >= 0 else "-"
+    a = abs(d)
+    return f"{sign}${a / 1e9:.2f} bn" if a >= 1e9 else f"{sign}${a / 1e6:.0f} m"
+
+
+def change_text(value: float, base: float, unit: str) -> str:
+    """A median against the baseline's: '+$120 m', '-5 pts', '+0.04'; '=' when equal."""
+    if not (math.isfinite(value) and math.isfinite(base)):
+        return "n/a"
+    d = value - base
+    if unit == "usd":
+        return "=" if abs(d) < 5e5 else _fmt_usd_change(d)
+    if unit == "share":
+        return "=" if abs(d) < 0.005 else f"{d * 100:+.0f} pts"
+    if unit == "ratio":
+        return "=" if abs(d) < 0.5 else f"{d:+.0f}x"
+    return "=" if abs(d) < 0.005 else f"{d:+.2f}"
+
+
+def target_line(goal, frame: pd.DataFrame) -> str:
+    """'target trade_russia_usd@2020 >= 1e+09: reached in 7 of 10 runs (70%); median 8.1e+08'
+    (the line `hedgesim run --target` prints)."""
+    rows = goal.evaluate(frame.assign(point=0) if "point" not in frame else frame)
+    hit, n = int(rows["hit"].sum()), len(rows)
+    return (f"target {goal.column}@{goal.year} {goal.op} {goal.threshold:g}: reached in {hit} "
+            f"of {n} runs ({hit / n:.0%}); median {np.median(rows['value']):.4g}")
+
+
+_DRAW = threading.Lock()  # pyplot is not thread-safe: one chart at a time in this process
+
+
+class Explorer:
+    """The explorer's state shared by every page view: the calibration, the scenarios it has
+    loaded, and the runs it has made (baseline and settings), so moving back to a setting is
+    instant."""
+
+    def __init__(self, scenario: str = BASELINE, save_dir: str | Path | None = None,
+                 out: str | Path = "results", briefs: str | Path = "briefs",
+                 calibration=None, cache_size: int = 16) -> None:
+        self.start = self._ref(scenario)
+        self.save_dir = Path(save_dir) if save_dir is not None else SCENARIO_DIR
+        self.out = Path(out)
+        self.briefs = Path(briefs)
+        self._scenarios: dict[str, Scenario] = {}
+        self._history: dict[str, dict] = {}
+        self._runs: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.RLock()
+        self._compute = threading.Lock()
+        self.scenario(self.start)  # a bad SCENARIO fails here, before any server starts
+        # the posterior ensemble takes about a second to read: on first use, so a server can
+        # start listening (and the browser load the page) meanwhile
+        self._calibration = calibration
+        self._views: OrderedDict[Settings, View] = OrderedDict()
+
+    @property
+    def calibration(self):
+        from model.ensemble import load_calibration
+
+        with self._lock:
+            if self._calibration is None or isinstance(self._calibration, str):
+                self._calibration = load_calibration(self._calibration or "posterior")
+            return self._calibration
+
+    # ------------------------------------------------------------ scenarios
+    @staticmethod
+    def _ref(scenario: str | Path) -> str:
+        """A shipped scenario by name, anything else by its resolved path."""
+        text = str(scenario)
+        p = Path(text)
+        if not p.suffix and (SCENARIO_DIR / f"{text}.yaml").is_file() and not p.is_file():
+            return p.name
+        if p.is_file() and p.resolve().parent == SCENARIO_DIR.resolve():
+            return p.stem
+        return str(p.resolve()) if p.is_file() else text
+
+    def scenario(self, ref: str) -> Scenario:
+        with self._lock:
+            if ref not in self._scenarios:
+                self._scenarios[ref] = load(ref)
+            return self._scenarios[ref]
+
+    def choices(self) -> list[str]:
+        """The scenarios the page offers: the shipped ones and the one it was started with."""
+        names = [p.stem for p in sorted(SCENARIO_DIR.glob("*.yaml"))]
+        return names if self.start in names else [self.start, *names]
+
+    def initial(self, ref: str | None = None) -> Settings:
+        sc = self.scenario(ref or self.start)
+        year = 2020 if 2020 <= sc.horizon else sc.horizon
+        target = DEFAULT_TARGET if 2020 <= sc.horizon else ""
+        return Settings(ref or self.start, None, (), sc.replications, year, target)
+
+    def history(self, ref: str) -> dict:
+        """The scenario's compiled inputs at the point estimate, for the values sliders show."""
+        with self._lock:
+            if ref not in self._history:
+                self._history[ref] = compile_inputs(self.scenario(ref), calibrated_values()).params
+            return self._history[ref]
+
+    def lever_value(self, settings: Settings, name: str) -> tuple[float, bool]:
+        """(value shown, set on the page): a value set on the page, else the scenario's value in
+        effect in the year asked (calibrated levers at the point estimate)."""
+        if name in settings.lever_values:
+            return settings.lever_values[name], True
+        sc = self.scenario(settings.scenario)
+        compiled = self.history(settings.scenario)[name]
+        year = min(max(settings.year, sc.policy_start), sc.horizon)
+        if isinstance(compiled, np.ndarray):
+            return float(compiled[year - HISTORY_START]), False
+        return float(compiled), False
+
+    def strategy_of(self, settings: Settings) -> str:
+        """The DPRK strategy in effect in the year asked (or from policy_start)."""
+        if settings.strategy is not None:
+            return settings.strategy
+        sc = self.scenario(settings.scenario)
+        year = max(settings.year, sc.policy_start)
+        in_effect = [s for y, s in sorted(sc.strategy.items()) if y <= year]
+        return in_effect[-1] if in_effect else next(iter(sorted(sc.strategy.items())))[1]
+
+    def scenario_for(self, settings: Settings) -> Scenario:
+        """The settings as a validated scenario: the chosen scenario with each lever set on the
+        page as a single value from its ``policy_start`` (replacing any timeline it had there),
+        the strategy from ``policy_start``, and the replications asked."""
+        from model.experiments.budget import check_budget, estimate_run
+
+        base = self.scenario(settings.scenario)
+        where = "explorer"
+        values = dict(base.values)
+        for name, v in settings.levers:
+            if name not in REGISTRY or REGISTRY[name].kind != "lever":
+                raise HedgesimError(where, name, "expected a registry lever")
+            values[name] = check_number(where, f"levers.{name}", REGISTRY[name], v)
+        changes: dict = {"values": values}
+        if settings.strategy is not None:
+            if settings.strategy not in STRATEGIES:
+                raise HedgesimError(where, "strategy", f"expected one of {', '.join(STRATEGIES)}")
+            changes["strategy"] = {base.policy_start: settings.strategy}
+        reps = settings.replications if settings.replications is not None else base.replications
+        if (isinstance(reps, bool) or not isinstance(reps, int)
+                or not 1 <= reps <= MAX_REPLICATIONS):
+            raise HedgesimError(where, "replications", f"expected 1 to {MAX_REPLICATIONS} "
+                                f"(more belongs in `hedgesim run`), got {reps!r}")
+        changes["replications"] = reps
+        sc = base.with_values(**changes)
+        check_budget(estimate_run(sc), where, "replications", False)
+        return sc
+
+    def goal(self, settings: Settings, sc: Scenario):
+        """The target as an outcome, checked against the years the runs cover; None if blank."""
+        from model.analysis.results import parse_outcome
+        from model.world import OUTPUTS
+
+        if not 1988 <= settings.year <= sc.horizon:
+            raise HedgesimError("explorer", "year", f"expected a year from 1988 to the "
+                                f"horizon {sc.horizon}, got {settings.year}")
+        if not settings.target.strip():
+            return None
+        goal = parse_outcome(settings.target.strip(), OUTPUTS, default_year=settings.year,
+                             field="target")
+        if not 1988 <= goal.year <= sc.horizon:
+            raise HedgesimError(settings.target, "target", f"expected a year from 1988 to the "
+                                f"horizon {sc.horizon}, got {goal.year}")
+        return goal
+
+    def changes(self, settings: Settings) -> list[str]:
+        """What the page changed from the chosen scenario file, one phrase each."""
+        base = self.scenario(settings.scenario)
+        out = []
+        if settings.strategy is not None:
+            out.append(f"strategy {settings.strategy} from {base.policy_start}")
+        for name, v in settings.levers:
+            s = slider(name) if name in LEVERS else None
+            shown = s.text(v) if s else f"{v:g}"
+            out.append(f"{name} {shown} from {base.policy_start}")
+        if settings.replications is not None and settings.replications != base.replications:
+            out.append(f"{settings.replications} replications")
+        return out
+
+    # ------------------------------------------------------------ runs
+    def _run(self, sc: Scenario, key: tuple, cancelled=None) -> pd.DataFrame:
+        from model.runner import run_scenario
+
+        with self._lock:
+            if key in self._runs:
+                self._runs.move_to_end(key)
+                return self._runs[key]
+
+        def progress(_n: int) -> None:
+            if cancelled is not None and cancelled():
+                raise Stale()
+
+        frame = run_scenario(sc, progress=progress, calibration=self.calibration).frame()
+        with self._lock:
+            self._runs[key] = frame
+            while len(self._runs) > self._cache_size:
+                self._runs.popitem(last=False)
+        return frame
+
+    def baseline_frame(self, sc: Scenario, cancelled=None) -> pd.DataFrame:
+        """The shipped baseline with the settings' replications and seed (common random
+        numbers: the same seeds and posterior draws as the settings' runs)."""
+        base = self.scenario(BASELINE).with_values(replications=sc.replications, seed=sc.seed)
+        return self._run(base, ("baseline", sc.replications, sc.seed), cancelled)
+
+    def view(self, settings: Settings, cancelled=None, charts: bool = True) -> View:
+        """Everything the page shows for ``settings``. ``cancelled()`` true makes it raise
+        :class:`Stale` between replications (a newer setting arrived)."""
+        from model.analysis.charts import STANDARD
+        from model.experiments.summary import interval_cell, key_figures
+        from model.outputs import KEY_FIGURES
+        from model.experiments.history import guard
+
+        with self._lock:
+            if settings in self._views:
+                self._views.move_to_end(settings)
+                return self._views[settings]
+        sc = self.scenario_for(settings)
+        goal = self.goal(settings, sc)
+        guard(sc, calibrated_values(), where="explorer")
+        times: dict[str, float] = {}
+        t = time.perf_counter()
+        with self._compute:  # one computation at a time; a stale one gives way at once
+            if cancelled is not None and cancelled():
+                raise Stale()
+            frame = self._run(sc, ("settings", *settings.run_key()), cancelled)
+            times["runs"] = time.perf_counter() - t
+            base = self.baseline_frame(sc, cancelled)
+            times["baseline"] = time.perf_counter() - t - times["runs"]
+            year = settings.year
+            mine = key_figures(frame, [year])
+            theirs = key_figures(base, [year])
+            rows = []
+            for column, figure, unit in KEY_FIGURES:  # a figure no run defines (a ratio to zero
+                a = mine[mine["column"] == column]  # trade) is shown as '-', not dropped
+                b = theirs[theirs["column"] == column]
+                med = float(a["median"].iloc[0]) if len(a) else float("nan")
+                rows.append(FigureRow(
+                    figure, column, interval_cell(a), interval_cell(b),
+                    change_text(med, float(b["median"].iloc[0]) if len(b) else float("nan"), unit),
+                    med))
+            note = self.calibration.note(sc.replications)
+            drawn: dict[str, bytes] = {}
+            if charts:
+                t2 = time.perf_counter()
+                changed = self.changes(settings)
+                prov = (f"hedgesim explore | scenario {sc.name}"
+                        + (f" with {'; '.join(changed)} (unsaved)" if changed else "")
+                        + f", seed {sc.seed} | {self._calibration_phrase()} | median and {note}")
+                with _DRAW, tempfile.TemporaryDirectory() as tmp:
+                    for name, fn in STANDARD.items():
+                        if cancelled is not None and cancelled():
+                            raise Stale()
+                        path = fn(frame, prov, sc.policy_start, Path(tmp) / f"{name}.svg",
+                                  year=year, target=goal)
+                        drawn[name] = path.read_bytes()
+                times["charts"] = time.perf_counter() - t2
+        times["total"] = time.perf_counter() - t
+        made = View(settings, sc, year, rows,
+                    target_line(goal, frame) if goal is not None else "",
+                    target_line(goal, base) if goal is not None else "",
+                    drawn, note, self.changes(settings), times)
+        if charts:
+            with self._lock:
+                self._views[settings] = made
+                while len(self._views) > max(4, self._cache_size // 2):
+                    self._views.popitem(last=False)
+        return made
+
+    def _calibration_phrase(self) -> str:
+        info = self.calibration.describe()
+        return f"{info['mode']} calibration {info.get('fitted_utc') or 'none'}"
+
+    # ------------------------------------------------------------ save and brief
+    def document(self, settings: Settings, name: str, description: str = "",
+                 question: str = "", folder: Path | None = None) -> str:
+        """The scenario file for ``settings``: ``extends`` the baseline (``baseline.yaml`` when
+        written next to it, as in ``scenarios/``) with every setting that differs from it."""
+        import os
+
+        from model.experiments.store import now_utc
+
+        folder = self.save_dir if folder is None else Path(folder)
+        where = "Save as scenario"
+        check_name(where, "name", name)
+        sc = self.scenario_for(settings)
+        base = self.scenario(BASELINE)
+        parent = self._baseline_file(folder)
+        extends = os.path.relpath(parent, folder.resolve())
+        missing = [k for k in base.values if k not in sc.values]
+        if missing:
+            raise HedgesimError(where, missing[0], "is set by the baseline and cannot be unset "
+                                "by a file that extends it")
+        if tuple(sc.shocks[:len(base.shocks)]) != tuple(base.shocks):
+            raise HedgesimError(where, "shocks", "expected the baseline's shocks first")
+        doc: dict = {"name": name, "description": (description or self._description(settings)),
+                     "extends": extends}
+        for key in ("horizon", "policy_start"):
+            if getattr(sc, key) != getattr(base, key):
+                doc[key] = getattr(sc, key)
+        doc["replications"] = sc.replications
+        doc["seed"] = sc.seed
+        strategy = {int(y): s for y, s in sc.strategy.items()}
+        doc["strategy"] = (strategy[sc.policy_start] if list(strategy) == [sc.policy_start]
+                           else strategy)
+        for section, kinds in (("levers", ("lever",)), ("parameters", ("uncertainty", "fixed"))):
+            tree: dict = {}
+            for key, v in sorted(sc.values.items()):
+                if REGISTRY[key].kind not in kinds or base.values.get(key) == v:
+                    continue
+                node = tree
+                *groups, last = key.split(".")
+                for g in groups:
+                    node = node.setdefault(g, {})
+                node[last] = _plain(v, REGISTRY[key])
+            if tree:
+                doc[section] = tree
+        extra = [dict(s) for s in sc.shocks[len(base.shocks):]]
+        if extra:
+            doc["shocks"] = extra
+        if sc.counterfactual_history:
+            doc["counterfactual_history"] = True
+        question = " ".join((question or self._question(settings)).split())
+        head = [f"# {line}" for line in _wrap(question)]
+        head.append(f"# Saved by `hedgesim explore` at {now_utc()} from {settings.scenario}"
+                    + (f" with {'; '.join(self.changes(settings))}." if self.changes(settings)
+                       else " (its own settings)."))
+        body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+        return "\n".join(head) + "\n" + body
+
+    def _baseline_file(self, folder: Path) -> Path:
+        """The baseline.yaml in ``folder`` if there is one (a checkout's scenarios/), else the
+        shipped one; :meth:`save` checks the result reproduces the settings either way."""
+        here = folder / "baseline.yaml"
+        return here.resolve() if here.is_file() else (SCENARIO_DIR / "baseline.yaml").resolve()
+
+    def _question(self, settings: Settings) -> str:
+        changed = self.changes(settings)
+        sc = self.scenario(settings.scenario)
+        if not changed:
+            return f"What does {settings.scenario} show? ({sc.description.rstrip('.')}.)"
+        return f"What if, in {settings.scenario}, {'; '.join(changed)}?"
+
+    def _description(self, settings: Settings) -> str:
+        changed = self.changes(settings)
+        return (f"{settings.scenario} with " + "; ".join(changed) if changed
+                else self.scenario(settings.scenario).description)[:200]
+
+    def save(self, settings: Settings, name: str, description: str = "", question: str = "",
+             folder: Path | None = None, replace_file: bool = False) -> Path:
+        """Write the scenario file and check it: the loader accepts it, the history guard passes,
+        and it resolves to exactly the settings (same values, strategy, shocks, replications,
+        seed, horizon); otherwise the file is removed and the difference named."""
+        from model.experiments.history import guard
+
+        folder = self.save_dir if folder is None else Path(folder)
+        text = self.document(settings, name, description, question, folder)
+        path = folder / f"{name}.yaml"
+        if path.exists() and not replace_file:
+            raise HedgesimError(str(path), None, "already exists; choose another name")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise HedgesimError(str(path), None, f"cannot be written ({exc.strerror})") from None
+        try:
+            saved = load(path)
+            guard(saved, calibrated_values())
+            want = _comparable(self.scenario_for(settings))
+            got = _comparable(saved)
+            for key in want:
+                if want[key] != got.get(key):
+                    raise HedgesimError(str(path), key, "does not reproduce the page's settings "
+                                        "(the baseline.yaml beside it differs from the shipped "
+                                        "one?)")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+
+    def brief(self, settings: Settings, name: str, description: str = "", question: str = "",
+              pdf: bool = True) -> tuple[Path, Path, object]:
+        """Save the scenario (or reuse the file saved under ``name`` if it still matches), run it
+        as ``hedgesim run`` does and write a brief of it: (scenario file, results folder, brief)."""
+        from model.analysis.brief import build_brief
+        from model.analysis.charts import standard_charts
+        from model.experiments.single import execute
+
+        path = self.save_dir / f"{name}.yaml"
+        if path.exists():
+            if _comparable(load(path)) != _comparable(self.scenario_for(settings)):
+                raise HedgesimError(str(path), None, "already exists with other settings; "
+                                    "choose another name")
+        else:
+            path = self.save(settings, name, description, question)
+        sc = load(path)
+        goal = self.goal(settings, sc)
+        with _DRAW:  # the run's charts and the brief's, one figure at a time with the page's
+            report = execute(sc, self.out, charts=standard_charts, calibration=self.calibration,
+                             year=settings.year, target=goal)
+            made = build_brief([report.folder], self.briefs / name, year=settings.year,
+                               target=settings.target.strip() or None, pdf=pdf)
+        return path, report.folder, made
+
+
+def _plain(v, p: Param):
+    """A registry value as YAML writes it back exactly (whole numbers for integer settings)."""
+    if isinstance(v, dict):
+        return {int(y): _plain(x, p) for y, x in sorted(v.items())}
+    return int(v) if p.integer else float(v)
+
+
+def _comparable(sc: Scenario) -> dict:
+    """What a run depends on, from a scenario (not its name, description or file)."""
+    r = sc.resolved()
+    return {k: r[k] for k in ("horizon", "policy_start", "replications", "seed", "strategy",
+                              "values", "shocks", "counterfactual_history")}
+
+
+def _wrap(text: str, width: int = 92) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [""]
