@@ -526,8 +526,9 @@ def docs(check: bool, out: Path) -> None:
               help="Folder under which <experiment>/<timestamp>/ is written (--resume: the "
                    "sweep folder).")
 @click.option("--year", "table_year", type=int, default=None,
-              help="Year of the printed summary table (default: --target's, else the horizon; "
-                   "the Parquet summary has 2014, 2020 and the horizon); checked before any run.")
+              help="Year of the printed summary table, 1988 to the horizon (default: --target's, "
+                   "else the horizon; summary.parquet keeps 2014, 2020 and the horizon, another "
+                   "year is read from the runs); checked before any run.")
 @TARGET
 @POINT_ESTIMATE
 @click.option("--yes", "-y", is_flag=True, help="Start even if the estimate exceeds an hour.")
@@ -554,11 +555,11 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     from model.experiments.executors import default_workers
     from model.experiments.history import guard_experiment
     from model.experiments.sweep import (
-        SUMMARY_YEARS,
         SweepInterrupted,
         format_summary,
         missing_runs,
         run_sweep,
+        summarise,
     )
 
     if scheduler is not None and executor != "dask":  # before any folder is made
@@ -566,13 +567,12 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
                             f"--executor {executor}")
     exp = load_experiment(experiment)
     horizons = {s.horizon for s in exp.scenarios}
-    summarised = sorted(y for y in {*SUMMARY_YEARS, *horizons} if y <= max(horizons))
     _, goal = _year_and_target(None, target, min(horizons))
-    if goal is not None and table_year is None and goal.year in summarised:
+    if goal is not None and table_year is None and goal.year <= max(horizons):
         table_year = goal.year
-    if table_year is not None and table_year not in summarised:
-        raise HedgesimError(None, "--year", f"expected one of the summarised years "
-                            f"{', '.join(map(str, summarised))}, got {table_year}")
+    if table_year is not None and not 1988 <= table_year <= max(horizons):
+        raise HedgesimError(None, "--year", f"expected a year from 1988 to the horizon "
+                            f"{max(horizons)}, got {table_year}")
     estimate = estimate_sweep(exp, 1 if executor == "serial" else workers or default_workers())
     check_budget(estimate, str(experiment), "design x replications", yes)
     guard_experiment(exp)  # refuse in one line before announcing the runs (run_sweep checks too)
@@ -597,10 +597,10 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
                f"{report.missing} missing; {report.wall_seconds:.1f} s ({rate:.0f} runs/s)")
     if exp.size <= 30 and report.summary is not None:
         years = sorted(int(y) for y in report.summary["year"].unique())
-        if table_year is not None and table_year not in years:
-            raise HedgesimError(None, "--year", f"expected one of the summarised years "
-                                f"{', '.join(map(str, years))}, got {table_year}")
-        click.echo(format_summary(report.summary, report.design, table_year,
+        summary = report.summary
+        if table_year is not None and table_year not in years:  # read that year from the runs
+            summary = summarise(report.folder, exp, also=(table_year,))
+        click.echo(format_summary(summary, report.design, table_year,
                                   note=report.manifest.get("interval_note")))
     if goal is not None and report.ok:
         click.echo(_sweep_target_lines(report.folder, goal))

@@ -12,6 +12,7 @@ from cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = sorted((ROOT / "scenarios" / "experiments").glob("*.yaml"))
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
 KIND = {"strategy_matrix": "matrix", "sobol_drivers": "sensitivity",
         "russia_subsidy_sweep": "response"}
 
@@ -48,6 +49,18 @@ def test_shipped_experiment_runs_small_and_draws_its_chart(path, tmp_path):
 
 def test_sweep_refuses_a_year_before_running_anything(tmp_path):
     exp = EXPERIMENTS[0]
-    result = CliRunner().invoke(main, ["sweep", str(exp), "--year", "2025", "--out", str(tmp_path)])
-    assert result.exit_code == 2 and "--year" in result.stderr
+    result = CliRunner().invoke(main, ["sweep", str(exp), "--year", "2050", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--year" in result.stderr and "2050" in result.stderr
     assert not any(tmp_path.iterdir()), "no folder is made before the year is checked"
+
+
+def test_sweep_prints_its_table_for_any_year_asked(tmp_path):
+    """2025 is not in summary.parquet (2014, 2020, the horizon): the table reads it from the runs."""
+    (tmp_path / "short.yaml").write_text(f"name: short\nextends: {BASELINE}\nhorizon: 2026\n")
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text("name: tiny\nscenario: short.yaml\nreplications: 2\nseed: 3\n"
+                   "vary:\n  levers.russia.trade_subsidy_rate: [0.0, 0.3]\n")
+    result = CliRunner().invoke(main, ["sweep", str(exp), "--year", "2025", "-e", "serial",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "DPRK-Russia trade 2025" in result.stdout and "2026" not in result.stdout.splitlines()[0]

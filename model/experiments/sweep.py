@@ -649,20 +649,21 @@ class _SweepSession:
 
 # ---------------------------------------------------------------- summary
 def summarise(folder: str | Path, experiment: Experiment,
-              store: SweepStore | None = None) -> pd.DataFrame:
+              store: SweepStore | None = None, also: tuple[int, ...] = ()) -> pd.DataFrame:
     """Median, 5th and 95th percentiles of the key figures per point and year.
 
-    Reads only the key columns of 2014, 2020 and each horizon, so it stays
-    small however many runs the sweep has.
+    Reads only the key columns of 2014, 2020, each horizon and the years in ``also`` (a
+    year asked with --year), so it stays small however many runs the sweep has.
     """
     horizons = {experiment.horizon(p.point) for p in experiment.points}
-    years = sorted({*SUMMARY_YEARS, *horizons})
+    fixed = (*SUMMARY_YEARS, *also)
+    years = sorted({*fixed, *horizons})
     cols = [c for c, _, _ in KEY_FIGURES]
     store = SweepStore(Path(folder)) if store is None else store
     df = store.read_runs(columns=cols, years=years)
     horizon_of = np.array([experiment.horizon(p.point) for p in experiment.points])
     if not df.empty:
-        keep = np.isin(df["year"], SUMMARY_YEARS) | (df["year"].to_numpy()
+        keep = np.isin(df["year"], fixed) | (df["year"].to_numpy()
                                                      == horizon_of[df["point"].to_numpy()])
         df = df[keep]
     rows = []
