@@ -46,7 +46,7 @@ from model.analysis.summary import KEY_FIGURES, interval_cell, text_table
 from model.ensemble import Calibration, load_calibration
 from model.errors import HedgesimError, show
 from model.experiments.design import Experiment, load_experiment
-from model.experiments.executors import make_executor
+from model.experiments.executors import make_executor, prestart
 from model.experiments.history import guard_experiment
 from model.experiments.store import (
     RUNS_SCHEMA,
@@ -54,6 +54,7 @@ from model.experiments.store import (
     STORE_FORMAT,
     SweepStore,
     base_manifest,
+    code_stamp,
     new_run_dir,
     now_utc,
     read_manifest,
@@ -68,6 +69,12 @@ from model.world import OUTPUTS
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
+TASK_RUNS = 64
+"""Most runs a worker gets per task."""
+FLUSH_RUNS, FLUSH_SECONDS = 1024, 1.0
+"""A part is written when this many runs have finished, or this many seconds after the last:
+large row groups in a fast sweep, at most about a second's work lost to a kill, and memory
+bounded by about 1,024 runs' outputs (33 MB at 48 years)."""
 RUN_KEYS = ("point", "replication", "seed", "year")
 
 
@@ -402,10 +409,11 @@ def _open_for_resume(folder: Path, notice: Callable[[str], None]) -> SweepStore:
 def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: str = "local",
               workers: int | None = None, resume: bool = False,
               progress: Callable[[int, int], Any] | None = None,
-              scheduler: str | None = None, flush_runs: int = 256,
-              flush_seconds: float = 1.0, calibration: Calibration | None = None,
+              scheduler: str | None = None, flush_runs: int = FLUSH_RUNS,
+              flush_seconds: float = FLUSH_SECONDS, calibration: Calibration | None = None,
               notice: Callable[[str], None] | None = None,
-              announce: Callable[[], Any] | None = None) -> SweepReport:
+              announce: Callable[[], Any] | None = None,
+              task_runs: int | None = None) -> SweepReport:
     """Run (or finish) a sweep and write its folder.
 
     ``out`` is the results root (a new ``<name>/<UTC time>/`` folder is made) or,
@@ -415,10 +423,14 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     receives one-line messages the user must see (parts moved aside on resume);
     ``announce()`` is called once the folder is checked, locked and about to run
     (so a refusal is the only line the user sees).
+    Finished runs are written as one part of at most ``flush_runs`` runs, or of what
+    finished within ``flush_seconds``. ``task_runs`` fixes how many runs a worker gets per
+    task (default: by the sweep's size, at most :data:`TASK_RUNS`); results never depend on it.
     Ctrl-C (or SIGTERM, which the CLI turns into it) raises
     :class:`SweepInterrupted` after everything finished is on disk. The
     folder's ``writer.lock`` is held throughout: a second writer is refused.
     """
+    prestart(executor)  # the workers' server imports the model while this process starts up
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     calibrated = calibrated_values()
@@ -445,13 +457,13 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
         if announce is not None:
             announce()
         return _run_locked(experiment, design, calibration, store, previous, executor, workers,
-                           progress, scheduler, flush_runs, flush_seconds)
+                           progress, scheduler, flush_runs, flush_seconds, task_runs)
 
 
 def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
                 store: SweepStore, previous: dict | None, executor: str, workers: int | None,
                 progress, scheduler: str | None, flush_runs: int,
-                flush_seconds: float) -> SweepReport:
+                flush_seconds: float, task_runs: int | None = None) -> SweepReport:
     folder = store.folder
     start_wall = time.perf_counter()
     started = now_utc()
@@ -475,6 +487,7 @@ def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calib
     sessions = [s if s.get("state") != "running" else {**s, "state": "killed"}
                 for s in (previous or {}).get("sessions", []) if isinstance(s, dict)]
     marks = fingerprints(experiment, calibration)
+    stamp = code_stamp()  # taken once: the manifest is rewritten as the sweep goes
 
     def manifest(state: str, ok: int, failed: int, info, wall: float,
                  error: str | None = None) -> dict:
@@ -486,6 +499,7 @@ def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calib
             session["error"] = error
         return base_manifest(
             "sweep",
+            stamp,
             name=experiment.name,
             description=experiment.description,
             experiment_file=experiment.path,
@@ -557,7 +571,9 @@ def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calib
             write_json_atomic(folder / "manifest.json",
                               manifest("running", ok_before, failed_before, info, 0.0))
             remaining = total - len(done)
-            chunk = max(1, min(16, remaining // max(1, info.workers * 8)))
+            # Tasks of a few dozen runs: few round trips to the workers, and at most about
+            # one task's time at the end when one worker finishes before the other.
+            chunk = task_runs or max(1, min(TASK_RUNS, remaining // max(1, info.workers * 16)))
             window = max(2, info.workers * 3)
             tasks = _tasks(experiment, done, chunk, calibration)
             pending: dict[Future, int] = {}
