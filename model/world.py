@@ -233,16 +233,17 @@ class World(mesa.Model):
         fuel_ban, goods_ban = self.fuel_ban[t], self.goods_ban[t]
         reach, demand = self.china_reach[t], self.china_demand[t]
         ab_c, ab_r = self.absorb
-        room_c = [x * reach * a * demand for x, a in zip(capacity, ab_c)]
-        room_r = [x * a for x, a in zip(capacity, ab_r)]
+        # (capacity covers the export sectors, the first N_EXP of absorb's.)
+        room_c = [x * reach * a * demand for x, a in zip(capacity, ab_c, strict=False)]
+        room_r = [x * a for x, a in zip(capacity, ab_r, strict=False)]
         blocked = 0.0
-        blocked += sum([x * b for x, b in zip(room_c, ban)]) * enf_c
-        blocked += sum([x * b for x, b in zip(room_r, ban)]) * enf_r
-        potential = [x * (1.0 - b * enf_c) for x, b in zip(room_c, ban)]
+        blocked += sum([x * b for x, b in zip(room_c, ban, strict=True)]) * enf_c
+        blocked += sum([x * b for x, b in zip(room_r, ban, strict=True)]) * enf_r
+        potential = [x * (1.0 - b * enf_c) for x, b in zip(room_c, ban, strict=True)]
         potential += (need_left[0] * (1.0 - fuel_ban * enf_c) * reach * ab_c[N_EXP],
                       need_left[1] * reach * ab_c[N_EXP + 1],
                       need_left[2] * (1.0 - goods_ban * enf_c) * reach * ab_c[N_EXP + 2])
-        potential += [x * (1.0 - b * enf_r) for x, b in zip(room_r, ban)]
+        potential += [x * (1.0 - b * enf_r) for x, b in zip(room_r, ban, strict=True)]
         potential += (need_left[0] * (1.0 - fuel_ban * enf_r) * ab_r[N_EXP],
                       need_left[1] * ab_r[N_EXP + 1],
                       need_left[2] * (1.0 - goods_ban * enf_r) * ab_r[N_EXP + 2])
