@@ -250,7 +250,10 @@ def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
     for reps in (100, 800):
         exp = load_experiment(small_experiment(tmp_path, points=4, replications=reps))
         tracemalloc.start()
-        report = run_sweep(exp, tmp_path / f"out{reps}", executor="serial", flush_runs=50)
+        # tasks of a fixed size (the default grows with the sweep up to TASK_RUNS), so that
+        # what is held depends on the store's flushing alone
+        report = run_sweep(exp, tmp_path / f"out{reps}", executor="serial", flush_runs=50,
+                           task_runs=16)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         assert report.ok == 4 * reps

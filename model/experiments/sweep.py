@@ -69,8 +69,8 @@ from model.world import OUTPUTS
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
-TASK_RUNS = 64
-"""Most runs a worker gets per task."""
+TASK_RUNS = 32
+"""Most runs a worker gets per task (results in flight: about workers x 3 tasks)."""
 FLUSH_RUNS, FLUSH_SECONDS = 1024, 1.0
 """A part is written when this many runs have finished, or this many seconds after the last:
 large row groups in a fast sweep, at most about a second's work lost to a kill, and memory
