@@ -163,10 +163,11 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
       hedgesim run scenarios/russia_1bn_push.yaml --replications 50 --seed 7
       hedgesim run scenarios/russia_1bn_push.yaml --year 2020 --target "trade_russia_usd@2020>=1e9"
     """
-    from model.analysis.summary import format_table
+    from model.analysis import charts
     from model.ensemble import load_calibration
     from model.experiments.budget import check_budget, estimate_run
     from model.experiments.single import execute
+    from model.experiments.summary import format_table
     from model.scenario import load
 
     sc = load(scenario)
@@ -178,7 +179,8 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
                  yes)
     calibration = load_calibration("point" if point_estimate else "posterior")
     with _progress(sc.replications, sc.name) as bar:
-        report = execute(sc, out, progress=bar.update, charts=not no_charts,
+        report = execute(sc, out, progress=bar.update,
+                         charts=None if no_charts else charts.standard_charts,
                          calibration=calibration, year=year, target=goal)
     click.echo(f"{sc.name}: {sc.replications} replications, {sc.horizon - 1988 + 1} years, "
                f"seed {sc.seed}, {report.wall_seconds:.2f} s")
@@ -249,19 +251,30 @@ def schema() -> None:
 
 
 @main.command(name="list")
-def list_() -> None:
+@click.option("--experiments", is_flag=True,
+              help="List the shipped example experiments (for `hedgesim sweep NAME`) instead.")
+def list_(experiments: bool) -> None:
     """List the shipped scenarios with their one-line descriptions.
 
-    \b
-    Example:
-      hedgesim list
-    """
-    from model.scenario import load, shipped
+    Run one by name from any folder: `hedgesim run NAME`.
 
-    paths = shipped()
-    width = max((len(p.stem) for p in paths), default=0) + 2
-    for path in paths:
-        click.echo(f"{path.stem:<{width}}{load(path).description}")
+    \b
+    Examples:
+      hedgesim list
+      hedgesim list --experiments
+    """
+    from model.scenario import EXPERIMENT_DIR, load, shipped
+
+    if experiments:
+        from model.experiments.design import load_experiment
+
+        rows = [(p.stem, (load_experiment(p).description.splitlines() or [""])[0])
+                for p in sorted(EXPERIMENT_DIR.glob("*.yaml"))]
+    else:
+        rows = [(p.stem, load(p).description) for p in shipped()]
+    width = max((len(name) for name, _ in rows), default=0) + 2
+    for name, description in rows:
+        click.echo(f"{name:<{width}}{description}")
 
 
 @main.command()

@@ -97,15 +97,16 @@ ASSUMED = "assumed"
 _BRENT = {1988: 14.9, 1989: 18.2, 1990: 23.7, 1991: 20.0, 1992: 19.3, 1993: 17.0, 1994: 15.8,
           1995: 17.0, 1996: 20.6, 1997: 19.1, 1998: 12.7, 1999: 17.9, 2000: 28.5, 2001: 24.4,
           2002: 25.0, 2003: 28.8, 2004: 38.3, 2005: 54.5, 2006: 65.1, 2007: 72.4, 2008: 97.0,
-          2009: 61.7, 2010: 79.5, 2011: 111.3, 2012: 111.7, 2013: 108.7, 2014: 99.0}
+          2009: 61.7, 2010: 79.5, 2011: 111.3, 2012: 111.7, 2013: 108.7, 2014: 99.0, 2015: 70.0}
 # China's pipeline crude grant, 500,000 t = 3.65 m barrels a year (AidData via the domain
 # brief), valued at each year's price: Brent to 2014, then the model's $70.
-_CHINA_CRUDE_USD = {**{y: round(3.65e6 * usd, -6) for y, usd in _BRENT.items()}, 2015: 2.56e8}
+_CHINA_CRUDE_USD = {y: round(3.65e6 * usd, -6) for y, usd in _BRENT.items()}
 _p("world.brent_usd_per_bbl", "USD/bbl", _BRENT, 5, 200,
-   PUBLIC_RECORD + ": Brent annual averages 1988-2014 (BP Statistical Review / EIA)", "fixed",
-   "The oil price at which China's crude grant is valued to 2014; a dollar of crude covers "
-   "P_2014 / P_t dollars of the DPRK's fuel need, which is at 2014 prices (from 2015 P_t is "
-   "world.oil_price_usd_per_bbl).")
+   PUBLIC_RECORD + ": Brent annual averages 1988-2014 (BP Statistical Review / EIA); $70 from "
+   "2015, the model's oil price (003)", "fixed",
+   "The oil price at which China's crude grant (china.aid_usd) is valued: a dollar of it covers "
+   "P_2014 / P_t dollars of the DPRK's fuel need, which is at 2014 prices. A scenario's oil "
+   "shock changes Russia's fiscal room, not this: the grant is a volume.")
 _p("world.oil_price_usd_per_bbl", "USD/bbl", {1988: 110.0, 2015: 70.0}, 10, 200,
    cite("003") + "; pre-2014 level assumed flat at $110 (only Russia's fiscal room reads it)",
    "fixed", "Oil price; Russia's fiscal room reads it against world.oil_reference_usd_per_bbl.")

@@ -32,7 +32,6 @@ parameters; :func:`json_schema` exports it for editors.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from model.common import did_you_mean
 from model.errors import HedgesimError, show
 from model.params import PATRONS, REGISTRY, Param
 from model.strategies import STRATEGIES
@@ -97,7 +97,16 @@ exhausted Python's recursion limit (issue 13). Real chains are two or three file
 __all__ = ["parse_yaml", "load", "from_dict", "Scenario", "Inputs", "compile_inputs"]
 
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+def _scenario_dir() -> Path:
+    """The shipped scenarios: the copy a wheel installs inside the package (``model/scenarios``,
+    mapped in pyproject.toml), else ``scenarios/`` beside ``model/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "scenarios"
+    return installed if installed.is_dir() else here.parent / "scenarios"
+
+
+SCENARIO_DIR = _scenario_dir()
+EXPERIMENT_DIR = SCENARIO_DIR / "experiments"
 CALIBRATED = Path(__file__).resolve().parent / "calibration" / "calibrated.yaml"
 
 
@@ -182,14 +191,6 @@ class Inputs:
 
 
 # ---------------------------------------------------------------- helpers
-def _suggest(word: Any, options) -> str:
-    """'; did you mean 'x'?' for a misspelt name; nothing for a value that is not a name."""
-    if not isinstance(word, str | int | float) or len(str(word)) > 200:
-        return ""
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def check_name(file: str, field_: str, name: Any) -> str:
     """A scenario or experiment name: it names a results folder, so letters, digits, _ and -,
     at most :data:`MAX_NAME_CHARS` characters."""
@@ -278,7 +279,7 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     for key in data:
         if key not in TOP_KEYS:
             raise HedgesimError(path, show(key) if not isinstance(key, str) else key,
-                                "unknown key" + _suggest(key, TOP_KEYS)
+                                "unknown key" + did_you_mean(key, TOP_KEYS)
                                 + f" (allowed: {', '.join(TOP_KEYS)})")
     own = {k: v for k, v in data.items() if k not in ("extends",)}
     own.setdefault("horizon", 2100)
@@ -308,9 +309,25 @@ def _flatten(file: str, section: str, tree: Any, prefix: str = "") -> dict[str, 
             out[name] = value
         elif str(key) in groups and isinstance(value, dict):
             out.update(_flatten(file, section, value, name + "."))
+        elif name in RENAMED:
+            raise HedgesimError(file, where, f"no longer a setting: {RENAMED[name]}")
         else:
-            raise HedgesimError(file, where, "unknown key" + _suggest(key, groups))
+            raise HedgesimError(file, where, "unknown key" + did_you_mean(key, groups))
     return out
+
+
+# Names an earlier release used, and what replaced them (issue 10: UN bans by direction,
+# labour as services income, transit as project fees).
+RENAMED = {
+    **{f"sanctions.un_{s}": f"write sanctions.un_export_ban_{s} (UN bans now say their direction)"
+       for s in ("coal", "ore", "seafood", "labour")},
+    "sanctions.un_transit": "transit is a project's fees, not customs trade: set "
+                            "projects.<name>.dprk_income_usd",
+    "dprk.capacity_transit_usd": "transit is a project's fees, not customs trade: set "
+                                 "projects.<name>.dprk_income_usd",
+    **{f"firms.{c}_complementarity_transit": "transit is a project's fees, not customs trade"
+       for c in ("china", "russia")},
+}
 
 
 def check_number(file: str, at: str, p: Param, x: Any) -> float:
@@ -350,7 +367,7 @@ def _check_strategy(file: str, v: Any, horizon: int) -> dict[int, str]:
                                 f"{', '.join(STRATEGIES)}), got {show(name)}")
         if name not in STRATEGIES:
             raise HedgesimError(file, at, f"unknown strategy {show(name)}"
-                                f"{_suggest(name, STRATEGIES)} (one of: {', '.join(STRATEGIES)})")
+                                f"{did_you_mean(name, STRATEGIES)} (one of: {', '.join(STRATEGIES)})")
         return name
 
     if isinstance(v, dict):
@@ -374,7 +391,7 @@ def _check_shocks(file: str, shocks: Any, horizon: int) -> tuple[dict, ...]:
         kind = s["type"]
         if not isinstance(kind, str) or kind not in SHOCKS:
             raise HedgesimError(file, f"{at}.type", f"unknown shock {show(kind)}"
-                                f"{_suggest(kind, SHOCKS)} (one of: {', '.join(SHOCKS)})")
+                                f"{did_you_mean(kind, SHOCKS)} (one of: {', '.join(SHOCKS)})")
         spec = SHOCKS[kind]
         clean = {"type": kind}
         for k, v in s.items():
@@ -383,7 +400,7 @@ def _check_shocks(file: str, shocks: Any, horizon: int) -> tuple[dict, ...]:
             if k not in spec:
                 raise HedgesimError(file, f"{at}.{show(k) if not isinstance(k, str) else k}",
                                     f"unknown field for {kind}"
-                                    f"{_suggest(k, spec)} (allowed: {', '.join(spec)})")
+                                    f"{did_you_mean(k, spec)} (allowed: {', '.join(spec)})")
             if spec[k] == "year":
                 clean[k] = _int(file, f"{at}.{k}", v, HISTORY_START, horizon, "a year")
             elif spec[k] == "patron":
@@ -411,7 +428,7 @@ def from_dict(data: dict, file: str = "<scenario>") -> Scenario:
     for key in data:
         if key not in TOP_KEYS or key == "extends":
             raise HedgesimError(file, key if isinstance(key, str) else show(key),
-                                "unknown key" + _suggest(key, TOP_KEYS))
+                                "unknown key" + did_you_mean(key, TOP_KEYS))
     name = check_name(file, "name", data.get("name", Path(file).stem))
     description = data.get("description", "")
     if not isinstance(description, str):
@@ -458,7 +475,7 @@ def load(path: str | Path) -> Scenario:
     if not is_file(p) and not is_dir(p) and not p.suffix and is_file(SCENARIO_DIR / f"{p}.yaml"):
         p = SCENARIO_DIR / f"{p}.yaml"
     if not is_file(p):
-        hint = _suggest(p.stem, [s.stem for s in SCENARIO_DIR.glob("*.yaml")])
+        hint = did_you_mean(p.stem, [s.stem for s in SCENARIO_DIR.glob("*.yaml")])
         raise HedgesimError(path, None, f"scenario file not found{hint}")
     data = _resolve(p)
     return from_dict(data, str(p))

@@ -1,8 +1,14 @@
 """The five source articles every figure in hedgesim traces back to.
 
 Cite a seed by its two-digit key: ``cite("002")`` gives
-``"002_a24cd1a80d39c802.txt (Carnegie Moscow Center, Lankov, 2015)"``.
-The articles themselves live in ``shared/seeds/`` beside the repository.
+``"002_a24cd1a80d39c802.txt (Carnegie Moscow Center, Lankov, 2015)"``, the short form the
+parameter registry and the targets use (the file name is the project's own copy of the
+article, its id). :func:`reference` gives the full citation a reader can look the article up
+by: outlet, author, title and date. ``python -m model.sources`` prints all five.
+
+The articles are not shipped with hedgesim; they are public on their outlets' sites. No
+address is recorded here because none could be checked from where the citations were
+written: search the outlet's site for the title.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ class Seed:
     author: str
     year: int
     title: str
+    author_full: str
+    published: str  # the date as the article gives it ('30 March 2015'), or the year
+    link: str | None = None  # a public address, when one has been checked
 
     @property
     def surname(self) -> str:
@@ -25,6 +34,13 @@ class Seed:
 
     def short(self) -> str:
         return f"{self.key} {self.outlet} {self.year}"
+
+    def reference(self) -> str:
+        """'Andrei Lankov, "Moscow-Pyongyang: One Year of a New Friendship", Carnegie Moscow
+        Center, 7 July 2015 (seed 002)'."""
+        where = f", {self.link}" if self.link else ""
+        return (f'{self.author_full}, "{self.title}", {self.outlet}, {self.published}{where} '
+                f"(seed {self.key})")
 
 
 SEEDS: dict[str, Seed] = {
@@ -37,6 +53,8 @@ SEEDS: dict[str, Seed] = {
             "A. Lankov",
             2015,
             "Kim Jong Un's Visit To Russia Unlikely To Meet Leader's Expectations",
+            "Andrei Lankov",
+            "30 March 2015",
         ),
         Seed(
             "001",
@@ -45,6 +63,8 @@ SEEDS: dict[str, Seed] = {
             "A. Lankov",
             2014,
             "N Korea and Russia: A step towards a worldwide anti-hegemonic front?",
+            "Andrei Lankov",
+            "2014",
         ),
         Seed(
             "002",
@@ -53,6 +73,8 @@ SEEDS: dict[str, Seed] = {
             "A. Lankov",
             2015,
             "Moscow-Pyongyang: One Year of a New Friendship",
+            "Andrei Lankov",
+            "7 July 2015",
         ),
         Seed(
             "003",
@@ -61,6 +83,8 @@ SEEDS: dict[str, Seed] = {
             "Park Sung-soo",
             2014,
             "Illusions of a summit with Russia",
+            "Park Sung-soo",
+            "2014",
         ),
         Seed(
             "004",
@@ -69,11 +93,18 @@ SEEDS: dict[str, Seed] = {
             "N. Rolland",
             2015,
             "North Korea's New Diplomacy",
+            "Nadège Rolland (National Bureau of Asian Research)",
+            "30 April 2015",
         ),
     )
 }
 
 BRIEF = "domain brief (South Korean figures for inter-Korean trade)"
+
+
+def reference(key: str) -> str:
+    """The full citation of one seed, see :meth:`Seed.reference`."""
+    return SEEDS[key].reference()
 
 
 def cite(*keys: str) -> str:
@@ -82,3 +113,8 @@ def cite(*keys: str) -> str:
         f"{SEEDS[k].file} ({SEEDS[k].outlet}, {SEEDS[k].surname}, {SEEDS[k].year})"
         for k in keys
     )
+
+
+if __name__ == "__main__":
+    for _key in SEEDS:
+        print(reference(_key))

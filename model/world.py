@@ -35,7 +35,8 @@ import mesa
 import numpy as np
 
 from model.firms import N_SECTORS, FirmPopulation
-from model.params import EXPORT_SECTORS, GOODS_EXPORTS, IMPORT_SECTORS, PATRONS, PROJECTS, SECTORS
+from model.outputs import COLUMN, OUTPUTS
+from model.params import EXPORT_SECTORS, GOODS_EXPORTS, IMPORT_SECTORS, PATRONS, SECTORS
 from model.projects import ProjectPortfolio
 from model.states import DPRK, China, Russia
 
@@ -45,45 +46,8 @@ LABOUR = SECTORS.index("labour")
 FUEL, FOOD = SECTORS.index("fuel"), SECTORS.index("food")
 COAL = SECTORS.index("coal")
 
-OUTPUTS: tuple[str, ...] = (
-    "exports_china_usd", "imports_china_usd", "exports_russia_usd", "imports_russia_usd",
-    "exports_korea_usd", "imports_korea_usd", "exports_others_usd", "imports_others_usd",
-    "trade_china_usd", "trade_russia_usd", "trade_korea_usd", "trade_others_usd",
-    "trade_total_usd", "china_share", "china_share_excl_korea",
-    "china_export_share_excl_korea", "china_russia_ratio",
-    "coal_exports_china_usd", "coal_exports_china_tonnes",
-    "aid_china_usd", "subsidy_china_usd", "credit_china_usd", "support_china_usd",
-    "debt_relief_china_usd", "project_spend_china_usd",
-    "aid_russia_usd", "subsidy_russia_usd", "credit_russia_usd", "support_russia_usd",
-    "debt_relief_russia_usd", "project_spend_russia_usd",
-    "cost_china_usd", "cost_russia_usd", "bid_china_usd", "bid_russia_usd",
-    "received_china_usd", "received_russia_usd", "aid_in_customs_china_usd",
-    "dprk_aid_received_usd", "dprk_credit_received_usd", "firm_subsidy_received_usd",
-    "labour_income_usd", "transit_income_usd", "kaesong_wages_usd",
-    "smuggling_income_usd", "cyber_income_usd",
-    "dprk_cash_in_usd", "dprk_import_bill_usd", "dprk_reserves_usd", "dprk_off_books_usd",
-    "dprk_resources_usd", "dprk_payoff", "dependence_hhi", "dependence_leverage",
-    "alignment", "outreach", "openness", "energy_index", "nuclear_tension",
-    "fiscal_room_russia", "enforcement_china", "enforcement_russia",
-    "active_firms_china", "active_firms_russia",
-    *(f"active_{c}_{s}" for c in PATRONS for s in SECTORS),
-    *(f"project_{p}" for p in PROJECTS),
-)
-COLUMN = {name: i for i, name in enumerate(OUTPUTS)}
-
-
-def unit_of(column: str) -> str:
-    """An output column's kind of unit from its name: 'usd', 'share', 'tonnes', 'ratio' or
-    'index' (charts format axes by it, the output reference names units by it)."""
-    if column.endswith("_usd"):
-        return "usd"
-    if "share" in column:
-        return "share"
-    if column.endswith("_tonnes"):
-        return "tonnes"
-    if column.endswith("_ratio"):
-        return "ratio"
-    return "index"
+# The output columns, in the order of a row below, are declared with their units, labels and
+# meanings in the output registry (model/outputs.py).
 
 
 # Firm accounts tallied over all years at once (World.outputs): subsidies firms received,
@@ -146,9 +110,9 @@ class World(mesa.Model):
             for c in PATRONS
         ])
         base.setflags(write=False)
-        # Needs are at 2014 prices; a dollar of crude bought at the year's oil price (Brent to
-        # 2014, the model's oil price after) covers P_2014 / P_t dollars of them.
-        oil = np.where(years <= 2014, p["world.brent_usd_per_bbl"], p["world.oil_price_usd_per_bbl"])
+        # Needs are at 2014 prices; a dollar of the crude grant, valued at the year's Brent price
+        # (the model's $70 from 2015), covers P_2014 / P_t dollars of them.
+        oil = p["world.brent_usd_per_bbl"]
         capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
         capacity.setflags(write=False)
         return {

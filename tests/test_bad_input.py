@@ -128,3 +128,13 @@ def test_unknown_brief_spec_key_is_named(tmp_path):
 
     with pytest.raises(HedgesimError, match="outcome.*did you mean 'outcomes'"):
         load_spec(spec)
+
+
+@pytest.mark.parametrize("section, key, hint", [
+    ("levers", "sanctions:\n    un_coal: 1", "sanctions.un_export_ban_coal"),
+    ("levers", "sanctions:\n    un_transit: 1", "project's fees"),
+    ("parameters", "dprk:\n    capacity_transit_usd: 1e8", "project's fees"),
+])
+def test_settings_renamed_since_an_earlier_release_say_what_replaced_them(tmp_path, section, key, hint):
+    write(tmp_path, "old.yaml", f"name: old\n{section}:\n  {key}\n")
+    assert_one_line_error(run_cli("validate", str(tmp_path / "old.yaml")), "old.yaml", hint)

@@ -33,9 +33,18 @@ def test_every_registry_parameter_appears_in_the_parameter_reference():
 
 
 def test_every_output_column_has_a_meaning_and_a_unit():
+    from model.common import UNIT_KINDS
+    from model.outputs import OUTPUT
+
+    assert tuple(OUTPUT) == OUTPUTS  # the registry, in row order
     for column in OUTPUTS:
-        assert docsgen.output_meaning(column), f"no description for output {column}"
-        assert docsgen._unit(column), f"no unit for output {column}"
+        out = OUTPUT[column]
+        assert out.meaning and out.unit and out.label, f"output {column} is not fully declared"
+        assert out.kind in UNIT_KINDS, column
+        assert docsgen.output_meaning(column) == out.meaning and docsgen._unit(column) == out.unit
+    from model.calibration.targets import OUTPUT_COLUMNS
+
+    assert OUTPUT_COLUMNS <= set(OUTPUTS), "targets name columns the registry does not declare"
 
 
 def test_check_names_the_stale_file_and_exits_1(tmp_path):

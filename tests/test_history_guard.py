@@ -119,7 +119,7 @@ def test_shipped_scenarios_replay_the_baselines_history_exactly(path, baseline):
 
 
 def test_a_declared_counterfactual_runs_and_says_so_everywhere(tmp_path, monkeypatch):
-    import model.experiments.single as single
+    import model.analysis.charts as chart_module
     from model.analysis.brief import build_brief
     from model.analysis.results import load_results
 
@@ -129,7 +129,7 @@ def test_a_declared_counterfactual_runs_and_says_so_everywhere(tmp_path, monkeyp
         footers.append(provenance)
         return []
 
-    monkeypatch.setattr(single, "standard_charts", charts)
+    monkeypatch.setattr(chart_module, "standard_charts", charts)
     path = scenario_file(tmp_path, "counterfactual_history: true\n"
                                    "parameters:\n  firms:\n    russia_political_risk: 0.0\n")
     valid = cli("validate", path)

@@ -54,10 +54,10 @@ def cli_commands() -> set[str]:
 
 def scratch_checkout(dest: Path) -> Path:
     """A throwaway copy of what the guides touch, plus a ``bin/hedgesim`` shim."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "calibrated.yaml.tmp*")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.tmp", "calibrated.yaml.tmp*")
     for name in ("model", "scenarios", "docs"):
         shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    for name in ("cli.py", "pyproject.toml", "README.md"):
+    for name in ("cli.py", "hedgesim.py", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, dest / name)
     (dest / "results").mkdir()
     bindir = dest / "bin"

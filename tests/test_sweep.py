@@ -8,12 +8,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis.summary import KEY_FIGURES
 from model.ensemble import load_calibration
 from model.experiments import sweep as sweep_mod
 from model.experiments.design import load_experiment
@@ -23,6 +23,7 @@ from model.experiments.sweep import (
     read_status,
     run_sweep,
 )
+from model.outputs import KEY_FIGURES
 from model.runner import run_seed, simulate
 from model.scenario import compile_inputs
 from model.world import OUTPUTS
@@ -224,7 +225,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    exp_file = small_experiment(tmp_path, points=30, replications=4, firms=10000)
+    exp_file = small_experiment(tmp_path, points=90, replications=4, firms=10000)
     out = tmp_path / "out"
     proc = subprocess.Popen(_cli(exp_file, "--executor", "local", "--workers", "2", "--out", out),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -262,3 +263,41 @@ def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
     assert parts[1] >= 20  # flushed as it went, not at the end
     assert peaks[1] < 1.3 * peaks[0], peaks
     assert peaks[1] < 0.2 * 4 * 800 * one_run_bytes, "results were held in memory"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process under ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_kill_9_of_a_sweep_leaves_no_worker_behind(tmp_path):
+    """A SIGKILL'd sweep cannot shut its pool down; its workers notice and exit on their own."""
+    exp_file = small_experiment(tmp_path, points=90, replications=4, firms=10000)
+    proc = subprocess.Popen(_cli(exp_file, "--executor", "local", "--workers", "2", "--out",
+                                 tmp_path / "out"), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_for_parts(tmp_path / "out")
+    under = _descendants(proc.pid)
+    assert under, "the sweep started no worker process"
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in under):
+        time.sleep(0.2)
+    left = [p for p in under if Path(f"/proc/{p}/stat").exists()
+            and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not left, f"processes left after kill -9: {left}"

@@ -63,9 +63,9 @@ def source_frame(n_rep: int = 3) -> pd.DataFrame:
     russia.loc[2013], russia.loc[2014] = 101.5e6, 93e6      # 6.6 bn / 65, then 93 m (002)
     russia.loc[2015:] = 93e6
     china = pd.Series(np.nan, index=YEARS)
-    china.loc[1988:1993] = 0.3e9
-    china.loc[1994:1996] = 0.2e9                        # parity with Russia (001)
-    china.loc[1997:2000] = [0.3e9, 0.35e9, 0.4e9, 0.45e9]
+    china.loc[1988:1993] = 0.55e9                       # China customs, 1988-1990 (public record)
+    china.loc[1994:1999] = 0.5e9                        # 1995-1999 (public record); 2.5x Russia
+    china.loc[2000] = 0.45e9
     china.loc[2001:2013] = np.geomspace(0.5e9, 6.6e9, 13)   # steady growth to 6.6 bn (003)
     china.loc[2014] = 6.6e9 * 0.976                     # -2.4% (004)
     china.loc[2015:] = 6.5e9
@@ -77,7 +77,8 @@ def source_frame(n_rep: int = 3) -> pd.DataFrame:
         coal_exports_china_usd=_series(0.5e9, y2011=1.2e9, y2012=1.2e9, y2013=1.2e9, y2014=1.2e9),
         coal_exports_china_tonnes=_series(5e6, y2014=14.4e6),
         # China sold the DPRK more than it bought before 2000 (China's customs, public record).
-        imports_china_usd=np.where(YEARS < 2000, 0.2e9, 1.0), exports_china_usd=np.where(YEARS < 2000, 0.1e9, 1.0),
+        # and a deficit with China in 2012-2014 too (imports 1.3 times exports).
+        imports_china_usd=np.where(YEARS < 2000, 0.2e9, 1.3), exports_china_usd=np.where(YEARS < 2000, 0.1e9, 1.0),
         support_china_usd=np.full(len(YEARS), 0.5e9),   # inside AidData's "hundreds of millions"
     )
     frames = []

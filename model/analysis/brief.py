@@ -17,7 +17,7 @@ reported at the top ("N of M runs failed; analysis uses the rest").
 from __future__ import annotations
 
 import base64
-import difflib
+import contextlib
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.charts import STANDARD, fmt_value, label
-from model.analysis.results import Results, load_many, parse_outcome
-from model.analysis.summary import KEY_FIGURES
+from model.analysis.results import Outcome, Results, load_many, parse_outcome
 from model.calibration.targets import load_targets
+from model.common import did_you_mean
 from model.errors import HedgesimError
 from model.experiments.store import code_version, now_utc
+from model.outputs import KEY_FIGURES
 from model.userfile import read_mapping
 
 FAN_COLUMNS = ("trade_russia_usd", "trade_china_usd", "china_share", "support_russia_usd")
@@ -52,8 +53,7 @@ def load_spec(path: str | Path) -> BriefSpec:
     path = Path(path)
     doc = read_mapping(path, "brief") or {}  # bounded YAML: binary, huge or hostile files are one line
     for key in sorted(set(doc) - SPEC_KEYS, key=str):
-        close = difflib.get_close_matches(str(key), sorted(SPEC_KEYS), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(key, sorted(SPEC_KEYS), template=" (did you mean '{}'?)")
         raise HedgesimError(str(path), str(key), f"unknown key{hint}; expected one of "
                             f"{', '.join(sorted(SPEC_KEYS))}")
     spec = BriefSpec()
@@ -449,30 +449,43 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
     target's, else 2020 if the runs reach it, else their last year); ``target``
     ('trade_russia_usd@2020>=1e9') is drawn and its reach counted.
     """
-    from model.analysis.charts import suggest
-    from model.analysis.discovery import describe_outcome, discover, discovery_chart
-    from model.analysis.fan import fan_chart
-    from model.analysis.matrix import (
-        axes_of,
-        matrix_chart,
-        matrix_table,
-        noise_of,
-        strategy_summary,
-    )
-    from model.analysis.response import (
-        answers,
-        check_year,
-        point_table,
-        response_chart,
-        shown_table,
-    )
-    from model.analysis.sensitivity import sensitivity_chart, sobol_table
+    plan = plan_brief(folders, Path(out), outcomes, spec or BriefSpec(), year, target)
+    prepare_out(plan.out)
+    doc = BriefDocument(plan.out, progress, bottom_line(plan))
+    with contextlib.ExitStack() as stack:
+        if pdf:
+            doc.open_pdf(stack, plan.title)
+        for i, r in enumerate(plan.results):
+            tag = f"_{i}" if len(plan.results) > 1 else ""
+            (run_evidence if r.kind == "run" else sweep_evidence)(doc, plan, r, tag)
+        doc.blocks += closing_sections(plan)
+        return doc.write(plan.title, [r.missing_note() for r in plan.results if r.failed])
 
-    spec = spec or BriefSpec()
+
+@dataclass
+class BriefPlan:
+    """What a brief will show, checked before anything is written: the results, the question
+    (target or first outcome, else the compared column), the year asked and the title."""
+
+    out: Path
+    spec: BriefSpec
+    results: list[Results]
+    goal: Outcome | None
+    parsed: list[Outcome]
+    year: int | None
+    column: str
+    title: str
+
+
+def plan_brief(folders, out: Path, outcomes, spec: BriefSpec, year: int | None,
+               target: str | None) -> BriefPlan:
+    """Read the folders and check every outcome, column and year against them."""
+    from model.analysis.charts import suggest
+    from model.analysis.response import check_year
+
     results = load_many(folders)
     if not results:
         raise HedgesimError(None, "RESULTS", "expected at least one results folder")
-    out = Path(out)
     columns = results[0].runs.columns
     goal = parse_outcome(target, columns, default_year=year, field="--target") if target else None
     texts = list(dict.fromkeys([*spec.outcomes, *outcomes]))
@@ -490,22 +503,29 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
     if goal is None and parsed:
         goal = parsed[0]
     column = goal.column if goal else spec.compare
-    prepare_out(out)
-
     primary = results[0]
     title = spec.title if spec.title != BriefSpec.title else (
         f"{primary.manifest.get('name') or primary.label}: "
         f"{question_of(primary).split('?')[0].strip()}?"
         if len(results) == 1 else spec.title)
+    return BriefPlan(out, spec, results, goal, parsed, year, column, title)
+
+
+def bottom_line(plan: BriefPlan) -> list[tuple]:
+    """Title, the questions, the answers in numbers, the settings that differ from the
+    baseline, what the intervals hold, missing runs and counterfactual history."""
+    from model.analysis.response import answers
+
+    results, goal, primary = plan.results, plan.goal, plan.results[0]
     notes = [r.missing_note() for r in results if r.failed]
-    blocks: list[tuple] = [("h1", title), ("h2", "Bottom line")]
+    blocks: list[tuple] = [("h1", plan.title), ("h2", "Bottom line")]
     for r in results:
         blocks.append(("p", f"**Question ({r.label}).** {question_of(r)}"))
     answer_lines: list[str] = []
     for r in results:
-        y = year or r.years[1]
+        y = plan.year or r.years[1]
         if r.kind == "run":
-            answer_lines.append(run_answer(r, column, y, goal))
+            answer_lines.append(run_answer(r, plan.column, y, goal))
         elif goal is not None and r.parameters and r.method == "grid":
             found = answers(r, goal)
             head = (f"Target: {describe_target(goal)}, reached when at least half the "
@@ -531,131 +551,197 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
                             "not the calibrated one the sources give: " + "; ".join(counterfactual)
                             + "."))
     blocks.append(("h2", "Evidence"))
-    cover = len(blocks)
-    charts: list[Chart] = []
-    pdf_doc = None
-    if pdf:
+    return blocks
+
+
+class BriefDocument:
+    """The brief being written: its blocks, the charts drawn so far and, when asked for, the
+    PDF that collects the pages as they are made (closed however the brief ends)."""
+
+    def __init__(self, out: Path, progress, blocks: list[tuple]) -> None:
+        self.out, self.progress, self.blocks = out, progress, blocks
+        self.cover = len(blocks)  # the bottom line: the PDF's first pages
+        self.charts: list[Chart] = []
+        self.pdf = None
+
+    def open_pdf(self, stack: contextlib.ExitStack, title: str) -> None:
         from matplotlib.backends.backend_pdf import PdfPages
 
-        pdf_doc = PdfPages(out / "brief.pdf", metadata={"Title": title})
-        text_pages(pdf_doc, without_empty_headings(list(blocks)))
+        self.pdf = stack.enter_context(PdfPages(self.out / "brief.pdf", metadata={"Title": title}))
+        text_pages(self.pdf, without_empty_headings(list(self.blocks)))
 
-    def add(name: str, draw, heading: str | None = None, after: list[tuple] = (),
-            before: list[tuple] = ()):
-        chart = _chart(out, name, draw, pdf_doc)
-        charts.append(chart)
-        if progress is not None:
-            progress(name)
+    def table(self, frame: pd.DataFrame, name: str) -> None:
+        frame.to_csv(self.out / "tables" / name, index=False)
+
+    def add(self, name: str, draw, heading: str | None = None, after: list[tuple] = (),
+            before: list[tuple] = ()) -> None:
+        """Draw a chart (PNG, SVG and a PDF page) and place it under ``heading``."""
+        chart = _chart(self.out, name, draw, self.pdf)
+        self.charts.append(chart)
+        if self.progress is not None:
+            self.progress(name)
         if heading:
-            blocks.append(("h2", heading))
-        blocks.extend(before)
-        blocks.append(("chart", chart))
-        blocks.extend(after)
+            self.blocks.append(("h2", heading))
+        self.blocks.extend(before)
+        self.blocks.append(("chart", chart))
+        self.blocks.extend(after)
 
-    many = len(results) > 1
-    for i, r in enumerate(results):
-        tag = f"_{i}" if many else ""
-        y = year or r.years[1]
-        if r.kind == "run":
-            nums = key_figures_numbers(r, y)
-            nums.to_csv(out / "tables" / f"key_figures{tag}.csv", index=False)
-            blocks += [("h2", f"Key figures: {r.label}"),
-                       ("p", f"Median and 5-95% range across the {int(nums['replications'].max())} "
-                             f"runs of {r.label}, {r.draws_phrase} (numbers: tables/"
-                             f"key_figures{tag}.csv)."),
-                       ("table", key_figures_table(r, y))]
-            for c in spec.fan:
-                add(f"fan_{c}{tag}", lambda p, c=c, r=r, y=y: fan_chart(r, c, p, year=y, target=goal))
-            prov = r.provenance() + " | median and 90% interval"
-            for name, fn in STANDARD.items():
-                add(f"{name}{tag}", lambda p, fn=fn, r=r, y=y, prov=prov: fn(
-                    r.runs, prov, r.policy_start, p, year=y, target=goal))
-            continue
-        # a sweep: per design point, never pooled
-        table = point_table(r, y, goal if goal and goal.year == y else None)
-        table.to_csv(out / "tables" / f"points{tag}.csv", index=False)
-        if r.parameters and r.method == "grid":
-            add(f"response{tag}", lambda p, r=r, y=y: response_chart(r, column, p, year=y, target=goal),
+    def write(self, title: str, notes: list[str]) -> Brief:
+        """brief.md, brief.html and the PDF's closing text pages."""
+        md = self.out / "brief.md"
+        md.write_text(render_markdown(self.blocks), encoding="utf-8")
+        page = self.out / "brief.html"
+        page.write_text(render_html(self.blocks, title), encoding="utf-8")
+        pdf_path = None
+        if self.pdf is not None:
+            tail = without_empty_headings([b for b in self.blocks[self.cover:] if b[0] != "chart"])
+            text_pages(self.pdf, [("h1", "Tables, methods, sources and provenance"), *tail])
+            pdf_path = self.out / "brief.pdf"
+        return Brief(self.out, md, page, pdf_path, self.charts, notes)
+
+
+def run_evidence(doc: BriefDocument, plan: BriefPlan, r: Results, tag: str) -> None:
+    """A run: its key figures, a fan chart per column asked for and the standard charts."""
+    from model.analysis.fan import fan_chart
+
+    y, goal = plan.year or r.years[1], plan.goal
+    nums = key_figures_numbers(r, y)
+    doc.table(nums, f"key_figures{tag}.csv")
+    doc.blocks += [("h2", f"Key figures: {r.label}"),
+                   ("p", f"Median and 5-95% range across the {int(nums['replications'].max())} "
+                         f"runs of {r.label}, {r.draws_phrase} (numbers: tables/"
+                         f"key_figures{tag}.csv)."),
+                   ("table", key_figures_table(r, y))]
+    for c in plan.spec.fan:
+        doc.add(f"fan_{c}{tag}", lambda p, c=c: fan_chart(r, c, p, year=y, target=goal))
+    prov = r.provenance() + " | median and 90% interval"
+    for name, fn in STANDARD.items():
+        doc.add(f"{name}{tag}", lambda p, fn=fn: fn(r.runs, prov, r.policy_start, p, year=y,
+                                                    target=goal))
+
+
+def sweep_evidence(doc: BriefDocument, plan: BriefPlan, r: Results, tag: str) -> None:
+    """A sweep, per design point and never pooled: the response to the swept lever, the
+    point table, then the strategy matrix, Sobol indices and scenario discovery where the
+    design supports them."""
+    from model.analysis.response import point_table, response_chart, shown_table
+
+    y, goal, column = plan.year or r.years[1], plan.goal, plan.column
+    asked = goal if goal and goal.year == y else None
+    table = point_table(r, y, asked)
+    doc.table(table, f"points{tag}.csv")
+    if r.parameters and r.method == "grid":
+        doc.add(f"response{tag}", lambda p: response_chart(r, column, p, year=y, target=goal),
                 heading=f"How {label(column)} responds to the swept lever ({r.label})")
-            if column != "support_russia_usd":
-                add(f"response_cost_russia{tag}",
-                    lambda p, r=r, y=y: response_chart(r, "support_russia_usd", p, year=y))
-        if len(table) <= 60:
-            blocks += [("h2", f"Every design point in {y} ({r.label})"),
+        if column != "support_russia_usd":
+            doc.add(f"response_cost_russia{tag}",
+                    lambda p: response_chart(r, "support_russia_usd", p, year=y))
+    if len(table) <= 60:
+        doc.blocks += [("h2", f"Every design point in {y} ({r.label})"),
                        ("p", f"Median and 5-95% range across replications at each point "
                              f"(numbers: tables/points{tag}.csv)."),
-                       ("table", shown_table(r, table, goal if goal and goal.year == y else None))]
-        else:
-            blocks += [("h2", f"Design points ({r.label})"),
+                       ("table", shown_table(r, table, asked))]
+    else:
+        doc.blocks += [("h2", f"Design points ({r.label})"),
                        ("p", f"{len(table)} points: too many to list; every point's median and "
                              f"5-95% range are in tables/points{tag}.csv.")]
-        try:
-            axes_of(r)
-            has_matrix = True
-        except HedgesimError:
-            has_matrix = False
-        if has_matrix:
-            summary = strategy_summary(matrix_table(r))
-            summary.to_csv(out / "tables" / f"strategy_summary{tag}.csv", index=False)
-            noise = noise_of(r)
-            shown = summary.assign(
-                payoff=summary["payoff"].map("{:.3f}".format),
-                max_regret=summary["max_regret"].map("{:.3f}".format),
-                china_share=summary["china_share"].map("{:.0%}".format),
-                cost_russia=summary["cost_russia"].map(lambda v: fmt_value(v, "x_usd")),
-                cost_china=summary["cost_china"].map(lambda v: fmt_value(v, "x_usd")),
-                best_in_cells=summary["best_in_cells"].astype(int).astype(str) + " of " + summary["cells"].astype(str),
-                robust=summary["robust"].map({True: "yes", False: ""}),
-            ).drop(columns=["cells"])
-            add(f"matrix_payoff{tag}", lambda p, r=r: matrix_chart(r, p, "payoff"),
-                heading="Which hedging strategy serves Pyongyang?",
-                after=[("p", "Per strategy: mean DPRK payoff (model units), worst regret across the "
-                             "settings, the number of settings where it is best, and the mean China "
-                             "share and patron costs per year over the policy years. Noise: a "
-                             f"cell's mean payoff has a standard error of about {noise:.3f} across "
-                             "replications, so regrets smaller than about twice that are not "
-                             "distinguishable from chance."), ("table", shown)])
-            for metric in ("cost_russia", "cost_china", "china_share"):
-                add(f"matrix_{metric}{tag}", lambda p, r=r, m=metric: matrix_chart(r, p, m))
-        if r.method == "sobol" and "sobol_block" in r.design.columns:
-            sob = sobol_table(r)
-            sob.to_csv(out / "tables" / f"sobol{tag}.csv", index=False)
-            shown = sob[["outcome", "parameter", "first", "first_low", "first_high", "total",
-                         "total_low", "total_high"]].round(3)
-            add(f"sensitivity{tag}", lambda p, r=r, t=sob: sensitivity_chart(r, p, table=t),
-                heading="What drives the outcomes?",
-                after=[("p", f"Sobol indices from {int(sob['samples'].min())} of "
-                             f"{int(sob['samples_designed'].max())} base samples (95% bootstrap "
-                             "intervals). With few samples the estimates are noisy: an index above 1 "
-                             "or below 0, or a wide interval, is sampling noise, not a finding."),
-                       ("table", shown)])
-        if r.parameters or len(groups_varied(r)):
-            for k, outcome in enumerate(parsed or ([goal] if goal else [])):
-                found = discover(r, outcome)
-                fb = found.box
-                cat = fb["kind"] == "categorical"
-                box = fb.assign(
-                    swept=[v if c else _range_text(a, b) for a, b, v, c in
-                           zip(fb["full_low"], fb["full_high"], fb["all_values"], cat, strict=True)],
-                    box=[v if c else _range_text(a, b) for a, b, v, c in
-                         zip(fb["low"], fb["high"], fb["values"], cat, strict=True)],
-                    restricted=found.box["restricted"].map({True: "yes", False: "no"}),
-                )[["parameter", "swept", "box", "restricted"]]
-                found.box.to_csv(out / "tables" / f"discovery_{k}{tag}.csv", index=False)
-                add(f"discovery_{k}{tag}", lambda p, r=r, o=outcome, f=found: discovery_chart(r, o, p, f),
-                    heading=f"Where is '{describe_outcome(outcome)}' likely? (pools all design points)",
-                    after=[("p", f"Outcome '{describe_outcome(outcome)}': yes in {found.hits} of "
-                                 f"{found.runs} runs of all design points pooled "
-                                 f"({found.base_rate:.0%}). {found.note()}"), ("table", box)])
+    matrix_evidence(doc, r, tag)
+    if r.method == "sobol" and "sobol_block" in r.design.columns:
+        sobol_evidence(doc, r, tag)
+    if r.parameters or len(groups_varied(r)):
+        discovery_evidence(doc, plan, r, tag)
 
-    blocks += [("h2", "Methods"), ("p", METHODS),
-               ("h2", "Sources behind the calibration"),
-               ("p", "The calibration targets (model/calibration/targets.yaml) keep every source's "
-                     "reading; where sources disagree the band spans them. Sources:"),
-               ("list", sources_list()),
-               ("table", calibration_targets_table(set(spec.fan) | {spec.compare, column}))]
+
+def matrix_evidence(doc: BriefDocument, r: Results, tag: str) -> None:
+    """The strategy matrix, for a sweep whose design crosses strategies with settings."""
+    from model.analysis.matrix import (
+        axes_of,
+        matrix_chart,
+        matrix_table,
+        noise_of,
+        strategy_summary,
+    )
+
+    try:
+        axes_of(r)
+    except HedgesimError:
+        return
+    summary = strategy_summary(matrix_table(r))
+    doc.table(summary, f"strategy_summary{tag}.csv")
+    noise = noise_of(r)
+    shown = summary.assign(
+        payoff=summary["payoff"].map("{:.3f}".format),
+        max_regret=summary["max_regret"].map("{:.3f}".format),
+        china_share=summary["china_share"].map("{:.0%}".format),
+        cost_russia=summary["cost_russia"].map(lambda v: fmt_value(v, "x_usd")),
+        cost_china=summary["cost_china"].map(lambda v: fmt_value(v, "x_usd")),
+        best_in_cells=summary["best_in_cells"].astype(int).astype(str) + " of " + summary["cells"].astype(str),
+        robust=summary["robust"].map({True: "yes", False: ""}),
+    ).drop(columns=["cells"])
+    doc.add(f"matrix_payoff{tag}", lambda p: matrix_chart(r, p, "payoff"),
+            heading="Which hedging strategy serves Pyongyang?",
+            after=[("p", "Per strategy: mean DPRK payoff (model units), worst regret across the "
+                         "settings, the number of settings where it is best, and the mean China "
+                         "share and patron costs per year over the policy years. Noise: a "
+                         f"cell's mean payoff has a standard error of about {noise:.3f} across "
+                         "replications, so regrets smaller than about twice that are not "
+                         "distinguishable from chance."), ("table", shown)])
+    for metric in ("cost_russia", "cost_china", "china_share"):
+        doc.add(f"matrix_{metric}{tag}", lambda p, m=metric: matrix_chart(r, p, m))
+
+
+def sobol_evidence(doc: BriefDocument, r: Results, tag: str) -> None:
+    """Sobol indices with bootstrap intervals, for a Sobol sample."""
+    from model.analysis.sensitivity import sensitivity_chart, sobol_table
+
+    sob = sobol_table(r)
+    doc.table(sob, f"sobol{tag}.csv")
+    shown = sob[["outcome", "parameter", "first", "first_low", "first_high", "total",
+                 "total_low", "total_high"]].round(3)
+    doc.add(f"sensitivity{tag}", lambda p: sensitivity_chart(r, p, table=sob),
+            heading="What drives the outcomes?",
+            after=[("p", f"Sobol indices from {int(sob['samples'].min())} of "
+                         f"{int(sob['samples_designed'].max())} base samples (95% bootstrap "
+                         "intervals). With few samples the estimates are noisy: an index above 1 "
+                         "or below 0, or a wide interval, is sampling noise, not a finding."),
+                   ("table", shown)])
+
+
+def discovery_evidence(doc: BriefDocument, plan: BriefPlan, r: Results, tag: str) -> None:
+    """Scenario discovery (a PRIM box per outcome), the one place design points are pooled."""
+    from model.analysis.discovery import describe_outcome, discover, discovery_chart
+
+    for k, outcome in enumerate(plan.parsed or ([plan.goal] if plan.goal else [])):
+        found = discover(r, outcome)
+        fb = found.box
+        cat = fb["kind"] == "categorical"
+        box = fb.assign(
+            swept=[v if c else _range_text(a, b) for a, b, v, c in
+                   zip(fb["full_low"], fb["full_high"], fb["all_values"], cat, strict=True)],
+            box=[v if c else _range_text(a, b) for a, b, v, c in
+                 zip(fb["low"], fb["high"], fb["values"], cat, strict=True)],
+            restricted=found.box["restricted"].map({True: "yes", False: "no"}),
+        )[["parameter", "swept", "box", "restricted"]]
+        doc.table(found.box, f"discovery_{k}{tag}.csv")
+        doc.add(f"discovery_{k}{tag}", lambda p, o=outcome, f=found: discovery_chart(r, o, p, f),
+                heading=f"Where is '{describe_outcome(outcome)}' likely? (pools all design points)",
+                after=[("p", f"Outcome '{describe_outcome(outcome)}': yes in {found.hits} of "
+                             f"{found.runs} runs of all design points pooled "
+                             f"({found.base_rate:.0%}). {found.note()}"), ("table", box)])
+
+
+def closing_sections(plan: BriefPlan) -> list[tuple]:
+    """Methods, the sources behind the calibration and the provenance of every folder."""
+    spec = plan.spec
+    blocks: list[tuple] = [
+        ("h2", "Methods"), ("p", METHODS),
+        ("h2", "Sources behind the calibration"),
+        ("p", "The calibration targets (model/calibration/targets.yaml) keep every source's "
+              "reading; where sources disagree the band spans them. Sources:"),
+        ("list", sources_list()),
+        ("table", calibration_targets_table(set(spec.fan) | {spec.compare, plan.column}))]
     prov = []
-    for r in results:
+    for r in plan.results:
         m = r.manifest
         pk = m.get("packages", {})
         prov.append(f"{r.folder}: {r.kind}"
@@ -664,19 +750,7 @@ def build_brief(folders, out: str | Path, outcomes=(), spec: BriefSpec | None = 
                     f"created {m.get('created_utc', '?')}, command '{m.get('command', '?')}', "
                     + ", ".join(f"{k} {v}" for k, v in pk.items()))
     prov.append(f"Brief generated by hedgesim {code_version()} at {now_utc()}.")
-    blocks += [("h2", "Provenance"), ("list", prov)]
-
-    md = out / "brief.md"
-    md.write_text(render_markdown(blocks), encoding="utf-8")
-    page = out / "brief.html"
-    page.write_text(render_html(blocks, title), encoding="utf-8")
-    pdf_path = None
-    if pdf_doc is not None:
-        tail = without_empty_headings([b for b in blocks[cover:] if b[0] != "chart"])
-        text_pages(pdf_doc, [("h1", "Tables, methods, sources and provenance"), *tail])
-        pdf_doc.close()
-        pdf_path = out / "brief.pdf"
-    return Brief(out, md, page, pdf_path, charts, notes)
+    return blocks + [("h2", "Provenance"), ("list", prov)]
 
 
 def groups_varied(r: Results) -> list[str]:

@@ -8,118 +8,38 @@ greyscale. Figures are 16:9 and legible on a slide at 1920 px wide.
 
 from __future__ import annotations
 
-import re
-import textwrap
-import warnings
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
-
-from model.world import unit_of  # noqa: E402
-
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
-STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
-MARKERS = ("o", "s", "^", "D", "v", "P")
-FIGSIZE = (12.8, 7.2)
-DPI = 150
-TITLE_WIDTH = 74  # characters per title line at 19 pt on a 12.8 in figure
-SOURCE_NOTE = ("Sources for history and calibration: seeds 000-004 (Asia News Network 2015, "
-               "Al Jazeera 2014, Carnegie Moscow 2015, JoongAng Daily 2014, Lowy/NBR 2015).")
-
-
-def style() -> None:
-    plt.rcParams.update({
-        "font.size": 15, "axes.titlesize": 19, "axes.titleweight": "bold",
-        "axes.labelsize": 15, "legend.fontsize": 13, "xtick.labelsize": 13,
-        "ytick.labelsize": 13, "axes.spines.top": False, "axes.spines.right": False,
-        "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": DPI, "savefig.dpi": DPI,
-        "text.parse_math": False,  # "$1 bn to $2 bn" is money, not mathtext
-    })
-
-
-def usd(x: float, _pos=None) -> str:
-    a = abs(x)
-    if a >= 1e9:
-        return f"${x / 1e9:.1f} bn"
-    if a >= 1e6:
-        return f"${x / 1e6:.0f} m"
-    return f"${x:,.0f}"
-
-
-def series_style(i: int) -> dict:
-    return {"color": OKABE_ITO[i % len(OKABE_ITO)], "linestyle": STYLES[i % len(STYLES)],
-            "marker": MARKERS[i % len(MARKERS)], "markevery": 5, "markersize": 6, "linewidth": 2.4}
-
-
-def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: int = 1,
-               ncols: int = 1, **subplots):
-    """A 16:9 slide figure: title top left, source and provenance lines at the bottom.
-
-    With ``nrows``/``ncols`` > 1 returns the array of axes and puts the title on
-    the figure; otherwise one axes with the title on it.
-    """
-    style()
-    fig, ax = plt.subplots(nrows, ncols, figsize=FIGSIZE, **subplots)
-    shown = textwrap.fill(re.sub(r"(\d) (m|bn|Mt|kt)\b", "\\1\u00a0\\2", title), TITLE_WIDTH)  # keep "$427 m" whole
-    fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
-    fig.text(0.01, 0.01, f"{source}\n{textwrap.fill(provenance, 155)}", fontsize=10.5, color="#333333",
-             ha="left", va="bottom")
-    lines = shown.count("\n") + 1
-    fig.subplots_adjust(left=0.12, right=0.9, top=0.93 - 0.05 * lines - (0.03 if nrows * ncols > 1 else 0),
-                        bottom=0.27)
-    fig._hedgesim_title = title
-    return fig, ax
-
-
-def save(fig, path) -> Path:
-    """Save by suffix (png, svg, pdf) with the title in the file's metadata; close the figure.
-
-    ``path`` may be a list of paths (e.g. the PNG and the SVG of one chart): the
-    figure is drawn once and written to each. Returns the first path.
-    """
-    targets = list(path) if isinstance(path, (list, tuple)) else [path]
-    pages = [p for p in targets if hasattr(p, "savefig")]  # a PdfPages collecting a document
-    paths = [Path(p) for p in targets if not hasattr(p, "savefig")]
-    title = getattr(fig, "_hedgesim_title", "")
-    plt.rcParams["svg.hashsalt"] = "hedgesim"
-    try:
-        for pdf in pages:
-            pdf.savefig(fig)
-        for p in paths:
-            fmt = p.suffix.lstrip(".").lower()
-            fig.savefig(p, format=fmt, metadata={"Title": title} if fmt in ("png", "svg", "pdf") else None)
-    finally:
-        plt.close(fig)
-    return paths[0]
+from model.common import did_you_mean, format_value
+from model.figures import (  # noqa: F401 - the house style, used through this module too
+    DPI,
+    FIGSIZE,
+    MARKERS,
+    OKABE_ITO,
+    SOURCE_NOTE,
+    STYLES,
+    TITLE_WIDTH,
+    band,
+    finish_legend,
+    new_figure,
+    plt,
+    save,
+    series_style,
+    style,
+    tonnes,
+    usd,
+)
+from model.outputs import label, unit_of  # noqa: F401 - label re-exported for the analyses
 
 
 def suggest(word: str, options) -> str:
-    """' (did you mean X?)' for the closest option, or ''."""
-    import difflib
-
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-LABELS = {
-    "trade_china_usd": "DPRK-China trade", "trade_russia_usd": "DPRK-Russia trade",
-    "trade_korea_usd": "Inter-Korean trade", "trade_others_usd": "DPRK trade with third countries",
-    "trade_total_usd": "DPRK total trade", "china_share": "China's share of DPRK trade",
-    "china_share_excl_korea": "China's share of DPRK trade (inter-Korean left out)",
-    "china_export_share_excl_korea": "China's share of DPRK exports (inter-Korean left out)",
-    "china_russia_ratio": "China/Russia trade ratio",
-    "support_china_usd": "Cost to China (aid + subsidy + credit)",
-    "support_russia_usd": "Cost to Russia (aid + subsidy + credit)",
-    "coal_exports_china_tonnes": "DPRK coal shipped to China",
-    "coal_exports_china_usd": "DPRK coal revenue from China",
-    "dependence_hhi": "Dependence index (HHI)", "dprk_payoff": "DPRK payoff",
-}
+    """' (did you mean 'x'?)' for the closest option, or '': the analysis commands' phrasing
+    of :func:`model.common.did_you_mean`, a little more forgiving than the scenario files'."""
+    return did_you_mean(str(word), options, cutoff=0.5, template=" (did you mean '{}'?)")
 
 
 def param_label(name: str) -> str:
@@ -128,12 +48,6 @@ def param_label(name: str) -> str:
 
     p = REGISTRY.get(name)
     return f"{name} ({p.unit}; {p.kind})" if p else name
-
-
-def label(column: str) -> str:
-    return LABELS.get(column, column.replace("_usd", "").replace("_", " ").capitalize())
-
-
 
 
 def axis_units(ax, column: str, values: np.ndarray | None = None, axis: str = "y") -> None:
@@ -160,21 +74,6 @@ def axis_units(ax, column: str, values: np.ndarray | None = None, axis: str = "y
         setter("Ratio (times)")
     else:
         setter("Index (model units)")
-
-
-def tonnes(x: float, _pos=None) -> str:
-    return f"{x / 1e6:.1f} Mt" if abs(x) >= 1e6 else f"{x / 1e3:.0f} kt"
-
-
-def band(ax, years, values: np.ndarray, i: int, label: str) -> None:
-    """Median line with a shaded 90% interval across replications (rows)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # years where every run is NaN (gaps)
-        lo, med, hi = np.nanpercentile(values, [5, 50, 95], axis=0)
-    st = series_style(i)
-    ax.fill_between(years, lo, hi, color=st["color"], alpha=0.15, linewidth=0,
-                    hatch=("//", "\\\\", "..", "xx")[i % 4] if i else None)
-    ax.plot(years, med, label=label, **st)
 
 
 def _matrix(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -340,20 +239,4 @@ def standard_charts(df: pd.DataFrame, provenance: str, policy_start: int, folder
 
 def fmt_value(value: float, column: str) -> str:
     """A number in the column's unit, for titles and tables: $1.20 bn, 45%, 1.2 Mt."""
-    unit = unit_of(column)
-    if not np.isfinite(value):
-        return "n/a"
-    if unit == "usd":
-        return f"${value / 1e9:.2f} bn" if abs(value) >= 1e9 else f"${value / 1e6:.0f} m"
-    if unit == "share":
-        return f"{value:.0%}"
-    if unit == "tonnes":
-        return tonnes(value)
-    if unit == "ratio":
-        return f"{value:.0f}x"
-    return f"{value:.2f}"
-
-
-def finish_legend(ax, ncols: int = 3, **kw) -> None:
-    """Legend below the axes, above the source line, where it never covers data."""
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False, ncols=ncols, **kw)
+    return format_value(value, unit_of(column))

@@ -1,18 +1,14 @@
-"""Read run and sweep results folders into one shape the charts and the brief use.
+"""Results folders as the charts and the brief use them.
 
-Analysis reads files only (never the model's insides). Two folder kinds:
-
-- run (``hedgesim run``): ``runs.parquet`` (scenario, replication, year, seed,
-  outputs), ``manifest.json`` with ``kind: run``. It becomes one design point.
-- sweep: ``design.parquet`` (point, scenario, strategy, one float column per
-  varied registry parameter), ``runs/`` and ``status/`` Parquet datasets and a
-  manifest with ``kind: sweep`` and ``design.method`` (grid, sobol, lhs).
+The store (:mod:`model.experiments.store`) reads the folder, whatever its kind: a run
+(one design point) or a sweep (a design of points, its parts verified against their commit
+records). :class:`Results` adds what the analyses ask of it: labels, the provenance line,
+how many runs failed.
 
 Failed runs (status ``error``) are kept in :attr:`Results.status` so every
 chart and the brief can say how many are missing instead of ignoring them;
 it holds the latest attempt of each run, so a run that failed and then
-succeeded on ``--resume`` is not counted as failed. A sweep's parts are
-checked against their commit records before anything is read.
+succeeded on ``--resume`` is not counted as failed.
 """
 
 from __future__ import annotations
@@ -25,23 +21,15 @@ import numpy as np
 import pandas as pd
 
 from model.errors import HedgesimError
-from model.experiments.store import SweepStore, read_manifest
-from model.userfile import is_dir
+from model.experiments.store import StoredResults, read_results
 
-ID_COLUMNS = ("point", "replication", "seed", "draw", "year", "scenario", "strategy")
 DEFAULT_POLICY_START = 2015
 
 
 @dataclass
-class Results:
-    """One results folder: runs joined to their design point, plus run status."""
-
-    folder: Path
-    kind: str
-    manifest: dict
-    runs: pd.DataFrame
-    design: pd.DataFrame
-    status: pd.DataFrame
+class Results(StoredResults):
+    """One results folder as the store reads it (runs joined to their design point, the
+    design, run status), with what charts and briefs say about it."""
 
     @property
     def method(self) -> str | None:
@@ -125,68 +113,9 @@ class Results:
                 + (f" | {note}" if note else ""))
 
 
-def _expect(folder: Path, name: str, what: str) -> Path:
-    path = folder / name
-    if not path.exists():
-        raise HedgesimError(str(folder), name, f"expected {what} in a hedgesim results folder")
-    return path
-
-
-def _read(path: Path) -> pd.DataFrame:
-    import pyarrow as pa
-
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        reason = str(exc).split(": ")[-1].split(". ")[0][:120]  # Arrow's words, not its path
-        raise HedgesimError(str(path), None, f"expected a readable Parquet table, damaged or "
-                            f"truncated? ({reason})") from None
-
-
-def _last_strategy(scenario: dict) -> str:
-    strategy = scenario.get("strategy") or {}
-    if not strategy:
-        return "default"
-    return str(strategy[max(strategy, key=lambda y: int(y))])
-
-
 def load_results(folder: str | Path) -> Results:
     """Read a run or sweep folder; a folder that is neither is a user error."""
-    folder = Path(folder)
-    if not is_dir(folder):
-        raise HedgesimError(str(folder), None, "expected a results folder (run or sweep), not found")
-    manifest = read_manifest(folder)
-    kind = manifest.get("kind")
-    if kind == "run":
-        runs = _read(_expect(folder, "runs.parquet", "runs.parquet"))
-        sc = manifest.get("scenario") or {}
-        runs = runs.assign(point=0, strategy=_last_strategy(sc))
-        design = pd.DataFrame({"point": [0], "scenario": [sc.get("name", runs["scenario"].iloc[0])],
-                               "strategy": [_last_strategy(sc)]})
-        status = (runs[["point", "replication", "seed"]].drop_duplicates()
-                  .assign(status="ok", error=""))
-    elif kind == "sweep":
-        design = _read(_expect(folder, "design.parquet", "design.parquet"))
-        _expect(folder, "runs", "the runs/ dataset")
-        # every committed part checked against its commit record; a damaged one is refused
-        store = SweepStore(folder)
-        raw = store.read_runs()
-        status = store.status()  # the latest attempt per run: a retried failure is not counted
-        if "point" not in design.columns or "point" not in raw.columns:
-            raise HedgesimError(str(folder), "point", "expected a point column in design and runs")
-        for col, default in (("scenario", "sweep"), ("strategy", "default")):
-            if col not in design.columns:
-                design[col] = default
-        ok = status.loc[status["status"] == "ok", ["point", "replication"]]
-        raw = raw.merge(ok, on=["point", "replication"], how="inner")
-        runs = raw.drop(columns=[c for c in ("scenario", "strategy") if c in raw.columns]).merge(
-            design[["point", "scenario", "strategy"]], on="point", how="left")
-    else:
-        raise HedgesimError(str(folder / "manifest.json"), "kind",
-                            f"expected 'run' or 'sweep', not {kind!r}")
-    if runs.empty:
-        raise HedgesimError(str(folder), "runs", "expected at least one successful run")
-    return Results(folder, kind, manifest, runs.reset_index(drop=True), design, status)
+    return Results(**vars(read_results(folder)))
 
 
 def load_many(folders) -> list[Results]:

@@ -30,6 +30,7 @@ from model.calibration.targets import (
     load_scenario_targets,
     load_targets,
 )
+from model.common import write_atomic
 from model.ensemble import Calibration, fitted_number, value_for
 from model.errors import HedgesimError
 from model.params import Param, free_parameters
@@ -162,9 +163,7 @@ def write_calibrated(result: Fit, code_version: str, path: Path = CALIBRATED) ->
         doc["known_misses"] = known
     header = ("# Written by `hedgesim calibrate`; the registry defaults every scenario starts\n"
               "# from are replaced by these fitted values. See docs/calibration/report.md.\n")
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(header + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, header + yaml.safe_dump(doc, sort_keys=False))
     return path
 
 

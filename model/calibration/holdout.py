@@ -39,7 +39,6 @@ from model.calibration.fit import (
     fit,
     run_with,
 )
-from model.calibration.report import _value
 from model.calibration.targets import (
     Growth,
     MaxGrowth,
@@ -51,6 +50,7 @@ from model.calibration.targets import (
     evaluate,
     load_targets,
 )
+from model.common import format_value
 
 log = logging.getLogger(__name__)
 
@@ -198,4 +198,4 @@ def write_report(result: LeaveFutureOut, full_fit: pd.DataFrame, folder) -> None
 
 def _cell(v: float, unit: str) -> str:
     """A figure in its target's unit, or a dash where the model gave none."""
-    return _value(v, unit) if v is not None and np.isfinite(v) else "-"
+    return format_value(v, unit, "report") if v is not None and np.isfinite(v) else "-"

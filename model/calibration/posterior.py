@@ -57,6 +57,7 @@ from model.calibration.fit import (
     values_from_vector,
 )
 from model.calibration.targets import load_targets
+from model.common import write_atomic
 from model.ensemble import POSTERIOR, Calibration, read_ensemble
 from model.errors import HedgesimError
 from model.params import Param, free_parameters
@@ -357,9 +358,7 @@ def write_posterior(post: Posterior, code_version: str, path: Path = POSTERIOR) 
     body += "members:\n"
     for w, loss, row in zip(post.weights, post.losses, post.numbers, strict=True):
         body += "- [" + ", ".join(f"{v:.8g}" for v in (w, loss, *row)) + "]\n"
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(header + body, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, header + body)
     return path
 
 

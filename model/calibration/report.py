@@ -19,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
-from model.analysis import charts
+from model import figures
 from model.calibration import fit as cal
 from model.calibration.fit import FIT_SEED, baseline_for_fit
 from model.calibration.targets import load_targets
+from model.common import format_value
 from model.ensemble import POSTERIOR, Calibration, fitted_number, load_calibration
 from model.params import REGISTRY
 from model.runner import run_scenario
@@ -37,28 +39,9 @@ BACKCAST_SERIES = (
 )
 
 
-def _money(v: float) -> str:
-    if not np.isfinite(v):
-        return "n/a"
-    a = abs(v)
-    if a >= 1e9:
-        return f"${v / 1e9:.2f} bn"
-    if a >= 1e6:
-        return f"${v / 1e6:.1f} m"
-    if a >= 1e3:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
-
-
 def _value(v: float, unit: str) -> str:
     """A figure in its target's unit: dollars, tonnes, or a plain number."""
-    if unit.startswith("USD"):
-        return _money(v)
-    if not np.isfinite(v):
-        return "n/a"
-    if unit.startswith("t"):
-        return f"{v / 1e6:.1f} Mt"
-    return f"{v:.3g}"
+    return format_value(v, unit, "report")
 
 
 def _units() -> dict[str, str]:
@@ -71,13 +54,13 @@ def backcast_chart(df: pd.DataFrame, path: Path, provenance: str) -> Path:
     """Simulated 1988-2014 trade with every cited point figure and its band overlaid."""
     targets = [t for t in load_targets() if getattr(t.metric, "column", None) in
                dict(BACKCAST_SERIES) and hasattr(t.metric, "year")]
-    fig, ax = charts.new_figure(
+    fig, ax = figures.new_figure(
         "Does the model reproduce 1988-2014? Simulated trade against the cited figures",
         provenance)
     hist = df[df["year"] <= 2014]
     for i, (col, label) in enumerate(BACKCAST_SERIES):
         wide = hist.pivot_table(index="replication", columns="year", values=col)
-        charts.band(ax, wide.columns.to_numpy(), wide.to_numpy(), i, f"{label} (model)")
+        figures.band(ax, wide.columns.to_numpy(), wide.to_numpy(), i, f"{label} (model)")
         for t in targets:
             if t.metric.column != col:
                 continue
@@ -85,29 +68,29 @@ def backcast_chart(df: pd.DataFrame, path: Path, provenance: str) -> Path:
             lo, hi = t.band
             ax.errorbar([year + 0.15 * i], [np.sqrt(lo * hi)],
                         yerr=[[np.sqrt(lo * hi) - lo], [hi - np.sqrt(lo * hi)]],
-                        fmt="none", ecolor=charts.OKABE_ITO[i], elinewidth=3, capsize=7)
+                        fmt="none", ecolor=figures.OKABE_ITO[i], elinewidth=3, capsize=7)
             for r in t.readings:
                 if r.value:
                     ax.plot([year + 0.15 * i], [r.value], marker="*", markersize=14,
-                            color=charts.OKABE_ITO[i], markeredgecolor="black", linestyle="none")
+                            color=figures.OKABE_ITO[i], markeredgecolor="black", linestyle="none")
     ax.plot([], [], marker="*", markersize=14, color="white", markeredgecolor="black",
             linestyle="none", label="cited figure (star), its band (bar)")
     ax.set_yscale("log")
     ax.set_ylim(bottom=1e6)
-    ax.yaxis.set_major_formatter(charts.FuncFormatter(charts.usd))
+    ax.yaxis.set_major_formatter(FuncFormatter(figures.usd))
     ax.set_ylabel("US$ per year (log scale)")
     ax.set_xlabel("Year")
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False, ncols=2)
     fig.savefig(path)
-    charts.plt.close(fig)
+    figures.plt.close(fig)
     return path
 
 
 def identifiability_chart(ident: pd.DataFrame, path: Path, provenance: str) -> Path:
-    fig, ax = charts.new_figure("Which parameters do the cited figures pin down?", provenance)
+    fig, ax = figures.new_figure("Which parameters do the cited figures pin down?", provenance)
     order = ident.sort_values("loss_spread")
     y = np.arange(len(order))
-    colours = [charts.OKABE_ITO[0] if p else charts.OKABE_ITO[1] for p in order["pinned_down"]]
+    colours = [figures.OKABE_ITO[0] if p else figures.OKABE_ITO[1] for p in order["pinned_down"]]
     hatches = ["" if p else "//" for p in order["pinned_down"]]
     bars = ax.barh(y, order["loss_spread"].clip(lower=1e-4), color=colours, edgecolor="black")
     for b, h in zip(bars, hatches, strict=True):
@@ -118,7 +101,7 @@ def identifiability_chart(ident: pd.DataFrame, path: Path, provenance: str) -> P
                   "hatched = not pinned down)")
     fig.subplots_adjust(left=0.32)
     fig.savefig(path)
-    charts.plt.close(fig)
+    figures.plt.close(fig)
     return path
 
 
@@ -127,7 +110,7 @@ def marginals_chart(ens, point: dict, path: Path, provenance: str) -> Path:
     n = len(ens.parameters)
     cols = 4
     rows = int(np.ceil(n / cols))
-    fig, axes = charts.new_figure(
+    fig, axes = figures.new_figure(
         "What do the cited figures say about each parameter? Posterior (bars) against the "
         "uniform prior (dashed)", provenance, nrows=rows, ncols=cols)
     fig.subplots_adjust(hspace=0.9, wspace=0.25, bottom=0.16, top=0.8)
@@ -139,17 +122,17 @@ def marginals_chart(ens, point: dict, path: Path, provenance: str) -> Path:
         p = REGISTRY.get(name)
         lo, hi = (p.low, p.high) if p is not None else (ens.numbers[:, k].min(), ens.numbers[:, k].max())
         ax.hist(ens.numbers[:, k], bins=20, range=(lo, hi), weights=ens.weights, density=True,
-                color=charts.OKABE_ITO[0], edgecolor="black", linewidth=0.4)
+                color=figures.OKABE_ITO[0], edgecolor="black", linewidth=0.4)
         ax.axhline(1.0 / (hi - lo), color="black", linestyle="--", linewidth=1.2)
         if name in point:
-            ax.axvline(point[name], color=charts.OKABE_ITO[1], linewidth=2)
+            ax.axvline(point[name], color=figures.OKABE_ITO[1], linewidth=2)
         ax.set_title(name, fontsize=10, loc="left")
         ax.set_yticks([])
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlim(lo, hi)
     fig.text(0.12, 0.845, "vertical line: point estimate (calibrated.yaml)", fontsize=11,
-             color=charts.OKABE_ITO[1])
-    charts.save(fig, path)
+             color=figures.OKABE_ITO[1])
+    figures.save(fig, path)
     return path
 
 
@@ -166,14 +149,14 @@ def weighted_correlation(ens) -> pd.DataFrame:
 
 
 def correlation_chart(corr: pd.DataFrame, path: Path, provenance: str) -> Path:
-    fig, ax = charts.new_figure("Which parameters trade off? Posterior correlations (a pair the "
+    fig, ax = figures.new_figure("Which parameters trade off? Posterior correlations (a pair the "
                                 "figures fit only jointly shows strong colour)", provenance)
     fig.subplots_adjust(left=0.3, right=0.85, bottom=0.37, top=0.88)
     im = ax.imshow(corr.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
     ax.set_xticks(range(len(corr)), corr.columns, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(corr)), corr.index, fontsize=8)
     fig.colorbar(im, ax=ax, label="weighted correlation")
-    charts.save(fig, path)
+    figures.save(fig, path)
     return path
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from model.errors import ScenarioError
+from model.userfile import parse_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("targets.yaml")
 ROLES = ("fit", "corroborate")
@@ -41,7 +42,6 @@ OUTPUT_COLUMNS = frozenset(
     + [f"{k}_{p}_usd" for k in ("aid", "subsidy", "credit", "support") for p in ("china", "russia")]
 )
 _OUTPUT = "model output"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # ----------------------------------------------------------------- panel
@@ -461,7 +461,7 @@ def _target(d: _Doc, t: Any, where: str, sources: Mapping[str, Any], scenario: b
 def _load(path: str | Path, key: str) -> list[Target]:
     d = _Doc(Path(path))
     try:
-        doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
+        doc = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise d.fail("", f"a readable targets file ({e.strerror})") from e
     except yaml.YAMLError as e:

@@ -42,15 +42,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.common import did_you_mean
 from model.errors import HedgesimError, show
 from model.params import REGISTRY, Param
 from model.scenario import (
     COUNTERFACTUAL_NOTE,
+    EXPERIMENT_DIR,
     Scenario,
     _int,
     _is_number,
     _read_yaml,
-    _suggest,
     check_name,
     check_number,
     load,
@@ -166,16 +167,23 @@ def _strategy_label(sc: Scenario) -> str:
 
 # ---------------------------------------------------------------- loading
 def load_experiment(path: str | Path) -> Experiment:
-    """Read an experiment file (standalone, or a scenario with an ``experiment:`` section)."""
+    """Read an experiment file (standalone, or a scenario with an ``experiment:`` section).
+
+    A bare name (``russia_subsidy_sweep``) that is not a file here is one of the shipped
+    examples, ``scenarios/experiments/<name>.yaml``, in a checkout or an install alike."""
     p = Path(path)
+    if (not is_file(p) and not p.suffix and len(p.parts) == 1
+            and is_file(EXPERIMENT_DIR / f"{p}.yaml")):
+        p = path = EXPERIMENT_DIR / f"{p}.yaml"
     file = str(path)
     if not is_file(p):
-        raise HedgesimError(file, None, "experiment file not found")
+        raise HedgesimError(file, None, "experiment file not found"
+                            + did_you_mean(p.stem, [e.stem for e in EXPERIMENT_DIR.glob("*.yaml")]))
     data = _read_yaml(p)
     if "scenario" in data or "scenarios" in data:
         for key in data:
             if key not in FILE_KEYS:
-                raise HedgesimError(file, key if isinstance(key, str) else show(key), "unknown key" + _suggest(key, FILE_KEYS)
+                raise HedgesimError(file, key if isinstance(key, str) else show(key), "unknown key" + did_you_mean(key, FILE_KEYS)
                                     + f" (allowed: {', '.join(FILE_KEYS)})")
         spec = {k: v for k, v in data.items() if k in EXPERIMENT_KEYS}
         nested = data.get("experiment")
@@ -226,7 +234,7 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
         if key not in EXPERIMENT_KEYS:
             raise HedgesimError(file, where + (key if isinstance(key, str) else show(key)),
                                 "unknown key"
-                                + _suggest(key, EXPERIMENT_KEYS)
+                                + did_you_mean(key, EXPERIMENT_KEYS)
                                 + f" (allowed: {', '.join(EXPERIMENT_KEYS)})")
     name = check_name(file, where + "name", spec.get("name", default_name))
     description = spec.get("description", scenarios[0].description if len(scenarios) == 1 else "")
@@ -297,7 +305,7 @@ def _param_name(file: str, at: str, key: Any) -> str:
         if key.startswith(prefix):
             section, key = prefix[:-1], key[len(prefix):]
     if key not in REGISTRY:
-        raise HedgesimError(file, at, "unknown parameter" + _suggest(key, [*REGISTRY, "strategy"]))
+        raise HedgesimError(file, at, "unknown parameter" + did_you_mean(key, [*REGISTRY, "strategy"]))
     kind = REGISTRY[key].kind
     if section == "levers" and kind != "lever":
         raise HedgesimError(file, at, f"is a {kind}; name it parameters.{key} or {key}")
@@ -318,7 +326,7 @@ def _values(file: str, at: str, p: Param, value: Any) -> list[float]:
     elif isinstance(value, dict):
         for k in value:
             if k not in RANGE_KEYS:
-                raise HedgesimError(file, f"{at}.{k}", "unknown key" + _suggest(k, RANGE_KEYS)
+                raise HedgesimError(file, f"{at}.{k}", "unknown key" + did_you_mean(k, RANGE_KEYS)
                                     + " (a range has from, to and step or n)")
         if "from" not in value or "to" not in value or ("step" in value) == ("n" in value):
             raise HedgesimError(file, at, "expected {from: a, to: b, step: s} or "
@@ -359,7 +367,7 @@ def _strategies(file: str, at: str, value: Any) -> list[str | None]:
     for i, n in enumerate(names):
         if not isinstance(n, str) or n not in STRATEGIES:
             raise HedgesimError(file, f"{at}[{i}]", f"unknown strategy {show(n)}"
-                                f"{_suggest(n, STRATEGIES)} (one of: {', '.join(STRATEGIES)})")
+                                f"{did_you_mean(n, STRATEGIES)} (one of: {', '.join(STRATEGIES)})")
     if len(set(names)) != len(names):
         raise HedgesimError(file, at, "expected distinct strategies")
     return list(names)
@@ -394,12 +402,12 @@ def _sample_plan(file: str, at: str, sample: Any) -> SamplePlan:
     for k in sample:
         if k not in SAMPLE_KEYS:
             raise HedgesimError(file, f"{at}.{show(k) if not isinstance(k, str) else k}",
-                                "unknown key" + _suggest(k, SAMPLE_KEYS)
+                                "unknown key" + did_you_mean(k, SAMPLE_KEYS)
                                 + f" (allowed: {', '.join(SAMPLE_KEYS)})")
     method = sample.get("method")
     if not isinstance(method, str) or method not in METHODS:
         raise HedgesimError(file, f"{at}.method", f"expected one of {', '.join(METHODS)}, "
-                            f"got {show(method)}{_suggest(method, METHODS)}")
+                            f"got {show(method)}{did_you_mean(method, METHODS)}")
     n = _int(file, f"{at}.n", sample.get("n"), 1, MAX_POINTS, "a sample size")
     if method == "sobol" and n & (n - 1):
         raise HedgesimError(file, f"{at}.n", f"expected a power of two for a Sobol sample, "

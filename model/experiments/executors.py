@@ -23,6 +23,8 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -69,9 +71,24 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the sweep and keeps what finished."""
+def _worker_start(parent: int) -> None:
+    """Workers leave Ctrl-C to the parent, which stops the sweep and keeps what finished, and
+    exit when the parent is gone (killed with SIGKILL, it cannot shut its pool down: its
+    workers would otherwise idle on as orphans)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True,
+                     name="hedgesim-parent-watch").start()
+
+
+def _exit_with(parent: int, every: float = 1.0) -> None:
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(parent, 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # exists, owned by someone else: the pid was reused
+            os._exit(1)
 
 
 def _process_context():
@@ -118,7 +135,7 @@ def make_executor(kind: str = "local", workers: int | None = None,
     if kind == "local":
         n = workers or default_workers()
         ex = ProcessPoolExecutor(max_workers=n, mp_context=_process_context(),
-                                 initializer=_ignore_sigint)
+                                 initializer=_worker_start, initargs=(os.getpid(),))
         try:
             yield ex, ExecutorInfo("local", n)
         finally:

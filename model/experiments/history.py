@@ -30,8 +30,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from model.common import format_value
 from model.errors import HedgesimError
 from model.experiments.design import Experiment
+from model.outputs import OUTPUTS, unit_of
 from model.params import REGISTRY
 from model.runner import run_seed, simulate
 from model.scenario import (
@@ -42,14 +44,9 @@ from model.scenario import (
     compile_inputs,
     history_changes,
 )
-from model.world import OUTPUTS, unit_of
 
 log = logging.getLogger(__name__)
 DECLARE = "or declare counterfactual_history: true"
-
-
-def _money(x: float) -> str:
-    return f"${x / 1e9:.2f} bn" if abs(x) >= 1e9 else f"${x / 1e6:.0f} m"
 
 
 def _history_rows(scenario: Scenario, calibrated: dict) -> np.ndarray:
@@ -67,7 +64,9 @@ def _largest_change(old: np.ndarray, new: np.ndarray, year: int) -> str:
     rel = np.where(np.isfinite(rel), rel, -1.0)
     i = max(cols, key=lambda j: rel[j])
     name = OUTPUTS[i]
-    show = _money if unit_of(name) == "usd" else (lambda x: f"{x:.3g}")
+    def show(x: float) -> str:
+        return format_value(x, "usd") if unit_of(name) == "usd" else f"{x:.3g}"
+
     return f"{name} in {year}: {show(float(a[i]))} -> {show(float(b[i]))}"
 
 

@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.analysis.charts import standard_charts
-from model.analysis.summary import key_figures
 from model.ensemble import Calibration, load_calibration
 from model.experiments.history import guard
-from model.experiments.store import RunWriter, base_manifest
+from model.experiments.store import RUN_FILES, RunWriter, base_manifest
+from model.experiments.summary import key_figures
+from model.outputs import OUTPUTS
 from model.runner import run_scenario
 from model.scenario import Scenario, calibrated_values
-from model.world import OUTPUTS
+
+ChartWriter = Callable[..., list[Path]]
+"""Draws a run's charts into a folder: ``(frame, provenance, policy_start, folder, year=...,
+target=...) -> paths``; the CLI and :func:`model.run` pass
+:func:`model.analysis.charts.standard_charts` (experiments sit below analysis and import
+none of it)."""
 
 
 @dataclass
@@ -30,9 +35,10 @@ class RunReport:
 
 
 def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], None] | None = None,
-            charts: bool = True, calibration: Calibration | None = None,
+            charts: ChartWriter | None = None, calibration: Calibration | None = None,
             year: int | None = None, target=None) -> RunReport:
-    """Run every replication, then write runs.parquet, manifest.json and the charts.
+    """Run every replication, then write runs.parquet, manifest.json and, when ``charts``
+    draws them, the charts.
 
     Each replication draws its calibrated parameters from ``calibration``
     (default: the committed posterior ensemble; ``load_calibration("point")``
@@ -51,9 +57,9 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
         result = run_scenario(scenario, progress=progress, calibration=calibration)
         wall = time.perf_counter() - start
         df = result.frame()
-        writer.table("runs.parquet", df)
+        writer.runs(df)
         figures = key_figures(df, sorted({2014, year or scenario.horizon}))
-        writer.table("key_figures.parquet", figures)
+        writer.key_figures(figures)
         note = calibration.note(scenario.replications)
         manifest = base_manifest(
             "run",
@@ -71,7 +77,7 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
             years=[int(result.years[0]), int(result.years[-1])],
             outputs=list(OUTPUTS),
             wall_seconds=round(wall, 4),
-            files=["runs.parquet", "key_figures.parquet", "manifest.json"],
+            files=list(RUN_FILES),
         )
         if charts:
             info = manifest["calibration"]
@@ -80,10 +86,10 @@ def execute(scenario: Scenario, out_root: str | Path, progress: Callable[[int], 
                     f"({Path(scenario.path).name}), seed {scenario.seed} | {cal} | results "
                     f"{writer.final.parent.name}/{writer.final.name} | median and {note}"
                     + (f" | {history_note}" if history_note else ""))
-            paths = standard_charts(df, prov, scenario.policy_start, writer.tmp, year=year,
-                                    target=target)
+            paths = charts(df, prov, scenario.policy_start, writer.tmp, year=year,
+                           target=target)
             manifest["files"] += [p.name for p in paths]
-        writer.json("manifest.json", manifest)
+        writer.manifest(manifest)
         folder = writer.commit()
     except BaseException:
         writer.abort()

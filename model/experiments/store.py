@@ -33,9 +33,11 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-import model
+from model.common import write_atomic
 from model.errors import HedgesimError, show
-from model.world import OUTPUTS
+from model.outputs import OUTPUTS
+from model.userfile import is_dir
+from model.version import __version__
 
 PACKAGES = ("numpy", "scipy", "pandas", "pyarrow", "mesa", "matplotlib", "pyyaml", "click",
             "filelock", "dask", "distributed")
@@ -43,17 +45,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def code_version() -> str:
-    """Package version plus the git commit (and '+dirty' for uncommitted changes)."""
+    """Package version plus the git commit (and '+dirty' for uncommitted changes).
+
+    Only a hedgesim checkout (``pyproject.toml`` beside ``model/``) asks git: an installed
+    package lives in site-packages, and a git repository around the user's virtual
+    environment is not hedgesim's code."""
+    if not (ROOT / "pyproject.toml").is_file():
+        return __version__
     try:
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, timeout=5)
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=5)
         if head.returncode == 0:
-            return f"{model.__version__}+g{head.stdout.strip()}" + ("-dirty" if dirty.stdout.strip() else "")
+            return f"{__version__}+g{head.stdout.strip()}" + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         pass
-    return model.__version__
+    return __version__
 
 
 def package_versions() -> dict[str, str]:
@@ -124,6 +132,10 @@ def new_run_dir(out_root: Path, name: str) -> Path:
     return claim_dir(Path(out_root) / name, utc_stamp())
 
 
+RUN_FILES = ("runs.parquet", "key_figures.parquet", "manifest.json")
+"""A run folder's tables and manifest (its charts are listed in the manifest too)."""
+
+
 class RunWriter:
     """Write a run folder atomically: files go to a hidden temp dir, renamed on commit.
 
@@ -145,6 +157,16 @@ class RunWriter:
 
     def path(self, name: str) -> Path:
         return self.tmp / name
+
+    def runs(self, df: pd.DataFrame) -> None:
+        """``runs.parquet``: a row per replication and year."""
+        self.table("runs.parquet", df)
+
+    def key_figures(self, df: pd.DataFrame) -> None:
+        self.table("key_figures.parquet", df)
+
+    def manifest(self, data: dict) -> None:
+        self.json("manifest.json", data)
 
     def table(self, name: str, df: pd.DataFrame) -> None:
         with writing(self.final.parent):
@@ -194,13 +216,6 @@ def read_manifest(folder: str | Path) -> dict:
     return manifest
 
 
-def read_runs(folder: str | Path) -> pd.DataFrame:
-    path = Path(folder) / "runs.parquet"
-    if not path.is_file():
-        raise HedgesimError(str(folder), "runs.parquet", "expected the run table of a hedgesim run")
-    return pd.read_parquet(path)
-
-
 # ---------------------------------------------------------------- the sweep store
 #
 # Why not Delta Lake (issue 13 asked for it first)? Measured here (deltalake 1.6.6, 200 appends
@@ -215,6 +230,7 @@ def read_runs(folder: str | Path) -> pd.DataFrame:
 # record with its size, row count and SHA-256, checked on every resume and read, keep runs/ and
 # status/ plain Parquet that any reader can open, and hold a file lock while writing.
 
+SWEEP_FILES = ("design.parquet", "runs/", "status/", "commits/", "summary.parquet", "manifest.json")
 STORE_FORMAT = 2
 """1: a status part committed its runs part (no checksums); 2: a commit record per part."""
 PART = re.compile(r"^part-(\d{6})\.parquet$")
@@ -243,22 +259,12 @@ def _write_synced(target: Path, write: Callable[[Path], None]) -> dict:
 
     Returns the file's size and SHA-256 (read back from disk, so the checksum
     is of what was stored)."""
-    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        info = {"bytes": tmp.stat().st_size, "sha256": sha256_file(tmp)}
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return info
+    write_atomic(target, write, sync=True)
+    return {"bytes": target.stat().st_size, "sha256": sha256_file(target)}
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    _write_synced(path, lambda p: p.write_text(text, encoding="utf-8"))
+    write_atomic(path, json.dumps(data, indent=2, default=str) + "\n", sync=True)
 
 
 @dataclass
@@ -344,6 +350,58 @@ class SweepStore:
             yield
         finally:
             lock.release()
+
+    # ------------------------------------------------------------ the folder's other files
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / "manifest.json"
+
+    @property
+    def design_path(self) -> Path:
+        return self.folder / "design.parquet"
+
+    def is_sweep(self) -> bool:
+        """Whether the folder has what a sweep writes first (manifest and design)."""
+        return self.manifest_path.is_file() and self.design_path.is_file()
+
+    def write_manifest(self, manifest: dict) -> None:
+        write_json_atomic(self.manifest_path, manifest)
+
+    def write_design(self, design: pd.DataFrame) -> str:
+        """Write ``design.parquet`` (a row per point); returns its SHA-256 for the manifest."""
+        with writing(self.folder):
+            write_atomic(self.design_path, lambda p: design.to_parquet(p, index=False))
+        return sha256_file(self.design_path)
+
+    def design_sha256(self, manifest: dict) -> str:
+        """The design's checksum as the manifest recorded it (else as the file is now)."""
+        return (manifest.get("store") or {}).get("design_sha256") or sha256_file(self.design_path)
+
+    def read_design(self, manifest: dict) -> pd.DataFrame:
+        """``design.parquet``, checked against the checksum the manifest recorded."""
+        path = self.design_path
+        recorded = (manifest.get("store") or {}).get("design_sha256")
+        try:
+            if recorded and sha256_file(path) != recorded:
+                raise HedgesimError(str(path), None, "expected the design this sweep wrote; its "
+                                    "checksum differs from the manifest's (altered or truncated)")
+            return pd.read_parquet(path)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            reason = str(exc).split(": ")[-1].split(". ")[0][:120]
+            raise HedgesimError(str(path), None, "expected a readable Parquet table, damaged or "
+                                f"truncated? ({reason})") from None
+
+    def write_summary(self, summary: pd.DataFrame) -> None:
+        with writing(self.folder):
+            write_atomic(self.folder / "summary.parquet",
+                         lambda p: summary.to_parquet(p, index=False))
+
+    def manifest_section(self, design_sha256: str) -> dict:
+        """The manifest's ``store`` entry: format, design checksum, committed parts."""
+        return {"format": STORE_FORMAT, "design_sha256": design_sha256,
+                "parts": self.committed_parts(),
+                "records": "commits/part-NNNNNN.json: size, rows and sha256 of "
+                           "runs/ and status/part-NNNNNN.parquet"}
 
     # ------------------------------------------------------------ writing
     def next_sequence(self) -> int:
@@ -573,6 +631,140 @@ class SweepStore:
             raise HedgesimError(str(self.runs_dir), None, "expected readable runs parts "
                                 f"({_arrow_reason(exc)})") from None
         return df.sort_values(["point", "replication", "year"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- reading any results folder
+#
+# A run folder (``hedgesim run``): ``runs.parquet`` (scenario, replication, year, seed, draw,
+# outputs) and ``manifest.json`` with ``kind: run``; it is one design point. A sweep folder:
+# ``design.parquet`` (point, scenario, strategy, a float column per varied registry
+# parameter), the verified ``runs/`` and ``status/`` datasets and ``kind: sweep``. This is the
+# only code that knows these layouts; analysis, the API and the CLI read through it.
+
+ID_COLUMNS = ("point", "scenario", "strategy", "replication", "seed", "draw", "year")
+
+
+def read_runs(folder: str | Path, columns: list[str] | None = None,
+              years: list[int] | None = None) -> pd.DataFrame:
+    """The runs of a run or sweep folder as stored: a row per run and year.
+
+    A sweep's committed parts are each checked against their commit record first (a
+    missing or damaged part is a one-line error: resume the sweep to repair it) and the
+    rows come sorted by point, replication and year, without the design's columns
+    (:func:`read_results` joins them). ``columns`` keeps only those outputs (plus the
+    identifying columns), ``years`` only those years.
+    """
+    folder = Path(folder)
+    if _kind(folder) == "run":
+        path = _expect(folder, "runs.parquet", "runs.parquet")
+        df = _read_table(path)
+        if columns is not None:
+            df = df[[c for c in df.columns if c in ID_COLUMNS or c in columns]]
+        if years is not None:
+            df = df[df["year"].isin([int(y) for y in years])].reset_index(drop=True)
+        return df
+    return SweepStore(folder).read_runs(columns, years)
+
+
+def read_status(folder: str | Path) -> pd.DataFrame:
+    """The latest attempt of every run of a sweep (verified like :func:`read_runs`)."""
+    return SweepStore(Path(folder)).status().sort_values(
+        ["point", "replication"]).reset_index(drop=True)
+
+
+@dataclass
+class StoredResults:
+    """A results folder as the store reads it: its kind (``run`` or ``sweep``), manifest, the
+    successful runs with their point's scenario and strategy, the design (a row per point) and
+    the latest status of every run (a failed run is there, not in ``runs``). ``folder`` is
+    None for runs kept in memory (:func:`model.run` without ``out``)."""
+
+    folder: Path | None
+    kind: str
+    manifest: dict
+    runs: pd.DataFrame
+    design: pd.DataFrame
+    status: pd.DataFrame
+
+    def tidy(self) -> pd.DataFrame:
+        """A row per successful run and year: the identifying columns, every column of the
+        design (scenario, strategy and each varied parameter), then the outputs."""
+        extra = [c for c in self.design.columns if c not in self.runs.columns]
+        df = self.runs
+        if extra:
+            df = df.merge(self.design[["point", *extra]], on="point", how="left")
+        first = [c for c in ("point", "scenario", "strategy") if c in df.columns] + extra
+        first += [c for c in ("replication", "seed", "draw", "year") if c in df.columns]
+        return df[first + [c for c in df.columns if c not in first]]
+
+
+def read_results(folder: str | Path) -> StoredResults:
+    """Read a run or sweep folder; a folder that is neither is a one-line user error."""
+    folder = Path(folder)
+    if not is_dir(folder):
+        raise HedgesimError(str(folder), None, "expected a results folder (run or sweep), not found")
+    manifest = read_manifest(folder)
+    kind = manifest.get("kind")
+    if kind == "run":
+        runs = _read_table(_expect(folder, "runs.parquet", "runs.parquet"))
+        sc = manifest.get("scenario") or {}
+        runs = runs.assign(point=0, strategy=last_strategy(sc))
+        design = pd.DataFrame({"point": [0], "scenario": [sc.get("name", runs["scenario"].iloc[0])],
+                               "strategy": [last_strategy(sc)]})
+        status = (runs[["point", "replication", "seed"]].drop_duplicates()
+                  .assign(status="ok", error=""))
+    elif kind == "sweep":
+        design = _read_table(_expect(folder, "design.parquet", "design.parquet"))
+        _expect(folder, "runs", "the runs/ dataset")
+        # every committed part checked against its commit record; a damaged one is refused
+        store = SweepStore(folder)
+        raw = store.read_runs()
+        status = store.status()  # the latest attempt per run: a retried failure is not counted
+        if "point" not in design.columns or "point" not in raw.columns:
+            raise HedgesimError(str(folder), "point", "expected a point column in design and runs")
+        for col, default in (("scenario", "sweep"), ("strategy", "default")):
+            if col not in design.columns:
+                design[col] = default
+        ok = status.loc[status["status"] == "ok", ["point", "replication"]]
+        raw = raw.merge(ok, on=["point", "replication"], how="inner")
+        runs = raw.drop(columns=[c for c in ("scenario", "strategy") if c in raw.columns]).merge(
+            design[["point", "scenario", "strategy"]], on="point", how="left")
+    else:
+        raise HedgesimError(str(folder / "manifest.json"), "kind",
+                            f"expected 'run' or 'sweep', not {kind!r}")
+    if runs.empty:
+        raise HedgesimError(str(folder), "runs", "expected at least one successful run")
+    return StoredResults(folder, kind, manifest, runs.reset_index(drop=True), design, status)
+
+
+def last_strategy(scenario: dict) -> str:
+    """The strategy a resolved scenario ends on ('default' when it sets none)."""
+    strategy = scenario.get("strategy") or {}
+    if not strategy:
+        return "default"
+    return str(strategy[max(strategy, key=lambda y: int(y))])
+
+
+def _kind(folder: Path) -> str:
+    """'run' for a folder with runs.parquet, else 'sweep' (the sweep reader names what is
+    missing)."""
+    return "run" if (folder / "runs.parquet").is_file() else "sweep"
+
+
+def _expect(folder: Path, name: str, what: str) -> Path:
+    path = folder / name
+    if not path.exists():
+        raise HedgesimError(str(folder), name, f"expected {what} in a hedgesim results folder")
+    return path
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).split(": ")[-1].split(". ")[0][:120]  # Arrow's words, not its path
+        raise HedgesimError(str(path), None, "expected a readable Parquet table, damaged or "
+                            f"truncated? ({reason})") from None
 
 
 def _arrow_reason(exc: BaseException) -> str:

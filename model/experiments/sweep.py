@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from model.analysis.summary import KEY_FIGURES, interval_cell, text_table
 from model.ensemble import Calibration, load_calibration
 from model.errors import HedgesimError, show
 from model.experiments.design import Experiment, load_experiment
@@ -51,21 +50,23 @@ from model.experiments.history import guard_experiment
 from model.experiments.store import (
     RUNS_SCHEMA,
     STATUS_SCHEMA,
-    STORE_FORMAT,
+    SWEEP_FILES,
     SweepStore,
     base_manifest,
     code_stamp,
     new_run_dir,
     now_utc,
     read_manifest,
-    sha256_file,
+    read_runs,  # noqa: F401 - the store's reader, importable from here as before
+    read_status,
     write_json_atomic,
     writing,
 )
+from model.experiments.summary import interval_cell, text_table
+from model.outputs import KEY_FIGURES, OUTPUTS
 from model.params import REGISTRY
 from model.runner import InputsCache, run_seed, simulate
 from model.scenario import Scenario, calibrated_values
-from model.world import OUTPUTS
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
@@ -139,23 +140,6 @@ def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
 def _describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return text[:500]
-
-
-# ---------------------------------------------------------------- reading
-def read_runs(folder: str | Path, columns: list[str] | None = None,
-              years: list[int] | None = None) -> pd.DataFrame:
-    """The committed runs of a sweep, sorted by point, replication and year.
-
-    Every committed part is checked against its commit record first; a
-    missing or damaged part is a one-line error (resume the sweep to repair).
-    """
-    return SweepStore(Path(folder)).read_runs(columns, years)
-
-
-def read_status(folder: str | Path) -> pd.DataFrame:
-    """The latest attempt of every run (verified like :func:`read_runs`)."""
-    return SweepStore(Path(folder)).status().sort_values(
-        ["point", "replication"]).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- results in memory
@@ -324,7 +308,7 @@ def _field_names(scenario: Scenario, changes: list[str]) -> list[str]:
 def _check_scenarios(folder: Path, manifest: dict, experiment: Experiment) -> None:
     stored = manifest.get("scenarios")
     if not isinstance(stored, list) or len(stored) != len(experiment.scenarios):
-        raise HedgesimError(str(folder / "manifest.json"), "scenarios", "expected the resolved "
+        raise HedgesimError(str(SweepStore(folder).manifest_path), "scenarios", "expected the resolved "
                             "scenarios of the sweep being resumed; this manifest has none to "
                             "compare with, so the runs could mix scenarios")
     recorded = (manifest.get("fingerprints") or {}).get("scenarios") or {}
@@ -348,22 +332,12 @@ def _check_resume(folder: Path, experiment: Experiment, design: pd.DataFrame,
                   calibration: Calibration) -> dict:
     """The manifest of the sweep being resumed, after checking that this experiment, its
     resolved scenarios and the calibration are the ones that started it."""
-    mpath = folder / "manifest.json"
+    store = SweepStore(folder)
     manifest = read_manifest(folder)
     if manifest.get("kind") != "sweep":
-        raise HedgesimError(str(mpath), "kind", "expected a sweep's manifest, "
+        raise HedgesimError(str(store.manifest_path), "kind", "expected a sweep's manifest, "
                             f"found kind {show(manifest.get('kind'))}")
-    dpath = folder / "design.parquet"
-    recorded = (manifest.get("store") or {}).get("design_sha256")
-    try:
-        if recorded and sha256_file(dpath) != recorded:
-            raise HedgesimError(str(dpath), None, "expected the design this sweep wrote; its "
-                                "checksum differs from the manifest's (altered or truncated)")
-        stored = pd.read_parquet(dpath)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        reason = str(exc).split(": ")[-1].split(". ")[0][:120]
-        raise HedgesimError(str(dpath), None, "expected a readable Parquet table, damaged or "
-                            f"truncated? ({reason})") from None
+    stored = store.read_design(manifest)
     for key, now in (("seed", experiment.seed), ("replications", experiment.replications)):
         if manifest.get(key) != now:
             raise HedgesimError(str(experiment.path), key, "expected the experiment that started "
@@ -441,7 +415,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     with contextlib.ExitStack() as stack:
         if resume:
             folder = Path(out)
-            if not (folder / "manifest.json").is_file() or not (folder / "design.parquet").is_file():
+            if not SweepStore(folder).is_sweep():
                 raise HedgesimError(str(folder), "--resume", "expected a sweep folder (with "
                                     "manifest.json and design.parquet) to resume; pass it as --out")
             stack.enter_context(SweepStore(folder).lock())
@@ -464,55 +438,78 @@ def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calib
                 store: SweepStore, previous: dict | None, executor: str, workers: int | None,
                 progress, scheduler: str | None, flush_runs: int,
                 flush_seconds: float, task_runs: int | None = None) -> SweepReport:
-    folder = store.folder
-    start_wall = time.perf_counter()
-    started = now_utc()
-    if previous is None:
-        with writing(folder):
-            design_path = folder / "design.parquet"
-            tmp = folder / f".design.parquet.{os.getpid()}.tmp"
-            design.to_parquet(tmp, index=False)
-            os.replace(tmp, design_path)
-        design_sha = sha256_file(design_path)
-    else:
-        design_sha = (previous.get("store") or {}).get("design_sha256") or sha256_file(
-            folder / "design.parquet")
+    """Run what is missing of a locked sweep folder, then summarise it."""
+    return _SweepSession(experiment, design, calibration, store, previous, executor, workers,
+                         flush_runs, flush_seconds, task_runs).run(progress, scheduler)
 
-    status = store.status()
-    done = {(int(p), int(r)) for p, r, s in
-            zip(status["point"], status["replication"], status["status"], strict=True) if s == "ok"}
-    total = experiment.total_runs
-    ok_before = len(done)
-    failed_before = int((status["status"] == "error").sum())
-    sessions = [s if s.get("state") != "running" else {**s, "state": "killed"}
-                for s in (previous or {}).get("sessions", []) if isinstance(s, dict)]
-    marks = fingerprints(experiment, calibration)
-    stamp = code_stamp()  # taken once: the manifest is rewritten as the sweep goes
 
-    def manifest(state: str, ok: int, failed: int, info, wall: float,
+class _SweepSession:
+    """One session of a sweep on its locked folder: counts, the manifest it keeps current,
+    the runs in memory not yet committed, and the loop that feeds the executor.
+
+    The manifest is written when the session starts (``running``), once the executor is up,
+    and when it ends: ``complete`` or ``incomplete``, ``interrupted`` (Ctrl-C, SIGTERM) or
+    ``failed`` (an error the sweep stops on). Finished runs are committed in parts of about
+    ``flush_runs`` runs, or every ``flush_seconds``.
+    """
+
+    def __init__(self, experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
+                 store: SweepStore, previous: dict | None, executor: str, workers: int | None,
+                 flush_runs: int, flush_seconds: float, task_runs: int | None = None) -> None:
+        self.experiment, self.design, self.calibration = experiment, design, calibration
+        self.store, self.previous = store, previous
+        self.executor, self.workers = executor, workers
+        self.flush_runs, self.flush_seconds = flush_runs, flush_seconds
+        self.task_runs = task_runs
+        self.start_wall = time.perf_counter()
+        self.started = now_utc()
+        self.design_sha = (store.write_design(design) if previous is None
+                           else store.design_sha256(previous))
+        status = store.status()
+        self.done = {(int(p), int(r)) for p, r, s in zip(
+            status["point"], status["replication"], status["status"], strict=True) if s == "ok"}
+        # runs that failed before and are retried now are counted again when they finish
+        self.failed_keys = {(int(p), int(r)) for p, r, s in zip(
+            status["point"], status["replication"], status["status"], strict=True) if s == "error"}
+        self.total = experiment.total_runs
+        self.ok = self.ok_before = len(self.done)
+        self.failed_before = self.failed_pending = int((status["status"] == "error").sum())
+        self.failed = self.lost = 0
+        self.sessions = [s if s.get("state") != "running" else {**s, "state": "killed"}
+                         for s in (previous or {}).get("sessions", []) if isinstance(s, dict)]
+        self.marks = fingerprints(experiment, calibration)
+        self.stamp = code_stamp()  # taken once: the manifest is rewritten as the sweep goes
+        self.seq = store.next_sequence()
+        self.buffer = Buffer()
+        self.last_flush = time.monotonic()
+        self.info = None  # the executor's kind, workers and address, once it is up
+
+    # ------------------------------------------------------------ the manifest
+    def manifest(self, state: str, ok: int, failed: int, wall: float,
                  error: str | None = None) -> dict:
-        session = {"started_utc": started, "executor": info.kind if info else executor,
-                   "workers": info.workers if info else workers,
+        experiment, info = self.experiment, self.info
+        session = {"started_utc": self.started, "executor": info.kind if info else self.executor,
+                   "workers": info.workers if info else self.workers,
                    "scheduler": info.address if info and info.kind == "dask" else None,
                    "wall_seconds": round(wall, 3), "state": state}
         if error:
             session["error"] = error
         return base_manifest(
             "sweep",
-            stamp,
+            self.stamp,
             name=experiment.name,
             description=experiment.description,
             experiment_file=experiment.path,
             experiment=experiment.spec,
             scenarios=[s.resolved() for s in experiment.scenarios],
-            fingerprints=marks,
-            calibration=calibration.describe(),
-            interval_note=calibration.note(experiment.replications),
+            fingerprints=self.marks,
+            calibration=self.calibration.describe(),
+            interval_note=self.calibration.note(experiment.replications),
             history={"counterfactual": bool(experiment.history_note()),
                      "note": experiment.history_note()},
             design={"points": experiment.size, "method": experiment.method,
                     "parameters": list(experiment.parameters),
-                    "columns": list(design.columns)},
+                    "columns": list(self.design.columns)},
             replications=experiment.replications,
             seed=experiment.seed,
             seed_rule="model.runner.run_seed(seed, point, replication): "
@@ -521,150 +518,150 @@ def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calib
                       "SeedSequence(seed, spawn_key=(DRAW_STREAM, replication)); the same at "
                       "every point (-1: point estimate)",
             outputs=list(OUTPUTS),
-            runs={"total": total, "ok": ok, "failed": failed, "missing": total - ok - failed},
+            runs={"total": self.total, "ok": ok, "failed": failed,
+                  "missing": self.total - ok - failed},
             state=state,
             executor=session["executor"],
             workers=session["workers"],
-            wall_seconds=round(sum(float(s.get("wall_seconds") or 0) for s in sessions) + wall, 3),
-            sessions=[*sessions, session],
-            first_started_utc=(previous or {}).get("first_started_utc", started),
-            store={"format": STORE_FORMAT, "design_sha256": design_sha,
-                   "parts": store.committed_parts(),
-                   "records": "commits/part-NNNNNN.json: size, rows and sha256 of "
-                            "runs/ and status/part-NNNNNN.parquet"},
-            files=["design.parquet", "runs/", "status/", "commits/", "summary.parquet",
-                   "manifest.json"],
+            wall_seconds=round(sum(float(s.get("wall_seconds") or 0) for s in self.sessions)
+                               + wall, 3),
+            sessions=[*self.sessions, session],
+            first_started_utc=(self.previous or {}).get("first_started_utc", self.started),
+            store=self.store.manifest_section(self.design_sha),
+            files=list(SWEEP_FILES),
         )
 
-    ok, failed, lost = ok_before, 0, 0
-    # runs that failed before and are retried now are counted again when they finish
-    failed_pending = failed_before
-    failed_keys = {(int(p), int(r)) for p, r, s in
-                   zip(status["point"], status["replication"], status["status"], strict=True) if s == "error"}
-    del status
-    seq = store.next_sequence()
-    buffer = Buffer()
-    last_flush = time.monotonic()
-    bar = None
-    info = None
-    state = "running"
+    def wall(self) -> float:
+        return time.perf_counter() - self.start_wall
 
-    def flush() -> None:
-        nonlocal seq, ok, failed, last_flush, failed_pending
-        if not buffer.results:
+    def record_end(self, state: str, error: BaseException | None = None) -> None:
+        """The manifest of a session that stopped early, best effort (the error that stopped
+        it is the one to report)."""
+        with contextlib.suppress(Exception):
+            self.store.write_manifest(self.manifest(
+                state, self.ok, self.failed_pending + self.failed, self.wall(),
+                error=_describe(error) if error is not None else None))
+
+    # ------------------------------------------------------------ committing runs
+    def flush(self) -> None:
+        """Commit the finished runs in memory as one part."""
+        if not self.buffer.results:
             return
-        retried = sum(1 for r in buffer.results for rep in r.replications
-                      if (r.point, rep) in failed_keys)
-        runs_table, status_table, n_ok, n_failed = buffer.tables()
-        store.write_part(seq, runs_table, status_table)
-        seq += 1
-        ok += n_ok
-        failed += n_failed
-        failed_pending -= retried
-        last_flush = time.monotonic()
+        retried = sum(1 for r in self.buffer.results for rep in r.replications
+                      if (r.point, rep) in self.failed_keys)
+        runs_table, status_table, n_ok, n_failed = self.buffer.tables()
+        self.store.write_part(self.seq, runs_table, status_table)
+        self.seq += 1
+        self.ok += n_ok
+        self.failed += n_failed
+        self.failed_pending -= retried
+        self.last_flush = time.monotonic()
 
-    try:
-        write_json_atomic(folder / "manifest.json",
-                          manifest("running", ok_before, failed_before, None, 0.0))
-        bar = progress(total, len(done)) if progress is not None else None
-        with make_executor(executor, workers, scheduler) as (ex, info):
-            write_json_atomic(folder / "manifest.json",
-                              manifest("running", ok_before, failed_before, info, 0.0))
-            remaining = total - len(done)
-            # Tasks of a few dozen runs: few round trips to the workers, and at most about
-            # one task's time at the end when one worker finishes before the other.
-            chunk = task_runs or max(1, min(TASK_RUNS, remaining // max(1, info.workers * 16)))
-            window = max(2, info.workers * 3)
-            tasks = _tasks(experiment, done, chunk, calibration)
-            pending: dict[Future, int] = {}
-            exhausted = broken = False
-            try:
-                while True:
-                    while not exhausted and not broken and len(pending) < window:
-                        task = next(tasks, None)
-                        if task is None:
-                            exhausted = True
-                            break
-                        try:
-                            fut = ex.submit(run_units, task, calibration)
-                        except (BrokenProcessPool, RuntimeError) as exc:
-                            log.warning("executor stopped accepting work: %s", exc)
-                            broken = True
-                            break
-                        pending[fut] = sum(len(u.replications) for u in task)
-                    if not pending:
+    def flush_due(self) -> bool:
+        return (self.buffer.runs >= self.flush_runs
+                or time.monotonic() - self.last_flush >= self.flush_seconds)
+
+    # ------------------------------------------------------------ running
+    def run(self, progress, scheduler: str | None) -> SweepReport:
+        bar = None
+        interrupted = False
+        try:
+            self.store.write_manifest(self.manifest("running", self.ok_before,
+                                                    self.failed_before, 0.0))
+            bar = progress(self.total, len(self.done)) if progress is not None else None
+            with make_executor(self.executor, self.workers, scheduler) as (ex, info):
+                self.info = info
+                self.store.write_manifest(self.manifest("running", self.ok_before,
+                                                        self.failed_before, 0.0))
+                try:
+                    self.feed(ex, info, bar)
+                finally:
+                    self.flush()
+        except KeyboardInterrupt:
+            interrupted = True
+            self.record_end("interrupted")
+            if bar is not None:
+                bar.close()
+            raise SweepInterrupted(self.store.folder, self.ok, self.total) from None
+        except BaseException as exc:
+            # an error the sweep stops on (disk full, an executor that cannot start) must not
+            # leave the manifest saying 'running'; finished parts stay committed
+            self.record_end("failed", exc)
+            raise
+        finally:
+            if bar is not None and not interrupted:
+                bar.close()
+        return self.finish()
+
+    def feed(self, ex, info, bar) -> None:
+        """Keep the executor busy with tasks of the runs still to do; collect what finishes,
+        committing as it goes. A lost task (a worker killed) is counted and left for
+        ``--resume``; an executor that stops accepting work ends the feeding."""
+        remaining = self.total - len(self.done)
+        # Tasks of a few dozen runs: few round trips to the workers, and at most about
+        # one task's time at the end when one worker finishes before the other.
+        chunk = self.task_runs or max(1, min(TASK_RUNS, remaining // max(1, info.workers * 16)))
+        window = max(2, info.workers * 3)
+        tasks = _tasks(self.experiment, self.done, chunk, self.calibration)
+        pending: dict[Future, int] = {}
+        exhausted = broken = False
+        try:
+            while True:
+                while not exhausted and not broken and len(pending) < window:
+                    task = next(tasks, None)
+                    if task is None:
+                        exhausted = True
                         break
-                    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        n = pending.pop(fut)
-                        try:
-                            buffer.add(fut.result())
-                        except Exception as exc:  # noqa: BLE001 - a lost worker, not a run
-                            log.warning("a task of %d runs was lost (%s); --resume reruns it",
-                                        n, _describe(exc))
-                            lost += n
-                            if isinstance(exc, BrokenProcessPool):
-                                broken = True
-                        if bar is not None:
-                            bar.update(n)
-                    if (buffer.runs >= flush_runs
-                            or time.monotonic() - last_flush >= flush_seconds):
-                        flush()
-            except KeyboardInterrupt:
-                state = "interrupted"
-                for fut in pending:
-                    fut.cancel()
-                for fut in [f for f in pending if f.done() and not f.cancelled()]:
                     try:
-                        buffer.add(fut.result())
-                    except Exception:  # noqa: BLE001, S110 - rerun on resume
-                        pass
-                raise
-            finally:
-                flush()
-    except KeyboardInterrupt:
-        state = "interrupted"
-        wall = time.perf_counter() - start_wall
-        with contextlib.suppress(Exception):
-            write_json_atomic(folder / "manifest.json",
-                              manifest(state, ok, failed_pending + failed, info, wall))
-        if bar is not None:
-            bar.close()
-        raise SweepInterrupted(folder, ok, total) from None
-    except BaseException as exc:
-        # an error the sweep stops on (disk full, an executor that cannot start) must not
-        # leave the manifest saying 'running'; finished parts stay committed
-        wall = time.perf_counter() - start_wall
-        with contextlib.suppress(Exception):
-            write_json_atomic(folder / "manifest.json",
-                              manifest("failed", ok, failed_pending + failed, info, wall,
-                                       error=_describe(exc)))
-        raise
-    finally:
-        if bar is not None and state != "interrupted":
-            bar.close()
+                        fut = ex.submit(run_units, task, self.calibration)
+                    except (BrokenProcessPool, RuntimeError) as exc:
+                        log.warning("executor stopped accepting work: %s", exc)
+                        broken = True
+                        break
+                    pending[fut] = sum(len(u.replications) for u in task)
+                if not pending:
+                    break
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    n = pending.pop(fut)
+                    try:
+                        self.buffer.add(fut.result())
+                    except Exception as exc:  # noqa: BLE001 - a lost worker, not a run
+                        log.warning("a task of %d runs was lost (%s); --resume reruns it",
+                                    n, _describe(exc))
+                        self.lost += n
+                        if isinstance(exc, BrokenProcessPool):
+                            broken = True
+                    if bar is not None:
+                        bar.update(n)
+                if self.flush_due():
+                    self.flush()
+        except KeyboardInterrupt:
+            for fut in pending:
+                fut.cancel()
+            for fut in [f for f in pending if f.done() and not f.cancelled()]:
+                try:
+                    self.buffer.add(fut.result())
+                except Exception:  # noqa: BLE001, S110 - rerun on resume
+                    pass
+            raise
 
-    failed_total = failed_pending + failed
-    state = "complete" if ok == total else "incomplete"
-    try:
-        summary = summarise(folder, experiment, store)
-        with writing(folder):
-            tmp = folder / ".summary.parquet.tmp"
-            summary.to_parquet(tmp, index=False)
-            os.replace(tmp, folder / "summary.parquet")
-    except BaseException as exc:
-        wall = time.perf_counter() - start_wall
-        with contextlib.suppress(Exception):
-            write_json_atomic(folder / "manifest.json",
-                              manifest("failed", ok, failed_total, info, wall,
-                                       error=_describe(exc)))
-        raise
-    wall = time.perf_counter() - start_wall
-    m = manifest(state, ok, failed_total, info, wall)
-    with writing(folder):
-        write_json_atomic(folder / "manifest.json", m)
-    return SweepReport(folder, total, ok, failed_total, total - ok - failed_total, wall, design,
-                       summary, m)
+    def finish(self) -> SweepReport:
+        """Summarise the committed runs and write the final manifest."""
+        failed_total = self.failed_pending + self.failed
+        state = "complete" if self.ok == self.total else "incomplete"
+        try:
+            summary = summarise(self.store.folder, self.experiment, self.store)
+            self.store.write_summary(summary)
+        except BaseException as exc:
+            self.record_end("failed", exc)
+            raise
+        wall = self.wall()
+        m = self.manifest(state, self.ok, failed_total, wall)
+        with writing(self.store.folder):
+            self.store.write_manifest(m)
+        return SweepReport(self.store.folder, self.total, self.ok, failed_total,
+                           self.total - self.ok - failed_total, wall, self.design, summary, m)
 
 
 # ---------------------------------------------------------------- summary

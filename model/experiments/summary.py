@@ -1,19 +1,14 @@
-"""Key figures of a run: median and 90% interval across replications."""
+"""Key figures of runs: median and 90% interval across replications, and their text tables.
+
+The figures themselves (column, label, unit) are the output registry's ``KEY_FIGURES``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-KEY_FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("trade_china_usd", "DPRK-China trade", "usd"),
-    ("trade_russia_usd", "DPRK-Russia trade", "usd"),
-    ("china_share", "China's share of DPRK trade", "share"),
-    ("china_russia_ratio", "China/Russia trade ratio", "ratio"),
-    ("support_china_usd", "Cost to China (aid+subsidy+credit)", "usd"),
-    ("support_russia_usd", "Cost to Russia (aid+subsidy+credit)", "usd"),
-    ("dependence_hhi", "Dependence index (HHI)", "index"),
-)
+from model.common import format_value
+from model.outputs import KEY_FIGURES
 
 
 def key_figures(df: pd.DataFrame, years: list[int]) -> pd.DataFrame:
@@ -28,16 +23,6 @@ def key_figures(df: pd.DataFrame, years: list[int]) -> pd.DataFrame:
             rows.append({"figure": label, "column": col, "year": year, "unit": unit,
                          "median": med, "p05": p5, "p95": p95, "replications": v.size})
     return pd.DataFrame(rows)
-
-
-def fmt(value: float, unit: str) -> str:
-    if unit == "usd":
-        return f"${value / 1e9:.2f} bn" if abs(value) >= 1e9 else f"${value / 1e6:.0f} m"
-    if unit == "share":
-        return f"{value:.0%}"
-    if unit == "ratio":
-        return f"{value:.0f}x"
-    return f"{value:.2f}"
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -59,7 +44,8 @@ def interval_cell(rows: pd.DataFrame) -> str:
     if rows.empty:
         return "-"
     r = rows.iloc[0]
-    return f"{fmt(r['median'], r['unit'])} [{fmt(r['p05'], r['unit'])} - {fmt(r['p95'], r['unit'])}]"
+    return (f"{format_value(r['median'], r['unit'])} [{format_value(r['p05'], r['unit'])} - "
+            f"{format_value(r['p95'], r['unit'])}]")
 
 
 def text_table(head: list[str], rows: list[list]) -> str:

@@ -1,0 +1,140 @@
+"""Small helpers every layer uses, each written once: did-you-mean hints, atomic file writes
+and the unit-aware number formatter.
+
+This module sits at the bottom of the layers (see tests/test_layers.py): it imports nothing
+from hedgesim. YAML is read by :mod:`model.userfile` alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+# ---------------------------------------------------------------- did you mean
+
+
+def did_you_mean(word: Any, options: Iterable, *, cutoff: float = 0.6,
+                 template: str = "; did you mean '{}'?") -> str:
+    """``template`` filled with the option closest to ``word`` (``"; did you mean 'x'?"``), or
+    ``''`` when none is close enough or ``word`` is not a name (a list, a 10,000-character
+    string)."""
+    if not isinstance(word, str | int | float) or len(str(word)) > 200:
+        return ""
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=cutoff)
+    return template.format(close[0]) if close else ""
+
+
+# ---------------------------------------------------------------- atomic writes
+
+
+def write_atomic(path: str | Path, content: str | bytes | Callable[[Path], None], *,
+                 sync: bool = False) -> Path:
+    """Write ``path`` so that readers see the old file or the whole new one, never a part.
+
+    ``content`` is text (UTF-8), bytes, or a function that writes the file it is given. It
+    goes to a hidden temporary name beside ``path`` (same folder, so the rename is atomic),
+    optionally flushed to disk (``sync``), then renamed over ``path``; on any error the
+    temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        if callable(content):
+            content(tmp)
+        elif isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+        if sync:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------- numbers
+
+UNIT_KINDS = ("usd", "share", "tonnes", "ratio", "index")
+"""The kinds of unit a number is formatted by (an output's ``kind``, see model.outputs)."""
+
+
+def unit_kind(unit: str) -> str:
+    """A unit as a kind: ``usd``, ``share``, ``tonnes``, ``ratio`` or ``index`` pass through;
+    a target's unit text maps by its start (``USD/yr`` -> usd, ``t/yr`` -> tonnes); anything
+    else is a plain number (``index``)."""
+    if unit in UNIT_KINDS:
+        return unit
+    if unit.startswith("USD"):
+        return "usd"
+    if unit.startswith("t/") or unit == "t":
+        return "tonnes"
+    return "index"
+
+
+def format_value(value: float, unit: str, style: str = "text") -> str:
+    """A number in its unit, the one formatter for tables, titles, reports, docs and axes.
+
+    ``unit`` is a kind (:data:`UNIT_KINDS`) or a target's unit text (:func:`unit_kind`).
+    ``style`` says how precise:
+
+    - ``text`` (tables, titles, briefs): ``$1.20 bn``, ``$427 m``, ``45%``, ``1.2 Mt``,
+      ``650 kt``, ``12x``, ``0.35``;
+    - ``report`` (the calibration report): ``$1.20 bn``, ``$42.7 m``, ``12,345``, ``1.2 Mt``,
+      other numbers to 3 significant digits;
+    - ``sig3`` (target bands in the reference docs): 3 significant digits, ``$1.2 bn``,
+      ``$45 m``, ``1.2 Mt``;
+    - ``axis`` (US$ and tonne tick labels): ``$1.2 bn``, ``$45 m``, ``$12,345``.
+
+    A value that is not finite is ``n/a``.
+    """
+    kind = unit_kind(unit)
+    v = float(value)
+    if not math.isfinite(v):
+        return "n/a"
+    a = abs(v)
+    if style == "text":
+        if kind == "usd":
+            return f"${v / 1e9:.2f} bn" if a >= 1e9 else f"${v / 1e6:.0f} m"
+        if kind == "share":
+            return f"{v:.0%}"
+        if kind == "tonnes":
+            return _tonnes(v)
+        if kind == "ratio":
+            return f"{v:.0f}x"
+        return f"{v:.2f}"
+    if style == "report":
+        if kind == "usd":
+            if a >= 1e9:
+                return f"${v / 1e9:.2f} bn"
+            if a >= 1e6:
+                return f"${v / 1e6:.1f} m"
+            return f"{v:,.0f}" if a >= 1e3 else f"{v:.3g}"
+        if kind == "tonnes":
+            return f"{v / 1e6:.1f} Mt"
+        return f"{v:.3g}"
+    if style == "sig3":
+        if kind == "usd":
+            return f"${v / 1e9:.3g} bn" if a >= 1e9 else f"${v / 1e6:.3g} m"
+        if kind == "tonnes":
+            return f"{v / 1e6:.3g} Mt"
+        return f"{v:.3g}"
+    if style == "axis":
+        if kind == "tonnes":
+            return _tonnes(v)
+        if a >= 1e9:
+            return f"${v / 1e9:.1f} bn"
+        if a >= 1e6:
+            return f"${v / 1e6:.0f} m"
+        return f"${v:,.0f}"
+    raise ValueError(f"unknown number style {style!r}; expected text, report, sig3 or axis")
+
+
+def _tonnes(v: float) -> str:
+    return f"{v / 1e6:.1f} Mt" if abs(v) >= 1e6 else f"{v / 1e3:.0f} kt"
