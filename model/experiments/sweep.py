@@ -72,10 +72,10 @@ log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
 TASK_RUNS = 32
 """Most runs a worker gets per task (results in flight: about workers x 3 tasks)."""
-FLUSH_RUNS, FLUSH_SECONDS = 1024, 1.0
+FLUSH_RUNS, FLUSH_SECONDS = 512, 1.0
 """A part is written when this many runs have finished, or this many seconds after the last:
-large row groups in a fast sweep, at most about a second's work lost to a kill, and memory
-bounded by about 1,024 runs' outputs (33 MB at 48 years)."""
+row groups of up to 24,576 rows in a fast sweep (twice the 256 runs before), at most about a
+second's work lost to a kill, and at most 512 runs' outputs (16 MB at 48 years) held."""
 RUN_KEYS = ("point", "replication", "seed", "year")
 
 
