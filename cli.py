@@ -549,6 +549,9 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
           --target "trade_russia_usd@2020>=1e9"
       hedgesim sweep EXP.yaml --resume --out results/russia_subsidy_sweep/20260101T000000Z
     """
+    from model.experiments.executors import prestart
+
+    prestart(executor)  # the workers' server imports the model while this process starts up
     from model.ensemble import load_calibration
     from model.experiments.budget import check_budget, estimate_sweep
     from model.experiments.design import load_experiment

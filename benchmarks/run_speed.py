@@ -1,17 +1,30 @@
-"""Speed of one model run, against a plain NumPy floor doing the same firm arithmetic.
+"""Speed of one model run against two floors doing the same firm arithmetic, and of a
+calibration loss evaluation.
 
-Prints the median wall time of one baseline run (1988-2035) at the default
-firm count, with 1,000 and 10,000 firms, and the floor: a bare loop over the
-years with the same per-firm operations (margin, clip, volume, cohort sums,
-subsidy and activity counts) and no Mesa, states, projects or bookkeeping.
-Goal (issue 2): baseline <= 5 ms, within 3x of the floor, linear in firms.
+Prints, from one run of this script:
+
+- the median wall time of one baseline run (1988-2035) at the default firm
+  count, with 1,000 and 10,000 firms;
+- the NumPy floor: a bare loop over the years with the same per-firm
+  operations (margin, clip, volume, cohort sums, subsidy and activity counts)
+  as NumPy calls, and no Mesa, states, projects or bookkeeping;
+- the compiled floor: the same arithmetic as one numba-compiled loop over
+  years and firms (no NumPy call overhead), where numba is installed (it is
+  not a dependency of hedgesim; ``pip install numba`` to print it);
+- one calibration loss evaluation (``model.calibration.fit.Objective``: six
+  replications of the 1988-2015 history and the band loss of the fit targets);
+- every figure as a ratio to the floors, and what else the machine was doing.
 
 "run" is a replication of already-compiled inputs, each with a new seed (what
-run_scenario, sweeps and calibration do): what the model derives from the inputs
+run_scenario and the calibration do): what the model derives from the inputs
 alone (Inputs.derived) is built once and shared. "first run" is a run on inputs
-no run has used yet, so it pays for building those. Run, first run and floor
-are timed in turn within each repeat, so load from other jobs hits all three
-alike; the machine should still be quiet for absolute figures.
+no run has used yet, so it pays for building those (what a sweep pays when each
+replication draws its own posterior member). Run, first run and the floors are
+timed in turn within each repeat, so load from other jobs hits all alike; the
+machine should still be quiet for absolute figures.
+
+Issue 15's goals: one run <= 0.5 ms amortised (about 6x the compiled floor),
+linear in firms; a calibration loss evaluation <= 5 ms.
 
     python benchmarks/run_speed.py [--repeats 30]
 """
@@ -27,6 +40,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import Machine  # noqa: E402
 
 from model.firms import N_GROUPS  # noqa: E402
 from model.runner import simulate  # noqa: E402
@@ -46,19 +62,24 @@ def median_times(fns, repeats: int) -> list[float]:
     return [statistics.median(ts) for ts in times]
 
 
-def numpy_floor(n: int, years: int, seed: int) -> None:
-    """The firm arithmetic of one run, and nothing else."""
+def floor_data(n: int, years: int, seed: int) -> tuple:
     rng = np.random.default_rng(seed)
     group = np.arange(n) % N_GROUPS
     weight = rng.lognormal(0, 1, n)
     weight /= np.bincount(group, weights=weight, minlength=N_GROUPS)[group]
     aversion = rng.random(n)
     noise = rng.normal(0, 0.04, (years, n))
-    bonus = np.zeros(n)
     margin = rng.random(N_GROUPS) * 0.3
     risk = np.full(N_GROUPS, 0.1)
     potential = np.full(N_GROUPS, 1e8)
     fill = np.ones(N_GROUPS)
+    return group, weight, aversion, noise, margin, risk, potential, fill
+
+
+def numpy_floor(n: int, years: int, seed: int) -> None:
+    """The firm arithmetic of one run as NumPy calls, and nothing else."""
+    group, weight, aversion, noise, margin, risk, potential, fill = floor_data(n, years, seed)
+    bonus = np.zeros(n)
     for t in range(years):
         cohort = np.array((margin, risk, potential))[:, group]
         m = cohort[1] * aversion
@@ -78,12 +99,53 @@ def numpy_floor(n: int, years: int, seed: int) -> None:
         np.bincount(group, weights=active, minlength=N_GROUPS)
 
 
+def compiled_floor_fn():
+    """The same arithmetic as one compiled loop (numba), or None without numba."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=False)
+    def kernel(group, weight, aversion, noise, margin, risk, potential, fill):
+        years, n = noise.shape
+        bonus = np.zeros(n)
+        sums = np.zeros(N_GROUPS)
+        counts = np.zeros(N_GROUPS)
+        out = 0.0
+        for t in range(years):
+            sums[:] = 0.0
+            counts[:] = 0.0
+            china = russia = 0.0
+            for i in range(n):
+                g = group[i]
+                m = (margin[g] - risk[g] * aversion[i] + noise[t, i] + bonus[i]) * (1 / 0.15)
+                m = min(max(m, 0.0), 1.0)
+                v = potential[g] * weight[i] * m
+                bonus[i] = 0.02 if v > 0 else 0.0
+                sums[g] += v
+                counts[g] += 1.0 if v > 0 else 0.0
+                if i < n // 2:
+                    china += v * fill[g]
+                else:
+                    russia += v * fill[g]
+            out += china + russia + sums[0] + counts[0]
+        return out
+
+    def run(n: int, years: int, seed: int) -> None:
+        kernel(*floor_data(n, years, seed))
+
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=30)
     args = ap.parse_args()
+    machine = Machine()
     sc = load("baseline")
     years = sc.horizon - 1988 + 1
+    compiled = compiled_floor_fn()
     rows = []
     for n in (300, 1000, 10000):
         inputs = compile_inputs(sc.with_values(values={"firms.count": float(n)}))
@@ -93,21 +155,40 @@ def main() -> None:
             fresh = Inputs(inputs.years, inputs.params, inputs.strategy)  # nothing derived yet
             simulate(fresh, next(seed))
 
-        run, first, floor = median_times(
-            [lambda inputs=inputs, seed=seed: simulate(inputs, next(seed)), first_run,
-             lambda n=n: numpy_floor(n, years, 1)], args.repeats)
-        rows.append((n, run, floor, first))
+        fns = [lambda inputs=inputs, seed=seed: simulate(inputs, next(seed)), first_run,
+               lambda n=n: numpy_floor(n, years, 1)]
+        if compiled is not None:
+            fns.append(lambda n=n: compiled(n, years, 1))
+        times = median_times(fns, args.repeats)
+        rows.append((n, *times[:3], times[3] if compiled is not None else float("nan")))
+
+    from model.calibration.fit import DEFAULT_REPLICATIONS, Objective
+    from model.ensemble import fitted_numbers
+    from model.scenario import calibrated_values
+
+    objective = Objective(DEFAULT_REPLICATIONS)
+    x = fitted_numbers(calibrated_values(), objective.params)
+    (loss_time,) = median_times([lambda: objective(x)], max(5, args.repeats // 3))
+
     print(f"one baseline run, 1988-{sc.horizon} ({years} steps), median of {args.repeats}:")
-    print(f"{'firms':>7} {'run ms':>9} {'floor ms':>9} {'run/floor':>10} {'us/firm/step':>13}"
-          f" {'first run ms':>13}")
-    for n, run, floor, first in rows:
-        print(f"{n:>7} {run * 1e3:>9.2f} {floor * 1e3:>9.2f} {run / floor:>10.2f} "
-              f"{run / years / n * 1e6:>13.3f} {first * 1e3:>13.2f}")
-    base = rows[0]
-    print(f"baseline (default {base[0]} firms): {base[1] * 1e3:.2f} ms (goal <= 5 ms), "
-          f"{base[1] / base[2]:.2f}x the NumPy floor (goal <= 3x)")
+    print(f"{'firms':>7} {'run ms':>8} {'first ms':>9} {'NumPy floor':>12} {'compiled':>9} "
+          f"{'run/NumPy':>10} {'run/compiled':>13} {'NumPy/compiled':>15} {'us/firm/step':>13}")
+    for n, run, first, floor, comp in rows:
+        print(f"{n:>7} {run * 1e3:>8.2f} {first * 1e3:>9.2f} {floor * 1e3:>12.3f} "
+              f"{comp * 1e3:>9.3f} {run / floor:>10.2f} {run / comp:>13.1f} {floor / comp:>15.1f} "
+              f"{run / years / n * 1e6:>13.3f}")
+    n, run, first, floor, comp = rows[0]
+    if compiled is None:
+        print("compiled floor: numba is not installed (pip install numba to print it)")
+    print(f"baseline ({n} firms): {run * 1e3:.2f} ms a run (goal <= 0.5 ms amortised), "
+          f"{run / floor:.2f}x the NumPy floor, {run / comp:.1f}x the compiled floor "
+          f"(goal about 6x); a first run on fresh inputs {first * 1e3:.2f} ms")
     slope = (rows[2][1] - rows[1][1]) / (rows[2][0] - rows[1][0]) / years * 1e6
     print(f"marginal cost per firm-year between 1,000 and 10,000 firms: {slope:.3f} us")
+    print(f"calibration loss evaluation ({DEFAULT_REPLICATIONS} replications, 1988-2015): "
+          f"{loss_time * 1e3:.1f} ms (goal <= 5 ms), {loss_time / run:.1f}x one 1988-"
+          f"{sc.horizon} run")
+    print(machine.report())
 
 
 if __name__ == "__main__":

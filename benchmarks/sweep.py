@@ -1,19 +1,25 @@
 """Sweep benchmark: throughput, parallel efficiency, peak memory, and mesa.batch_run.
 
-    python benchmarks/sweep.py            # the full figures (several minutes)
-    python benchmarks/sweep.py --quick    # smaller sweeps, same measurements
+    python benchmarks/sweep.py            # 1,000 and 10,000 runs (a few minutes)
+    python benchmarks/sweep.py --quick    # 200 and 2,000 runs, same measurements
 
-Prints runs per second with 1 and 2 workers (local processes, wall time of
-the whole sweep including starting workers and writing Parquet), the parallel
-efficiency, the peak resident memory of a sweep of 1,000 and 10,000 runs
-(each in a fresh process: the driver, and the driver with its workers
-sampled from /proc), and the same
-design through ``mesa.batch_run`` with an adapter model that wraps
-``model.world.World`` with a Mesa DataCollector, as a throughput ratio.
+Prints, from one run of this script: runs per second with 1 and 2 workers
+(local processes, wall time of the whole sweep including starting workers and
+writing Parquet) on the smaller sweep, and the parallel efficiency; each
+sweep size once more in a fresh process (as ``hedgesim sweep`` would start:
+nothing imported or forked yet), with its peak resident memory (the driver,
+and the driver with its workers sampled from /proc); the same design through
+``mesa.batch_run`` with an adapter model that wraps ``model.world.World``
+with a Mesa DataCollector; one model run of the same inputs alone; and every
+figure as a ratio, with what else the machine was doing.
 
-Goals from issue 4: >= 2x the throughput of mesa.batch_run, parallel
-efficiency >= 85% on 2 cores, peak memory within 20% between 1,000 and
-10,000 runs.
+Each design point is a Russian subsidy rate on the baseline with 10
+replications, each drawing its own posterior member (as every sweep does).
+EMA Workbench is not run here (it needs Python 3.12 and is not installed);
+issue 15 quotes it at 307-349 runs/s on this design.
+
+Goals from issues 4 and 15: >= 2,000 runs/s on 2 cores at 1,000 and at 10,000
+runs, parallel efficiency >= 85%, peak memory within 20% between the sizes.
 """
 
 from __future__ import annotations
@@ -158,6 +164,26 @@ def measure_memory(runs: int, workers: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def model_ms(runs: int = 40) -> float:
+    """Median ms of one run of this design alone: a posterior member's inputs compiled, then
+    the run (what a sweep worker does per replication), no store or processes."""
+    import statistics
+
+    from model.ensemble import load_calibration
+    from model.runner import simulate
+
+    exp = experiment(1000)
+    calibration = load_calibration()
+    draws = calibration.draws(exp.seed, list(range(runs)))
+    times = []
+    for r, draw in enumerate(draws):
+        start = time.perf_counter()
+        simulate(compile_inputs(exp.scenario_for(r % exp.size), calibration.values(draw)),
+                 run_seed(exp.seed, r % exp.size, r))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sweeps (about a minute)")
@@ -168,33 +194,49 @@ def main() -> None:
         child_memory(args.child_memory, args.workers)
         return
 
-    load0 = os.getloadavg()[0]
-    rate_runs = 200 if args.quick else 1000
-    mem_small, mem_large = (200, 2000) if args.quick else (1000, 10000)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from machine import Machine
+
+    machine = Machine()
+    small_runs, large_runs = (200, 2000) if args.quick else (1000, 10000)
+    w = args.workers
     print(f"hedgesim sweep benchmark: baseline scenario 1988-2035, {REPLICATIONS} replications "
-          f"per point, mesa {mesa.__version__}, {'quick' if args.quick else 'full'}")
+          f"per point (a posterior draw each), mesa {mesa.__version__}, "
+          f"{'quick' if args.quick else 'full'}")
+    one = model_ms()
     with tempfile.TemporaryDirectory() as tmp:
-        r1 = bench_sweep(rate_runs, 1, Path(tmp) / "w1")
-        r2 = bench_sweep(rate_runs, args.workers, Path(tmp) / "w2")
-    eff = r2 / (args.workers * r1)
-    print(f"throughput, {rate_runs} runs:   1 worker {r1:7.1f} runs/s   "
-          f"{args.workers} workers {r2:7.1f} runs/s   parallel efficiency {eff:.0%}")
+        r1 = bench_sweep(small_runs, 1, Path(tmp) / "w1")
+        r2 = bench_sweep(small_runs, w, Path(tmp) / "w2")
+    eff = r2 / (w * r1)
+    print(f"one run alone (compile a member's inputs, run): {one:.2f} ms, "
+          f"{1e3 / one:.0f} runs/s per core")
+    print(f"throughput, {small_runs} runs, this process:   1 worker {r1:7.1f} runs/s   "
+          f"{w} workers {r2:7.1f} runs/s   parallel efficiency {eff:.0%}   "
+          f"{w} workers / run alone on {w} cores: {r2 / (w * 1e3 / one):.0%}")
 
-    mb = bench_batch_run(rate_runs, args.workers)
-    print(f"mesa.batch_run, same design: {args.workers} processes {mb:7.1f} runs/s   "
-          f"sweep / batch_run = {r2 / mb:.2f}x")
-
-    small = measure_memory(mem_small, args.workers)
-    large = measure_memory(mem_large, args.workers)
-    for m in (small, large):
-        print(f"peak memory, {m['runs']:>6} runs: driver {m['driver_mb']:6.1f} MB   driver + "
-              f"workers {m['tree_mb']:6.1f} MB   ({m['rate']:.1f} runs/s)")
+    fresh = [measure_memory(n, w) for n in (small_runs, large_runs)]
+    for m in fresh:
+        print(f"fresh process, {m['runs']:>6} runs, {w} workers: {m['rate']:7.1f} runs/s "
+              f"({m['runs'] / m['rate']:.2f} s, {w / m['rate'] * 1e3:.2f} ms per run per core, "
+              f"{w / m['rate'] * 1e3 / one:.2f}x a run alone)   peak memory: driver "
+              f"{m['driver_mb']:6.1f} MB, driver + workers {m['tree_mb']:6.1f} MB")
+    small, large = fresh
     growth = large["driver_mb"] / small["driver_mb"] - 1
     tgrowth = large["tree_mb"] / small["tree_mb"] - 1
-    print(f"peak memory growth {mem_small} -> {mem_large} runs: driver {growth:+.0%}, "
-          f"driver + workers {tgrowth:+.0%}")
-    print(f"load average before/after (other processes share these cores): "
-          f"{load0:.2f} / {os.getloadavg()[0]:.2f}")
+    # fixed start-up: what the two sizes' wall times say a sweep of no runs would take
+    per_run = (large["runs"] / large["rate"] - small["runs"] / small["rate"]) / (
+        large["runs"] - small["runs"])
+    fixed = small["runs"] / small["rate"] - per_run * small["runs"]
+    print(f"peak memory growth {small_runs} -> {large_runs} runs: driver {growth:+.0%}, "
+          f"driver + workers {tgrowth:+.0%}; fixed start-up about {fixed:.2f} s, then "
+          f"{1 / per_run:.0f} runs/s")
+
+    mb = bench_batch_run(small_runs, w)
+    print(f"mesa.batch_run, same design, {small_runs} runs: {w} processes {mb:7.1f} runs/s   "
+          f"sweep / batch_run = {r2 / mb:.2f}x")
+    print("EMA Workbench: not run (needs Python 3.12 and ema-workbench; issue 15 measured "
+          "307-317 runs/s at 1,000 runs and 336-349 at 10,000 on this design)")
+    print(machine.report())
 
 
 if __name__ == "__main__":

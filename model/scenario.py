@@ -32,6 +32,7 @@ parameters; :func:`json_schema` exports it for editors.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -523,8 +524,21 @@ def _compiled_value(p: Param, base: float | dict[int, float], over: Any, policy_
     if over is not None:
         value = _override(base, over, policy_start) if p.timeline else over
     if p.timeline:
-        return _steps_to_array(value if isinstance(value, dict) else {HISTORY_START: value}, years)
+        steps = value if isinstance(value, dict) else {HISTORY_START: value}
+        # Types in the key: 1 and 1.0 are equal keys but give arrays of different dtypes.
+        key = tuple((y, type(v), v) for y, v in sorted(steps.items()))
+        return _timeline(key, int(years[0]), len(years))
     return float(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _timeline(steps: tuple[tuple[int, type, float], ...], first: int, n: int) -> np.ndarray:
+    """A timeline's per-year array, read-only and shared: most timelines are the same from one
+    compile to the next (the registry's defaults, the scenario's settings), and a sweep compiles
+    its inputs once per design point and posterior member."""
+    out = _steps_to_array({y: v for y, _, v in steps}, np.arange(first, first + n))
+    out.setflags(write=False)
+    return out
 
 
 def _apply_shock(params: dict[str, Any], shock: dict, horizon: int) -> None:

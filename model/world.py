@@ -190,20 +190,27 @@ class World(mesa.Model):
 
         # What each patron's firms could buy from or sell to the DPRK, after UN bans by
         # direction (binding as far as that patron enforces them).
+        # China's firms reach `reach` of the DPRK's capacity and its market takes `demand` of
+        # it; Russia's reach all of it (a share of 1.0, so its products are written without
+        # the factor: x * 1.0 is x, to the bit).
         ban = self.export_ban[t]
         fuel_ban, goods_ban = self.fuel_ban[t], self.goods_ban[t]
-        reach = self.china_reach[t]
-        potential = []
+        reach, demand = self.china_reach[t], self.china_demand[t]
+        ab_c, ab_r = self.absorb
+        # (capacity covers the export sectors, the first N_EXP of absorb's.)
+        room_c = [x * reach * a * demand for x, a in zip(capacity, ab_c, strict=False)]
+        room_r = [x * a for x, a in zip(capacity, ab_r, strict=False)]
         blocked = 0.0
-        for c, (enf, share, ab) in enumerate(((enf_c, reach, self.absorb[0]),
-                                              (enf_r, 1.0, self.absorb[1]))):
-            room = [capacity[s] * share * ab[s] * (self.china_demand[t] if c == 0 else 1.0)
-                    for s in range(N_EXP)]
-            blocked += sum(x * b for x, b in zip(room, ban, strict=True)) * enf
-            potential += [x * (1.0 - b * enf) for x, b in zip(room, ban, strict=True)]
-            potential += [need_left[0] * (1.0 - fuel_ban * enf) * share * ab[N_EXP],
-                          need_left[1] * share * ab[N_EXP + 1],
-                          need_left[2] * (1.0 - goods_ban * enf) * share * ab[N_EXP + 2]]
+        blocked += sum([x * b for x, b in zip(room_c, ban, strict=True)]) * enf_c
+        blocked += sum([x * b for x, b in zip(room_r, ban, strict=True)]) * enf_r
+        potential = [x * (1.0 - b * enf_c) for x, b in zip(room_c, ban, strict=True)]
+        potential += (need_left[0] * (1.0 - fuel_ban * enf_c) * reach * ab_c[N_EXP],
+                      need_left[1] * reach * ab_c[N_EXP + 1],
+                      need_left[2] * (1.0 - goods_ban * enf_c) * reach * ab_c[N_EXP + 2])
+        potential += [x * (1.0 - b * enf_r) for x, b in zip(room_r, ban, strict=True)]
+        potential += (need_left[0] * (1.0 - fuel_ban * enf_r) * ab_r[N_EXP],
+                      need_left[1] * ab_r[N_EXP + 1],
+                      need_left[2] * (1.0 - goods_ban * enf_r) * ab_r[N_EXP + 2])
         if self.china.halt[t]:
             potential[FUEL] = potential[FOOD] = 0.0
         if self.russia.halt[t]:

@@ -1,5 +1,6 @@
 """Sweeps: executors agree, failures are recorded, interruptions lose nothing, memory is flat."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -63,6 +64,38 @@ def test_serial_local_and_dask_give_identical_datasets(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(frames["serial"], frames["local"])
     pd.testing.assert_frame_equal(frames["serial"], frames["dask"])
     assert not (tmp_path / "dask-scratch-space").exists()
+
+
+def test_same_seed_same_results_across_executors_and_batch_sizes(tmp_path, monkeypatch):
+    """Runs per task (what a worker returns at once) and runs per part (the store's row groups)
+    change how work is cut, never a number: every combination equals each run alone."""
+    monkeypatch.chdir(tmp_path)
+    exp = load_experiment(small_experiment(tmp_path, points=3, replications=3, horizon=2015))
+    calibration = load_calibration()
+    alone = {}
+    for dp in exp.points:
+        for r, draw in enumerate(calibration.draws(exp.seed, list(range(3)))):
+            inputs = compile_inputs(exp.scenario_for(dp), calibration.values(draw))
+            alone[dp.point, r] = simulate(inputs, run_seed(exp.seed, dp.point, r))
+    cases = [("serial", None, 1024), ("serial", 1, 1), ("serial", 4, 2), ("local", 1, 1),
+             ("local", 5, 1024)]
+    if importlib.util.find_spec("distributed") is not None:
+        cases.append(("dask", 2, 3))
+    frames = []
+    for i, (kind, task_runs, flush_runs) in enumerate(cases):
+        report = run_sweep(exp, tmp_path / f"out{i}", executor=kind, workers=2,
+                           task_runs=task_runs, flush_runs=flush_runs, calibration=calibration)
+        assert report.complete, (kind, task_runs, flush_runs)
+        df = read_runs(report.folder)
+        if task_runs == 1 and flush_runs == 1:  # written as it went, in several parts
+            assert len(SweepStore(report.folder).status_files()) > 1
+        for (point, rep), values in alone.items():
+            one = df[(df["point"] == point) & (df["replication"] == rep)]
+            np.testing.assert_array_equal(one[list(OUTPUTS)].to_numpy(), values,
+                                          err_msg=f"{kind} task_runs={task_runs}")
+        frames.append(df)
+    for df in frames[1:]:
+        pd.testing.assert_frame_equal(frames[0], df)
 
 
 def test_each_run_equals_the_model_run_alone(tmp_path):
@@ -221,7 +254,10 @@ def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
     for reps in (100, 800):
         exp = load_experiment(small_experiment(tmp_path, points=4, replications=reps))
         tracemalloc.start()
-        report = run_sweep(exp, tmp_path / f"out{reps}", executor="serial", flush_runs=50)
+        # tasks of a fixed size (the default grows with the sweep up to TASK_RUNS), so that
+        # what is held depends on the store's flushing alone
+        report = run_sweep(exp, tmp_path / f"out{reps}", executor="serial", flush_runs=50,
+                           task_runs=16)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         assert report.ok == 4 * reps

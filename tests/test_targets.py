@@ -302,3 +302,24 @@ def test_evaluation_is_fast(targets, scenario_targets):
         t2 = time.perf_counter()
         best_eval, best_loss = min(best_eval, t1 - t0), min(best_loss, t2 - t1)
     assert best_eval < 0.05 and best_loss < 0.02, (best_eval, best_loss)
+
+
+# ----------------------------------------------------------------- arrays, no frame
+def test_loss_from_run_arrays_equals_loss_from_its_frame(targets, scenario_targets, baseline_run):
+    """Calibration computes the loss from the run's arrays; it must be the frame's to the bit."""
+    from model.calibration.targets import band_loss_values
+    from model.world import OUTPUTS
+
+    r = baseline_run
+    df = r.frame()
+    every = targets + scenario_targets
+    for ts, roles in ((targets, ("fit",)), (every, ("fit", "corroborate"))):
+        assert band_loss_values(ts, r.values, r.years, OUTPUTS, roles) == band_loss(ts, df, roles)
+    cols = sorted({c for t in every for c in t.metric.columns()})
+    a = Panel.from_values(r.values, r.years, OUTPUTS, cols)
+    b = Panel.from_frame(df, cols)
+    assert (a.first_year, a.last_year) == (b.first_year, b.last_year)
+    for c in cols:
+        np.testing.assert_array_equal(a.arrays[c], b.arrays[c])
+    with pytest.raises(ScenarioError, match="column"):
+        Panel.from_values(r.values[:, :, :5], r.years, OUTPUTS[:5], ["trade_china_usd"])

@@ -24,7 +24,12 @@ import pandas as pd
 import yaml
 from scipy.optimize import differential_evolution
 
-from model.calibration.targets import band_loss, evaluate, load_scenario_targets, load_targets
+from model.calibration.targets import (
+    band_loss_values,
+    evaluate,
+    load_scenario_targets,
+    load_targets,
+)
 from model.common import write_atomic
 from model.ensemble import Calibration, fitted_number, value_for
 from model.errors import HedgesimError
@@ -38,6 +43,7 @@ from model.scenario import (
     compile_inputs,
     load,
 )
+from model.world import OUTPUTS
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +84,13 @@ class Objective:
             self.scenario = self.scenario.with_values(horizon=horizon)
 
     def __call__(self, x: np.ndarray) -> float:
-        result = run_with(self.scenario, values_from_vector(x, self.params))
-        return band_loss(self.targets, result.frame())
+        return result_loss(self.targets, run_with(self.scenario, values_from_vector(x, self.params)))
+
+
+def result_loss(targets: list, result: RunResult) -> float:
+    """The band loss of a run's replications, from its arrays (no frame: see
+    :func:`~model.calibration.targets.band_loss_values`)."""
+    return band_loss_values(targets, result.values, result.years, OUTPUTS)
 
 
 @dataclass

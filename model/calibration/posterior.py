@@ -52,10 +52,11 @@ from model.calibration.fit import (
     FIT_HORIZON,
     FIT_SEED,
     baseline_for_fit,
+    result_loss,
     run_with,
     values_from_vector,
 )
-from model.calibration.targets import band_loss, load_targets
+from model.calibration.targets import load_targets
 from model.common import write_atomic
 from model.ensemble import POSTERIOR, Calibration, read_ensemble
 from model.errors import HedgesimError
@@ -129,8 +130,7 @@ class BandLossModel:
 
     def loss(self, z: np.ndarray) -> float:
         x = self.numbers(z)
-        return band_loss(self.targets,
-                         run_with(self.scenario, values_from_vector(x, self.params)).frame())
+        return result_loss(self.targets, run_with(self.scenario, values_from_vector(x, self.params)))
 
     def losses(self, points: np.ndarray) -> np.ndarray:
         return np.array([self.loss(z) for z in points])

@@ -5,9 +5,12 @@ each kept with every source's reading and a tolerance band. This module only
 reads the model's yearly output frame (columns ``replication``, ``year`` and
 the outputs listed in :data:`OUTPUT_COLUMNS`); it knows nothing of the model.
 
-Speed: calibration calls :func:`band_loss` thousands of times, so the frame is
-pivoted once into ``replication x year`` arrays (:class:`Panel`) and every
-metric is a vectorised numpy reduction over replications.
+Speed: calibration calls the band loss thousands of times, so the output is
+held as ``replication x year`` arrays (:class:`Panel`) and every metric is a
+vectorised numpy reduction over replications. Calibration hands over the
+model's own ``(replications, years, outputs)`` array (:func:`band_loss_values`,
+:meth:`Panel.from_values`) instead of building a frame to pivot back; both
+routes give the same arrays, so the same loss to the last bit.
 """
 
 from __future__ import annotations
@@ -72,6 +75,27 @@ class Panel:
             a[flat] = df[c].to_numpy(dtype=float)
             arrays[c] = a.reshape(n_rep, n_year)
         return cls(y0, y1, arrays)
+
+    @classmethod
+    def from_values(cls, values: np.ndarray, years: np.ndarray, outputs: Sequence[str],
+                    columns: Iterable[str]) -> Panel:
+        """The panel of a run's ``(replications, years, outputs)`` array (replications in
+        order, consecutive years, as :func:`model.runner.run_scenario` returns them), with no
+        frame in between: the same arrays :meth:`from_frame` builds from its frame."""
+        columns = sorted(set(columns))
+        index = {name: k for k, name in enumerate(outputs)}
+        missing = [c for c in columns if c not in index]
+        if missing:
+            raise ScenarioError(_OUTPUT, missing[0], "expected this column in the model output")
+        values = np.asarray(values, dtype=float)
+        years = np.asarray(years).astype(np.int64)
+        if values.ndim != 3 or values.shape[0] == 0 or values.shape[1] == 0:
+            raise ScenarioError(_OUTPUT, None, "expected at least one row of model output")
+        if values.shape[1] != len(years) or (np.diff(years) != 1).any():
+            raise ScenarioError(_OUTPUT, "year", "expected one row per consecutive year")
+        # Contiguous copies, as from_frame makes: reductions then run in the same order.
+        arrays = {c: np.ascontiguousarray(values[:, :, index[c]]) for c in columns}
+        return cls(int(years[0]), int(years[-1]), arrays)
 
     def window(self, column: str, start: int, end: int) -> np.ndarray:
         """Columns ``start..end`` (inclusive) of ``column``; error if the output does not cover them."""
@@ -286,7 +310,10 @@ def _chosen(targets: Sequence[Target], roles: Sequence[str]) -> list[Target]:
 
 def _terms(targets: Sequence[Target], df: pd.DataFrame, roles: Sequence[str]) -> dict[str, float]:
     chosen = _chosen(targets, roles)
-    panel = Panel.from_frame(df, _columns(chosen))
+    return _panel_terms(chosen, Panel.from_frame(df, _columns(chosen)))
+
+
+def _panel_terms(chosen: Sequence[Target], panel: Panel) -> dict[str, float]:
     return {t.id: t.weight * float(np.mean(t.excess(t.values(panel)) ** 2)) for t in chosen}
 
 
@@ -305,6 +332,16 @@ def band_loss(targets: Sequence[Target], df: pd.DataFrame, roles: Sequence[str] 
     :meth:`Target.excess`).
     """
     return float(sum(_terms(targets, df, roles).values()))
+
+
+def band_loss_values(targets: Sequence[Target], values: np.ndarray, years: np.ndarray,
+                     outputs: Sequence[str], roles: Sequence[str] = ("fit",)) -> float:
+    """:func:`band_loss` of a run's ``(replications, years, outputs)`` array (what
+    :func:`model.runner.run_scenario` returns): no frame is built. Equal to
+    ``band_loss(targets, result.frame(), roles)``."""
+    chosen = _chosen(targets, roles)
+    panel = Panel.from_values(values, years, outputs, _columns(chosen))
+    return float(sum(_panel_terms(chosen, panel).values()))
 
 
 # ---------------------------------------------------------------- loader

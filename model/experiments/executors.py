@@ -100,6 +100,20 @@ def _process_context():
     return multiprocessing.get_context("spawn")
 
 
+def prestart(kind: str = "local") -> None:
+    """Start the local executor's fork server now, so that it imports the model (most of a
+    small sweep's fixed start-up) on the other core while this process does its own start-up:
+    imports, reading the experiment and the posterior. It is the server workers are later
+    forked from; it stays up for later sweeps of this process and ends with it. Nothing for
+    the other executors, or where there is no fork server."""
+    if kind != "local" or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    _process_context()
+    forkserver.ensure_running()
+
+
 @contextlib.contextmanager
 def make_executor(kind: str = "local", workers: int | None = None,
                   scheduler: str | None = None) -> Iterator[tuple[Executor, ExecutorInfo]]:

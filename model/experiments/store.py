@@ -78,12 +78,20 @@ def now_utc() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def base_manifest(kind: str, **fields: Any) -> dict:
+def code_stamp() -> dict[str, Any]:
+    """The code version and package versions a manifest records (two git calls and a package
+    look-up: a sweep that rewrites its manifest takes them once)."""
+    return {"code_version": code_version(), "packages": package_versions()}
+
+
+def base_manifest(kind: str, stamp: dict[str, Any] | None = None, **fields: Any) -> dict:
+    """The fields every manifest starts with; ``stamp`` is :func:`code_stamp` if already taken."""
+    stamp = code_stamp() if stamp is None else stamp
     return {
         "kind": kind,
         "created_utc": now_utc(),
-        "code_version": code_version(),
-        "packages": package_versions(),
+        "code_version": stamp["code_version"],
+        "packages": stamp["packages"],
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         **fields,
     }

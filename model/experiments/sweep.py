@@ -45,7 +45,7 @@ import pyarrow as pa
 from model.ensemble import Calibration, load_calibration
 from model.errors import HedgesimError, show
 from model.experiments.design import Experiment, load_experiment
-from model.experiments.executors import make_executor
+from model.experiments.executors import make_executor, prestart
 from model.experiments.history import guard_experiment
 from model.experiments.store import (
     RUNS_SCHEMA,
@@ -53,6 +53,7 @@ from model.experiments.store import (
     SWEEP_FILES,
     SweepStore,
     base_manifest,
+    code_stamp,
     new_run_dir,
     now_utc,
     read_manifest,
@@ -69,6 +70,12 @@ from model.scenario import Scenario, calibrated_values
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
+TASK_RUNS = 32
+"""Most runs a worker gets per task (results in flight: about workers x 3 tasks)."""
+FLUSH_RUNS, FLUSH_SECONDS = 512, 1.0
+"""A part is written when this many runs have finished, or this many seconds after the last:
+row groups of up to 24,576 rows in a fast sweep (twice the 256 runs before), at most about a
+second's work lost to a kill, and at most 512 runs' outputs (16 MB at 48 years) held."""
 RUN_KEYS = ("point", "replication", "seed", "year")
 
 
@@ -376,10 +383,11 @@ def _open_for_resume(folder: Path, notice: Callable[[str], None]) -> SweepStore:
 def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: str = "local",
               workers: int | None = None, resume: bool = False,
               progress: Callable[[int, int], Any] | None = None,
-              scheduler: str | None = None, flush_runs: int = 256,
-              flush_seconds: float = 1.0, calibration: Calibration | None = None,
+              scheduler: str | None = None, flush_runs: int = FLUSH_RUNS,
+              flush_seconds: float = FLUSH_SECONDS, calibration: Calibration | None = None,
               notice: Callable[[str], None] | None = None,
-              announce: Callable[[], Any] | None = None) -> SweepReport:
+              announce: Callable[[], Any] | None = None,
+              task_runs: int | None = None) -> SweepReport:
     """Run (or finish) a sweep and write its folder.
 
     ``out`` is the results root (a new ``<name>/<UTC time>/`` folder is made) or,
@@ -389,10 +397,14 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     receives one-line messages the user must see (parts moved aside on resume);
     ``announce()`` is called once the folder is checked, locked and about to run
     (so a refusal is the only line the user sees).
+    Finished runs are written as one part of at most ``flush_runs`` runs, or of what
+    finished within ``flush_seconds``. ``task_runs`` fixes how many runs a worker gets per
+    task (default: by the sweep's size, at most :data:`TASK_RUNS`); results never depend on it.
     Ctrl-C (or SIGTERM, which the CLI turns into it) raises
     :class:`SweepInterrupted` after everything finished is on disk. The
     folder's ``writer.lock`` is held throughout: a second writer is refused.
     """
+    prestart(executor)  # the workers' server imports the model while this process starts up
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     calibrated = calibrated_values()
@@ -419,16 +431,16 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
         if announce is not None:
             announce()
         return _run_locked(experiment, design, calibration, store, previous, executor, workers,
-                           progress, scheduler, flush_runs, flush_seconds)
+                           progress, scheduler, flush_runs, flush_seconds, task_runs)
 
 
 def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
                 store: SweepStore, previous: dict | None, executor: str, workers: int | None,
                 progress, scheduler: str | None, flush_runs: int,
-                flush_seconds: float) -> SweepReport:
+                flush_seconds: float, task_runs: int | None = None) -> SweepReport:
     """Run what is missing of a locked sweep folder, then summarise it."""
     return _SweepSession(experiment, design, calibration, store, previous, executor, workers,
-                         flush_runs, flush_seconds).run(progress, scheduler)
+                         flush_runs, flush_seconds, task_runs).run(progress, scheduler)
 
 
 class _SweepSession:
@@ -443,11 +455,12 @@ class _SweepSession:
 
     def __init__(self, experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
                  store: SweepStore, previous: dict | None, executor: str, workers: int | None,
-                 flush_runs: int, flush_seconds: float) -> None:
+                 flush_runs: int, flush_seconds: float, task_runs: int | None = None) -> None:
         self.experiment, self.design, self.calibration = experiment, design, calibration
         self.store, self.previous = store, previous
         self.executor, self.workers = executor, workers
         self.flush_runs, self.flush_seconds = flush_runs, flush_seconds
+        self.task_runs = task_runs
         self.start_wall = time.perf_counter()
         self.started = now_utc()
         self.design_sha = (store.write_design(design) if previous is None
@@ -465,6 +478,7 @@ class _SweepSession:
         self.sessions = [s if s.get("state") != "running" else {**s, "state": "killed"}
                          for s in (previous or {}).get("sessions", []) if isinstance(s, dict)]
         self.marks = fingerprints(experiment, calibration)
+        self.stamp = code_stamp()  # taken once: the manifest is rewritten as the sweep goes
         self.seq = store.next_sequence()
         self.buffer = Buffer()
         self.last_flush = time.monotonic()
@@ -482,6 +496,7 @@ class _SweepSession:
             session["error"] = error
         return base_manifest(
             "sweep",
+            self.stamp,
             name=experiment.name,
             description=experiment.description,
             experiment_file=experiment.path,
@@ -583,7 +598,9 @@ class _SweepSession:
         committing as it goes. A lost task (a worker killed) is counted and left for
         ``--resume``; an executor that stops accepting work ends the feeding."""
         remaining = self.total - len(self.done)
-        chunk = max(1, min(16, remaining // max(1, info.workers * 8)))
+        # Tasks of a few dozen runs: few round trips to the workers, and at most about
+        # one task's time at the end when one worker finishes before the other.
+        chunk = self.task_runs or max(1, min(TASK_RUNS, remaining // max(1, info.workers * 16)))
         window = max(2, info.workers * 3)
         tasks = _tasks(self.experiment, self.done, chunk, self.calibration)
         pending: dict[Future, int] = {}
