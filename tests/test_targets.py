@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -289,21 +288,6 @@ def test_missing_or_invalid_yaml_raises(tmp_path):
 
 
 # ----------------------------------------------------------------- speed
-def test_evaluation_is_fast(targets, scenario_targets):
-    df = source_frame(n_rep=20)
-    assert len(df) == 48 * 20
-    every = targets + scenario_targets
-    best_eval = best_loss = math.inf
-    for _ in range(5):
-        t0 = time.perf_counter()
-        evaluate(every, df)
-        t1 = time.perf_counter()
-        band_loss(every, df, roles=("fit", "corroborate"))
-        t2 = time.perf_counter()
-        best_eval, best_loss = min(best_eval, t1 - t0), min(best_loss, t2 - t1)
-    assert best_eval < 0.05 and best_loss < 0.02, (best_eval, best_loss)
-
-
 # ----------------------------------------------------------------- arrays, no frame
 def test_loss_from_run_arrays_equals_loss_from_its_frame(targets, scenario_targets, baseline_run):
     """Calibration computes the loss from the run's arrays; it must be the frame's to the bit."""
