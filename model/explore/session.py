@@ -392,9 +392,9 @@ class Explorer:
         """Everything the page shows for ``settings``. ``cancelled()`` true makes it raise
         :class:`Stale` between replications (a newer setting arrived)."""
         from model.analysis.charts import STANDARD
+        from model.experiments.history import guard
         from model.experiments.summary import interval_cell, key_figures
         from model.outputs import KEY_FIGURES
-        from model.experiments.history import guard
 
         with self._lock:
             if settings in self._views:
