@@ -347,7 +347,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_ends_a_sweep_its_workers_and_says_how_to_resume(tmp_path):
-    exp_file = small_experiment(tmp_path, points=30, replications=4, firms=10000)
+    exp_file = small_experiment(tmp_path, points=300, replications=4, firms=10000)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "cli.py", "sweep", str(exp_file), "-e", "local",
                              "-w", "2", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,

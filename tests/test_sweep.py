@@ -225,7 +225,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    exp_file = small_experiment(tmp_path, points=90, replications=4, firms=10000)
+    exp_file = small_experiment(tmp_path, points=300, replications=4, firms=10000)
     out = tmp_path / "out"
     # A user's Ctrl-C reaches a foreground process; a test run from a background job inherits
     # SIGINT ignored (and Python then keeps ignoring it), so give the sweep the terminal default.
