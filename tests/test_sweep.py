@@ -178,9 +178,10 @@ def _cli(*args):
 
 
 def _wait_for_parts(folder_root, timeout=60.0):
+    """The sweep folder once a part is committed (its commit record, written last, exists)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = list(folder_root.glob("*/*/status/part-*.parquet"))
+        found = list(folder_root.glob("*/*/commits/part-*.json"))
         if found:
             return found[0].parents[1]
         time.sleep(0.05)
