@@ -57,24 +57,20 @@ def _declare(name: str, meaning: str, label: str | None = None, unit: str | None
 
 
 # ---------------------------------------------------------------- trade
+# Customs flows, with the four whose meaning the accounts qualify (issue 10).
+_FLOW_MEANING = {
+    "exports_china_usd": "DPRK goods exports to China as customs record them (coal, ore, seafood, "
+                         "manufactures; labour abroad is services income, not here).",
+    "imports_china_usd": "DPRK imports from China as customs record them, including China's "
+                         "pipeline crude grant while its customs reported it (to 2013).",
+    "exports_korea_usd": "Gross inter-Korean shipments from the DPRK (Kaesong processing trade); "
+                         "the DPRK earns only the wages (`kaesong_wages_usd`).",
+    "imports_korea_usd": "Gross inter-Korean shipments to the DPRK (Kaesong inputs).",
+}
 for _p in ("china", "russia", "korea", "others"):
-    _declare(f"exports_{_p}_usd", f"DPRK exports to {_PARTNER[_p]}.")
-    _declare(f"imports_{_p}_usd", f"DPRK imports from {_PARTNER[_p]}.")
-_registry["exports_china_usd"] = Output(
-    "exports_china_usd", "usd", "USD/yr", default_label("exports_china_usd"),
-    "DPRK goods exports to China as customs record them (coal, ore, seafood, manufactures; "
-    "labour abroad is services income, not here).")
-_registry["imports_china_usd"] = Output(
-    "imports_china_usd", "usd", "USD/yr", default_label("imports_china_usd"),
-    "DPRK imports from China as customs record them, including China's pipeline crude grant "
-    "while its customs reported it (to 2013).")
-_registry["exports_korea_usd"] = Output(
-    "exports_korea_usd", "usd", "USD/yr", default_label("exports_korea_usd"),
-    "Gross inter-Korean shipments from the DPRK (Kaesong processing trade); the DPRK earns only "
-    "the wages (`kaesong_wages_usd`).")
-_registry["imports_korea_usd"] = Output(
-    "imports_korea_usd", "usd", "USD/yr", default_label("imports_korea_usd"),
-    "Gross inter-Korean shipments to the DPRK (Kaesong inputs).")
+    for _name, _default in ((f"exports_{_p}_usd", f"DPRK exports to {_PARTNER[_p]}."),
+                            (f"imports_{_p}_usd", f"DPRK imports from {_PARTNER[_p]}.")):
+        _declare(_name, _FLOW_MEANING.get(_name, _default))
 _TRADE_LABELS = {"china": "DPRK-China trade", "russia": "DPRK-Russia trade",
                  "korea": "Inter-Korean trade", "others": "DPRK trade with third countries"}
 for _p in ("china", "russia", "korea", "others"):
