@@ -100,6 +100,7 @@ class World(mesa.Model):
         p = inputs.params
         years = inputs.years
         i2014 = int(np.searchsorted(years, 2014)) if years[0] <= 2014 else 0
+        brent = p["world.brent_usd_per_bbl"]
         growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
         reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
         export_ban = np.stack([p[f"sanctions.un_export_ban_{s}"] for s in EXPORT_SECTORS], 1)
@@ -110,9 +111,6 @@ class World(mesa.Model):
             for c in PATRONS
         ])
         base.setflags(write=False)
-        # Needs are at 2014 prices; a dollar of the crude grant, valued at the year's Brent price
-        # (the model's $70 from 2015), covers P_2014 / P_t dollars of them.
-        oil = p["world.brent_usd_per_bbl"]
         capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
         capacity.setflags(write=False)
         return {
@@ -136,7 +134,9 @@ class World(mesa.Model):
             "china_demand": p["firms.china_demand"].tolist(),
             "base_capacity": capacity,
             "need": [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS],
-            "crude_cover": (p["world.brent_usd_per_bbl"][i2014] / oil).tolist(),
+            # Needs are at 2014 prices; a dollar of the crude grant, valued at the year's Brent
+            # price (the model's $70 from 2015), covers P_2014 / P_t dollars of them.
+            "crude_cover": (brent[i2014] / brent).tolist(),
             "export_ban": export_ban.tolist(),
             "export_ban_mean": export_ban.mean(1).tolist(),
             "fuel_ban": p["sanctions.un_import_ban_fuel"].tolist(),

@@ -85,9 +85,7 @@ def _exit_with(parent: int, every: float = 1.0) -> None:
         time.sleep(every)
         try:
             os.kill(parent, 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            os._exit(1)
-        except PermissionError:  # exists, owned by someone else: the pid was reused
+        except (ProcessLookupError, PermissionError):  # gone, or its pid reused by another user
             os._exit(1)
 
 
