@@ -17,13 +17,21 @@ potential is its size share of what its home market could take from (or sell
 to) the DPRK, so aggregate trade does not depend on the number of firms; the
 DPRK's capacity and purse then ration what firms want. Bilateral totals
 emerge from these decisions; nothing sets them directly.
+
+The model runs a batch of replications at once (model.world): every firm
+array has a row per replication, (replications, firms), and a replication's
+firms are drawn from its own random stream, so a run's firms do not depend on
+which batch it ran in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from model.params import PATRONS, SECTORS
+from model.scenario import Inputs, MemberValues
 
 N_SECTORS = len(SECTORS)
 N_GROUPS = len(PATRONS) * N_SECTORS
@@ -38,50 +46,69 @@ _TALLY_BLOCK = 32_768
 
 
 class FirmPopulation:
-    """Firm attributes as columns; :meth:`decide` computes every firm's volume at once."""
+    """Firm attributes as (replications, firms) arrays; :meth:`decide` computes every
+    firm's volume in every replication at once.
 
-    def __init__(self, inputs, rng: np.random.Generator) -> None:
-        params = inputs.params
+    The replications of a batch share the firm layout (count, countries, sectors):
+    :func:`model.world.batch_key` groups runs so that they do.
+    """
+
+    def __init__(self, members: Sequence[Inputs], rngs: Sequence[np.random.Generator]) -> None:
         # Who is who (country, sector, cohort) is fixed by the inputs: see layout().
-        self.__dict__.update(inputs.derived(FirmPopulation, FirmPopulation.layout))
-        n = self.n
-        size = rng.lognormal(0.0, params["firms.size_sigma"], n)
-        group_size = np.bincount(self.group, weights=size, minlength=N_GROUPS)
-        self.weight = size / group_size[self.group]
-        self.risk_aversion = 1.0 - rng.beta(
-            params["firms.risk_tolerance_a"], params["firms.risk_tolerance_b"], n
-        )
-        rank = np.empty(n, dtype=np.int64)  # each firm's size rank: the inverse of argsort
-        rank[np.argsort(size)] = np.arange(n)
+        self.__dict__.update(members[0].derived(FirmPopulation, FirmPopulation.layout))
+        n, r = self.n, len(members)
+        values = MemberValues(members)
+        groups = np.broadcast_to(self.group, (r, n))  # each replication's firms' cohorts
+        # Bins of decide()'s sums: a (replication, cohort) pair for each firm.
+        self._bins = (groups + np.arange(0, N_GROUPS * r, N_GROUPS)[:, None]).ravel()
+        n_years = len(members[0].years)
+        size = np.empty((r, n))
+        self.risk_aversion = np.empty((r, n))
+        noise = np.empty((n_years, r, n))
+        # Each replication draws from its own stream, in the order a run alone draws.
+        for i, (inputs, rng) in enumerate(zip(members, rngs, strict=True)):
+            params = inputs.params
+            size[i] = rng.lognormal(0.0, params["firms.size_sigma"], n)
+            self.risk_aversion[i] = 1.0 - rng.beta(
+                params["firms.risk_tolerance_a"], params["firms.risk_tolerance_b"], n)
+            noise[:, i] = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
+        group_size = np.bincount(self._bins, weights=size.ravel(), minlength=N_GROUPS * r)
+        self.weight = size / group_size[self._bins].reshape(r, n)
+        rank = np.argsort(np.argsort(size, axis=1, kind="quicksort"), axis=1)
         # Secondary sanctions bite on size (big firms and their banks are named first) and
         # on the home country's exposure to dollar finance (firms.{country}_dollar_exposure).
-        dollar = np.array([params[f"firms.{c}_dollar_exposure"] for c in PATRONS])
-        self.exposure = rank / max(n - 1, 1) * dollar[self.country]
+        dollar = np.stack([values[f"firms.{c}_dollar_exposure"] for c in PATRONS])  # (2, r)
+        self.exposure = rank / max(n - 1, 1) * dollar.T[:, self.country]
         # Idiosyncratic margin shocks, one per firm and year, drawn up front. They
         # persist (AR(1) with coefficient rho, same long-run spread), so a firm's
         # fortunes drift rather than flip from one year to the next.
-        n_years = len(inputs.years)
-        noise = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
-        rho = float(params["firms.noise_persistence"])
-        if rho > 0.0:
-            fresh = (1.0 - rho * rho) ** 0.5
-            noise[1:] *= fresh
+        rho = values["firms.noise_persistence"]
+        if (rho > 0.0).any():
+            persist = np.where(rho > 0.0, rho, 0.0)[:, None]
+            fresh = np.array([(1.0 - x * x) ** 0.5 if x > 0.0 else 1.0 for x in rho.tolist()])
+            noise[1:] *= fresh[:, None]
             for t in range(1, n_years):
-                noise[t] += rho * noise[t - 1]
+                noise[t] += persist * noise[t - 1]
         self.noise = noise
-        self.bonus = np.zeros(n)
-        self.intensity = np.zeros(n)
+        self.bonus = np.zeros((r, n))
+        self.intensity = np.zeros((r, n))
+        self._inv_saturation = (1.0 / values["firms.margin_saturation"])[:, None]
+        self._incumbency = values["firms.incumbency_bonus"][:, None]
+        self._ramp = values["firms.ramp_up"][:, None]
+        self._secondary_penalty = values["firms.secondary_penalty"]
+        self._any_incumbency = bool((self._incumbency != 0.0).any())
+        self._any_ramp = bool((self._ramp < 1.0).any())
         # Every year's wanted volumes, who traded, the cohorts' fills and the subsidy rates:
         # the accounts (subsidy_received, active_counts) tally them for all years at once.
-        self.volumes = np.zeros((n_years, n))
-        self.actives = np.zeros((n_years, n), dtype=bool)
-        self.fills: list[list[float]] = []
-        self.rates: list[tuple[float, float]] = []
+        self.volumes = np.zeros((n_years, r, n))
+        self.actives = np.zeros((n_years, r, n), dtype=bool)
+        self.fills: list[np.ndarray] = []
+        self.rates: list[tuple[np.ndarray, np.ndarray]] = []
 
     @staticmethod
-    def layout(inputs) -> dict:
-        """Firm count, each firm's country, sector and cohort, and the behavioural constants:
-        all fixed by the inputs (no draws), so runs of the same inputs share them."""
+    def layout(inputs: Inputs) -> dict:
+        """Firm count, each firm's country, sector and cohort: fixed by the inputs (no
+        draws), so runs of the same inputs share them."""
         params = inputs.params
         n = int(params["firms.count"])
         n_russia = int(round(n * params["firms.russia_share"]))
@@ -108,73 +135,76 @@ class FirmPopulation:
             # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
             "_cohort_index": cohort_index,
             "_cohort_slices": cohort_slices,
-            "_inv_saturation": np.array(1.0 / params["firms.margin_saturation"]),
-            "_incumbency": np.array(params["firms.incumbency_bonus"]),
-            "_ramp": float(params["firms.ramp_up"]),
-            "_secondary_penalty": params["firms.secondary_penalty"],
         }
 
-    def decide(self, t: int, margin: list[float], risk: list[float], secondary: float,
-               potential: list[float]) -> list[float]:
+    def decide(self, t: int, margin: np.ndarray, risk: np.ndarray, secondary: np.ndarray,
+               potential: np.ndarray) -> np.ndarray:
         """Volumes firms want in year index ``t`` (USD), summed by (country, sector) cohort.
 
-        ``margin``, ``risk`` and ``potential`` are per cohort (16 values: China's
-        eight sectors, then Russia's). Remembers who traded for next year's bonus.
+        ``margin``, ``risk`` and ``potential`` are (16, replications): China's eight
+        sectors, then Russia's; ``secondary`` is each replication's secondary sanctions.
+        Returns (16, replications). Remembers who traded for next year's bonus.
         """
         # Each firm reads its cohort's margin, risk and potential: one array, one gather.
-        cohort = np.array(margin + risk + potential).take(self._cohort_index)
-        m = cohort[1] * self.risk_aversion
-        np.subtract(cohort[0], m, out=m)
+        cohort = np.concatenate([margin, risk, potential]).T.take(self._cohort_index, axis=1)
+        m = cohort[:, 1] * self.risk_aversion
+        np.subtract(cohort[:, 0], m, out=m)
         m += self.noise[t]
-        if secondary:
-            m -= (secondary * self._secondary_penalty) * self.exposure
-        if self._incumbency:
+        if secondary.any():
+            m -= (secondary * self._secondary_penalty)[:, None] * self.exposure
+        if self._any_incumbency:
             m += self.bonus
         m *= self._inv_saturation
         np.maximum(m, _ZERO, out=m)
         np.minimum(m, _ONE, out=m)
-        if t > 0 and self._ramp < 1.0:
+        if t > 0 and self._any_ramp:
             # A firm grows its DPRK business by at most `ramp` of its potential a
-            # year (contacts, logistics, contracts); it can cut at once.
+            # year (contacts, logistics, contracts); it can cut at once. (With a ramp of
+            # 1 or more the bound never binds: intensity + ramp >= 1 >= m.)
             np.minimum(m, self.intensity + self._ramp, out=m)
         self.intensity = m
-        volume = np.multiply(cohort[2], self.weight, out=self.volumes[t])
+        volume = np.multiply(cohort[:, 2], self.weight, out=self.volumes[t])
         volume *= m
         active = np.greater(volume, _ZERO, out=self.actives[t])
-        self.bonus = active * self._incumbency
-        return np.bincount(self.group, weights=volume, minlength=N_GROUPS).tolist()
+        if self._any_incumbency:
+            self.bonus = active * self._incumbency
+        wanted = np.bincount(self._bins, weights=volume.ravel(), minlength=N_GROUPS * len(m))
+        return wanted.reshape(len(m), N_GROUPS).T
 
-    def settle(self, fill: list[float], rate_china: float, rate_russia: float) -> None:
-        """Record the year's rationing (the share of its wanted volume each cohort traded)
-        and each state's subsidy rate, for :meth:`subsidy_received`."""
+    def settle(self, fill: np.ndarray, rate_china: np.ndarray, rate_russia: np.ndarray) -> None:
+        """Record the year's rationing (the share of its wanted volume each cohort traded,
+        (16, replications)) and each state's subsidy rate, for :meth:`subsidy_received`."""
         self.fills.append(fill)
         self.rates.append((rate_china, rate_russia))
 
     def subsidy_received(self) -> np.ndarray:
-        """What firms were paid in subsidies, per settled year: each firm's traded volume
-        (wanted volume x its cohort's fill) times its state's rate.
+        """What firms were paid in subsidies, per settled year and replication: each firm's
+        traded volume (wanted volume x its cohort's fill) times its state's rate.
+        (years, replications).
 
         All years at once; row by row these are the same sums, in the same order, as
-        summing each year on its own.
+        summing each year of each replication on its own.
         """
         years = len(self.fills)
-        fills = np.array(self.fills).reshape(years, N_GROUPS)
-        rates = np.array(self.rates).reshape(years, 2)
+        r = self.volumes.shape[1]
+        fills = np.array(self.fills).reshape(years, N_GROUPS, r).transpose(0, 2, 1)
+        rates = np.array(self.rates).reshape(years, 2, r)
         n_china = self.n_china
-        china, russia = np.empty(years), np.empty(years)
-        for block in self._year_blocks(years):
-            traded = fills[block].take(self.group, axis=1)
+        china, russia = np.empty((years, r)), np.empty((years, r))
+        for block in self._year_blocks(years, r):
+            traded = fills[block].take(self.group, axis=2)
             traded *= self.volumes[block]  # each firm's cohort fill x its wanted volume
-            china[block] = traded[:, :n_china].sum(axis=1)
-            russia[block] = traded[:, n_china:].sum(axis=1)
+            china[block] = traded[..., :n_china].sum(axis=-1)
+            russia[block] = traded[..., n_china:].sum(axis=-1)
         return china * rates[:, 0] + russia * rates[:, 1]
 
     def active_counts(self) -> np.ndarray:
-        """Firms that traded, per settled year and (country, sector) cohort: (years, 16)."""
+        """Firms that traded, per settled year, replication and (country, sector) cohort:
+        (years, replications, 16)."""
         actives = self.actives[:len(self.fills)]
-        return np.stack([np.add.reduce(actives[:, firms], axis=1, dtype=np.intp)
-                         for firms in self._cohort_slices], axis=1)
+        return np.stack([np.add.reduce(actives[..., firms], axis=-1, dtype=np.intp)
+                         for firms in self._cohort_slices], axis=-1)
 
-    def _year_blocks(self, years: int) -> list[slice]:
-        step = max(1, _TALLY_BLOCK // max(self.n, 1))
+    def _year_blocks(self, years: int, r: int) -> list[slice]:
+        step = max(1, _TALLY_BLOCK // max(self.n * r, 1))
         return [slice(start, min(start + step, years)) for start in range(0, years, step)]

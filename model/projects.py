@@ -14,9 +14,15 @@ so the longer the build, the more the risk bites. A project with a
 scenario's political decision). The state pays its share of
 capex during construction; once running, the project cuts its sponsor's
 firms' transport cost in the sectors it serves and pays the DPRK transit fees.
+
+The model runs a batch of replications at once (model.world): a project's
+settings, status and progress are arrays with a value per replication, and
+each replication's project follows the rule above alone.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -28,21 +34,18 @@ STATUS_NAMES = {NOT_PROPOSED: "not proposed", STALLED: "proposed, not financed",
 
 
 class Project:
+    """One project across the batch's replications (settings and state per replication)."""
+
     def __init__(self, spec: dict) -> None:
         self.__dict__.update(spec)  # name, sponsor, sectors, capex, ... (see settings)
-        self.status = NOT_PROPOSED
-        self.progress = 0.0
+        self.status = np.full(self.capex.shape, NOT_PROPOSED, dtype=np.int64)
+        self.progress = np.zeros(self.capex.shape)
 
     @staticmethod
     def settings(name: str, params: dict) -> dict:
-        """The project's fixed settings from the inputs (shared by runs of the same inputs)."""
+        """The project's settings from one run's inputs (shared by runs of the same inputs)."""
         pre = f"projects.{name}."
-        sectors = np.array([SECTORS.index(s) for s in PROJECT_SECTORS[name]])
-        sectors.setflags(write=False)
         return {
-            "name": name,
-            "sponsor": PATRONS.index(PROJECT_SPONSOR[name]),
-            "sectors": sectors,
             "capex": params[pre + "capex_usd"],
             "build_years": max(1, int(params[pre + "build_years"])),
             "proposed": int(params[pre + "proposed_year"]),
@@ -54,51 +57,73 @@ class Project:
             "required": params["firms.required_return"],
         }
 
-    def viable(self, risk: float) -> bool:
+    def viable(self, risk: np.ndarray) -> np.ndarray:
         private = self.capex * (1.0 - self.support)
-        if private <= 0:
-            return True
-        survival = max(0.0, 1.0 - risk) ** self.build_years
-        return self.benefit / private * survival >= self.required
+        free = private <= 0
+        # Python's power (the C library's), one replication at a time: NumPy's vectorised
+        # power differs from it in the last bit on some CPUs, and the calibration used it.
+        survival = np.array([x ** n for x, n in zip(np.maximum(0.0, 1.0 - risk).tolist(),
+                                                     self.build_years.tolist(), strict=True)])
+        return free | (self.benefit / np.where(free, 1.0, private) * survival >= self.required)
 
-    def step(self, year: int, risk: float) -> float:
-        """Advance one year; returns what the sponsor's state spends on it (USD)."""
-        if self.status in (NOT_PROPOSED, STALLED) and year >= self.proposed:
-            if self.committed > 0:  # a dated commitment decides, not returns
-                self.status = BUILDING if year >= self.committed else STALLED
-            else:
-                self.status = BUILDING if self.viable(risk) else STALLED
-        if self.status != BUILDING:
-            return 0.0
-        self.progress += 1.0 / self.build_years
-        if self.progress >= 1.0 - 1e-9:
-            self.status = OPERATING
-        return self.support * self.capex / self.build_years
+    def step(self, year: int, risk: np.ndarray, due: np.ndarray) -> np.ndarray:
+        """Advance one year where ``due``; returns what the sponsor's state spends on it (USD)."""
+        waiting = due & ((self.status == NOT_PROPOSED) | (self.status == STALLED)) & (
+            year >= self.proposed)
+        if waiting.any():
+            dated = self.committed > 0  # a dated commitment decides, not returns
+            go = np.where(dated, year >= self.committed, self.viable(risk))
+            self.status = np.where(waiting, np.where(go, BUILDING, STALLED), self.status)
+        building = due & (self.status == BUILDING)
+        if not building.any():
+            return np.zeros(self.status.shape)
+        self.progress = np.where(building, self.progress + 1.0 / self.build_years, self.progress)
+        self.status = np.where(building & (self.progress >= 1.0 - 1e-9), OPERATING, self.status)
+        return np.where(building, self.support * self.capex / self.build_years, 0.0)
 
 
 class ProjectPortfolio:
-    """All projects; exposes their combined effects as arrays the market reads."""
+    """All projects; exposes their combined effects as arrays the market reads.
 
-    def __init__(self, inputs) -> None:
-        specs = inputs.derived(ProjectPortfolio, lambda i: [Project.settings(name, i.params)
-                                                            for name in PROJECTS])
-        self.projects = [Project(spec) for spec in specs]
-        self.saving = np.zeros((len(PATRONS), len(SECTORS)))
-        self.income = [0.0] * len(PATRONS)
+    ``saving`` is (countries, sectors, replications); ``income`` a (replications,)
+    array per country.
+    """
 
-    def step(self, year: int, risk: tuple[float, float]) -> tuple[float, float, bool]:
-        """Advance all projects: (China's spend, Russia's spend, whether any opened)."""
+    def __init__(self, members: Sequence) -> None:
+        self.projects = []
+        for name in PROJECTS:
+            spec = {key: np.array(values) for key, values in zip(*_stack_settings(members, name), strict=True)}
+            sectors = np.array([SECTORS.index(s) for s in PROJECT_SECTORS[name]])
+            spec.update(name=name, sponsor=PATRONS.index(PROJECT_SPONSOR[name]), sectors=sectors)
+            self.projects.append(Project(spec))
+        r = len(members)
+        self.saving = np.zeros((len(PATRONS), len(SECTORS), r))
+        self.income = [np.zeros(r) for _ in PATRONS]
+
+    def step(self, year: int, risk: tuple[np.ndarray, np.ndarray]) -> tuple:
+        """Advance all projects: (China's spend, Russia's spend, whether any opened anywhere)."""
         spend = [0.0, 0.0]
         opened = False
         for p in self.projects:
-            if p.status == OPERATING or year < p.proposed:
+            due = (p.status != OPERATING) & (year >= p.proposed)
+            if not due.any():
                 continue
-            spend[p.sponsor] += p.step(year, risk[p.sponsor])
-            if p.status == OPERATING:
-                self.saving[p.sponsor, p.sectors] += p.saving
-                self.income[p.sponsor] += p.income
+            spend[p.sponsor] = spend[p.sponsor] + p.step(year, risk[p.sponsor], due)
+            new = due & (p.status == OPERATING)
+            if new.any():
+                self.saving[p.sponsor, p.sectors] += np.where(new, p.saving, 0.0)
+                self.income[p.sponsor] = self.income[p.sponsor] + np.where(new, p.income, 0.0)
                 opened = True
         return spend[0], spend[1], opened
 
-    def statuses(self) -> list[int]:
+    def statuses(self) -> list[np.ndarray]:
         return [p.status for p in self.projects]
+
+
+def _stack_settings(members: Sequence, name: str) -> tuple[list[str], list[list]]:
+    """A project's settings for each member (built once per inputs), as columns."""
+    per_member = [m.derived((ProjectPortfolio, name),
+                            lambda i, name=name: Project.settings(name, i.params))
+                  for m in members]
+    keys = list(per_member[0])
+    return keys, [[s[k] for s in per_member] for k in keys]

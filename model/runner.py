@@ -10,7 +10,7 @@ index alone, so parameter uncertainty enters every interval.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,14 @@ import pandas as pd
 
 from model.ensemble import POINT_DRAW, Calibration, load_calibration
 from model.scenario import Inputs, Scenario, compile_inputs
-from model.world import OUTPUTS, World
+from model.world import OUTPUTS, World, batch_key
+
+BATCH_RUNS = 64
+"""Most replications one World runs at once: the yearly step's Python cost is paid once per
+batch, so a batch of 64 costs little more than a few runs alone."""
+BATCH_FIRM_YEARS = 1_500_000
+"""And at most about this many firm-years per batch (about 25 MB of firm arrays), so batches
+of large firm populations stay small."""
 
 
 def run_seed(base_seed: int, *identity: int) -> int:
@@ -29,7 +36,42 @@ def run_seed(base_seed: int, *identity: int) -> int:
 
 def simulate(inputs: Inputs, seed: int) -> np.ndarray:
     """One replication: a (years x outputs) array."""
-    return World(inputs, rng=seed).run()
+    return World(inputs, rng=seed).run()[0]
+
+
+def batches(members: Sequence[Inputs], limit: int = BATCH_RUNS) -> Iterator[list[int]]:
+    """Indices of ``members`` in batches that can run in one World: the same years and firm
+    layout (:func:`model.world.batch_key`), at most ``limit`` runs and
+    :data:`BATCH_FIRM_YEARS` firm-years each; in order within each batch."""
+    groups: dict[tuple, list[int]] = {}
+    for i, m in enumerate(members):
+        groups.setdefault(batch_key(m), []).append(i)
+    for (first, last, firms, _), idx in groups.items():
+        size = max(1, min(limit, BATCH_FIRM_YEARS // max(1, firms * (last - first + 1))))
+        for start in range(0, len(idx), size):
+            yield idx[start:start + size]
+
+
+def simulate_batch(members: Sequence[Inputs], seeds: Sequence[int], limit: int = BATCH_RUNS,
+                   progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Run ``(members[i], seeds[i])`` for every i, in batches: (runs, years, outputs).
+
+    The same numbers, to the bit, as :func:`simulate` run by run; every member must
+    cover the same years.
+    """
+    if len(members) != len(seeds):
+        raise ValueError(f"one seed per run: {len(members)} inputs, {len(seeds)} seeds")
+    if not members:
+        return np.empty((0, 0, len(OUTPUTS)))
+    years = members[0].years
+    if any(len(m.years) != len(years) or m.years[0] != years[0] for m in members):
+        raise ValueError("simulate_batch needs runs over the same years")
+    out = np.empty((len(members), len(years), len(OUTPUTS)))
+    for idx in batches(members, limit):
+        out[idx] = World([members[i] for i in idx], rng=[seeds[i] for i in idx]).run()
+        if progress is not None:
+            progress(len(idx))
+    return out
 
 
 @dataclass
@@ -78,12 +120,8 @@ def run_scenario(
         calibration = load_calibration() if calibration is None else calibration
         draws = calibration.draws(scenario.seed, reps)
         compiled = InputsCache(scenario, calibration)
-    out = np.empty((len(reps), len(years), len(OUTPUTS)))
-    for i, (seed, draw) in enumerate(zip(seeds, draws, strict=True)):
-        out[i] = simulate(compiled[draw], seed)
-        if progress is not None:
-            progress(1)
-    return RunResult(scenario, years, seeds, reps, out, draws)
+    out = simulate_batch([compiled[draw] for draw in draws], seeds, progress=progress)
+    return RunResult(scenario, years, seeds, reps, out.reshape(len(reps), len(years), -1), draws)
 
 
 class InputsCache:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,6 +188,66 @@ class Inputs:
         except KeyError:
             value = self._derived[key] = build(self)
             return value
+
+
+def derived_batch(members: Sequence[Inputs], key: Any,
+                  build: Callable[[Inputs], dict]) -> dict[str, np.ndarray]:
+    """``build``'s dict for each member of a batch of runs, stacked along a last axis.
+
+    ``build(inputs)`` returns settings of one run (numbers or arrays of numbers or
+    booleans); each comes back as an array with one more axis, the member, last: a
+    number becomes a (members,) array, a per-year array a (years, members) one, so
+    ``value[t]`` is year ``t`` of every member. Each member's settings are built once
+    per inputs and packed into one vector, so a batch stacks one array per member.
+    """
+    packed = [m.derived((key, "packed"), lambda i: _pack(i.derived(key, build)))
+              for m in members]
+    layout = packed[0][1]
+    if all(p is packed[0] for p in packed):
+        table = np.repeat(packed[0][0][:, None], len(packed), axis=1)
+    else:
+        table = np.stack([p[0] for p in packed], axis=1)
+    out = {}
+    for name, start, stop, shape, dtype in layout:
+        value = table[start:stop].reshape(*shape, len(packed))
+        out[name] = value if dtype is np.float64 else value.astype(dtype)
+    return out
+
+
+def _pack(settings: dict) -> tuple[np.ndarray, list]:
+    """One run's settings as one float vector, and where each sits in it."""
+    parts, layout, at = [], [], 0
+    for name, v in settings.items():
+        a = np.asarray(v)
+        parts.append(a.astype(float).ravel())
+        layout.append((name, at, at + a.size, a.shape, a.dtype.type))
+        at += a.size
+    vector = np.concatenate(parts) if parts else np.empty(0)
+    vector.setflags(write=False)
+    return vector, layout
+
+
+class MemberValues(Mapping):
+    """Registry values of a batch's members, looked up by name: each a (members,) array
+    (the value of each member's inputs), built on first use."""
+
+    def __init__(self, members: Sequence[Inputs]) -> None:
+        self.members = members
+        self._values: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._values[name]
+        except KeyError:
+            value = self._values[name] = np.array([m.params[name] for m in self.members],
+                                                  dtype=float)
+            return value
+
+    def __iter__(self):
+        return iter(self.members[0].params)
+
+    def __len__(self) -> int:
+        return len(self.members[0].params)
 
 
 # ---------------------------------------------------------------- helpers

@@ -24,6 +24,10 @@ everything (China since the 2000s) the other barely answers: the 2014 status
 quo. The Soviet Union and China bidding in the 1960s-80s (000, 003) is the
 same rule at high rivalry.
 
+The model runs a batch of replications at once (model.world): each state holds
+its settings and its decisions as arrays with a value per replication, and the
+rules below act on every replication alone.
+
 Increases in support through the doctrine, the subsidy rate and credit build up
 over support_phase_in_years (phase_in); cuts act at once.
 
@@ -41,10 +45,11 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
+from model.scenario import Inputs, MemberValues, derived_batch
 from model.strategies import STRATEGIES, Observation, Stance, Strategy
 
 
-def phase_in(path: np.ndarray, years: float, more_is_support: bool = True) -> list[float]:
+def phase_in(path: np.ndarray, years: float, more_is_support: bool = True) -> np.ndarray:
     """A yearly setting whose increases in support build up linearly over ``years`` years.
 
     A decision to support the DPRK (China's early-2000s choice to subsidise
@@ -57,7 +62,7 @@ def phase_in(path: np.ndarray, years: float, more_is_support: bool = True) -> li
     steps = int(round(years))
     values = path.tolist()
     if steps <= 1:
-        return values
+        return np.array(values, dtype=float)
     sign = 1.0 if more_is_support else -1.0
     out = values[:1]
     start = target = values[0]
@@ -70,81 +75,89 @@ def phase_in(path: np.ndarray, years: float, more_is_support: bool = True) -> li
             out.append(target)  # a cut, or no change: at once
         else:
             out.append(start + (target - start) * min(1.0, since / steps))
-    return out
+    return np.array(out, dtype=float)
 
 
 class Patron(mesa.Agent):
-    """China or Russia: decides aid, subsidy, credit, preference and enforcement."""
+    """China or Russia: decides aid, subsidy, credit, preference and enforcement.
+
+    Settings are arrays over the batch's replications (the last axis); per-year
+    ones are (years, replications), so ``setting[t]`` is this year's value of each.
+    """
 
     index = 0
     key = ""
 
-    def __init__(self, model: mesa.Model, inputs) -> None:
+    def __init__(self, model: mesa.Model, members: Sequence[Inputs]) -> None:
         super().__init__(model)
         # value_usd, earn_not_spend, rivalry, ... as attributes (see yearly_inputs).
-        self.__dict__.update(inputs.derived(type(self), type(self).yearly_inputs))
-        self.decision = (0.0, 0.0, 0.0, 0.0, 0.0)
-        self.bid = 0.0
-        self.committed = 0.0
+        self.__dict__.update(derived_batch(members, type(self), type(self).yearly_inputs))
+        zeros = np.zeros(len(members))
+        self.decision = (zeros, zeros, zeros, zeros, zeros)
+        self.bid = zeros
+        self.committed = zeros
 
     @classmethod
-    def yearly_inputs(cls, inputs) -> dict:
-        """The patron's settings, per-year ones as lists (indexing them is cheap in the
-        yearly step). They depend on the inputs alone, so runs of the same inputs share them."""
+    def yearly_inputs(cls, inputs: Inputs) -> dict:
+        """The patron's settings for one replication's inputs. They depend on the inputs
+        alone, so runs of the same inputs share them."""
         params = inputs.params
         pre = cls.key + "."
         lag = params[pre + "support_phase_in_years"]
         return {
             "value_usd": params[pre + "strategic_value_usd"],
             "earn_not_spend": phase_in(params[pre + "earn_not_spend"], lag, more_is_support=False),
-            "rivalry": params[pre + "rivalry"].tolist(),
+            "rivalry": params[pre + "rivalry"],
             "nuclear_aversion": params[pre + "nuclear_aversion"],
             "nuclear_response": params[pre + "nuclear_enforcement_response"],
             "subsidy_rate": phase_in(params[pre + "trade_subsidy_rate"], lag),
-            "aid_usd": params[pre + "aid_usd"].tolist(),
-            "food_aid_usd": (params[pre + "food_aid_t"]
-                             * params["world.food_price_usd_per_t"]).tolist(),
+            "aid_usd": params[pre + "aid_usd"],
+            "food_aid_usd": params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"],
             "credit_usd": phase_in(params[pre + "credit_usd"], lag),
-            "debt_relief_usd": params[pre + "debt_relief_usd"].tolist(),
-            "preference": (params[pre + "preference"] * params[pre + "preference_effect"]).tolist(),
-            "halt": (params[pre + "halt_oil_grain"] > 0.5).tolist(),
-            "enforcement_lever": params["sanctions.enforcement_" + cls.key].tolist(),
-            "fiscal": cls.fiscal_path(params).tolist(),
+            "debt_relief_usd": params[pre + "debt_relief_usd"],
+            "preference": params[pre + "preference"] * params[pre + "preference_effect"],
+            "halt": params[pre + "halt_oil_grain"] > 0.5,
+            "enforcement_lever": params["sanctions.enforcement_" + cls.key],
+            "fiscal": cls.fiscal_path(params),
         }
 
     @staticmethod
     def fiscal_path(params: dict) -> np.ndarray:
         return np.ones_like(params["world.oil_price_usd_per_bbl"])
 
-    def geopolitical_value(self, t: int) -> float:
+    def geopolitical_value(self, t: int) -> np.ndarray:
         return self.value_usd
 
-    def decide(self, t: int, lean: float, tension: float, rival_offer: float) -> tuple:
-        """This year's (aid, subsidy rate, credit, enforcement, debt relief).
+    def decide(self, t: int, lean, tension, rival_offer) -> tuple:
+        """This year's (aid, subsidy rate, credit, enforcement, debt relief), each an array
+        over the batch's replications.
 
         ``lean`` is the DPRK's alignment toward this patron (-1: wholly to the
         rival, +1: wholly to it); ``rival_offer`` the support (USD) the DPRK
         received from the rival last year.
         """
-        warmth = max(0.0, 1.0 - self.nuclear_aversion * tension)
+        warmth = np.maximum(0.0, 1.0 - self.nuclear_aversion * tension)
         value = self.geopolitical_value(t) * warmth
         room = self.fiscal[t]
         rivalry = self.rivalry[t]
-        self.committed = 0.0 if self.halt[t] else room * self.aid_usd[t]
-        self.bid = 0.0
-        if self.halt[t]:
-            aid = 0.0
-        else:
-            grant = (1.0 - self.earn_not_spend[t]) * value * (1.0 + rivalry * max(0.0, -lean))
-            offer = max(0.0, rival_offer)
-            bid = rivalry * (1.0 - abs(lean)) * (value * offer / (value + offer)
-                                                 if value + offer > 0.0 else 0.0)
-            self.bid = room * bid
-            aid = room * min(grant + bid, value * (1.0 + rivalry)) + self.committed
-            aid += self.food_aid_usd[t]
-        enforcement = min(1.0, max(0.0, self.enforcement_lever[t] + self.nuclear_response * tension))
-        self.decision = (aid, self.subsidy_rate[t] * room * warmth, self.credit_usd[t] * room * warmth,
-                         enforcement, self.debt_relief_usd[t])
+        halt = self.halt[t]
+        committed = room * self.aid_usd[t]
+        grant = (1.0 - self.earn_not_spend[t]) * value * (1.0 + rivalry * np.maximum(0.0, -lean))
+        offer = np.maximum(0.0, rival_offer)
+        both = value + offer
+        answered = both > 0.0
+        bid = rivalry * (1.0 - np.abs(lean)) * np.where(
+            answered, value * offer / np.where(answered, both, 1.0), 0.0)
+        aid = room * np.minimum(grant + bid, value * (1.0 + rivalry)) + committed
+        aid = aid + self.food_aid_usd[t]
+        # A halt of oil and grain (003) stops all aid, committed or bid.
+        self.committed = np.where(halt, 0.0, committed)
+        self.bid = np.where(halt, 0.0, room * bid)
+        aid = np.where(halt, 0.0, aid)
+        enforcement = np.minimum(1.0, np.maximum(0.0, self.enforcement_lever[t]
+                                                 + self.nuclear_response * tension))
+        self.decision = (aid, self.subsidy_rate[t] * room * warmth,
+                         self.credit_usd[t] * room * warmth, enforcement, self.debt_relief_usd[t])
         return self.decision
 
 
@@ -153,10 +166,10 @@ class China(Patron):
     key = "china"
 
     @classmethod
-    def yearly_inputs(cls, inputs) -> dict:
+    def yearly_inputs(cls, inputs: Inputs) -> dict:
         # Its customs recorded the pipeline crude grant as exports to the DPRK until 2013.
         return {**super().yearly_inputs(inputs),
-                "aid_in_customs": inputs.params["china.aid_in_customs"].tolist()}
+                "aid_in_customs": inputs.params["china.aid_in_customs"]}
 
 
 class Russia(Patron):
@@ -164,11 +177,10 @@ class Russia(Patron):
     key = "russia"
 
     @classmethod
-    def yearly_inputs(cls, inputs) -> dict:
+    def yearly_inputs(cls, inputs: Inputs) -> dict:
         params = inputs.params
         return {**super().yearly_inputs(inputs),
-                "west": (params["sanctions.west_on_russia"]
-                         * params["russia.west_break_sensitivity"]).tolist()}
+                "west": params["sanctions.west_on_russia"] * params["russia.west_break_sensitivity"]}
 
     @staticmethod
     def fiscal_path(params: dict) -> np.ndarray:
@@ -177,16 +189,16 @@ class Russia(Patron):
         rouble = 1.0 - params["world.rouble_fall"]
         return oil ** params["russia.oil_elasticity"] * rouble ** params["russia.rouble_elasticity"]
 
-    def geopolitical_value(self, t: int) -> float:
+    def geopolitical_value(self, t: int) -> np.ndarray:
         return self.value_usd * (1.0 + self.west[t])
 
 
-def patron_leverage(resources_usd: Sequence[float], alignment: float,
-                    tilt_exposure: float) -> float:
+def patron_leverage(resources_usd: Sequence, alignment, tilt_exposure):
     """How far the dominant patron holds Pyongyang: 0 (two equal sponsors) to 1 + tilt_exposure.
 
     ``resources_usd`` is what the DPRK draws from each partner in PARTNERS order
     (china, russia, korea, others): trade, plus aid from the two patrons.
+    Floats or arrays over replications.
 
         concentration = (R_dom - R_other) / (R_china + R_russia)   0 with two equal sponsors,
                                                                     1 with one (001)
@@ -201,16 +213,18 @@ def patron_leverage(resources_usd: Sequence[float], alignment: float,
     openly Pyongyang leans on it, since it then has nowhere else to turn.
     Third-country and inter-Korean trade dilute exposure (outreach, 004).
     """
-    china, russia = resources_usd[0], resources_usd[1]
+    china, russia, korea, others = resources_usd
     patrons = china + russia
-    everything = sum(resources_usd)
-    if patrons <= 0.0 or everything <= 0.0:
-        return 0.0
-    dominant, other, toward = (china, russia, -alignment) if china >= russia else (
-        russia, china, alignment)
-    concentration = (dominant - other) / patrons
-    exposure = dominant / everything
-    return concentration * exposure * max(0.0, 1.0 + tilt_exposure * toward)
+    everything = china + russia + korea + others
+    counted = (patrons > 0.0) & (everything > 0.0)
+    china_leads = china >= russia
+    dominant = np.where(china_leads, china, russia)
+    other = np.where(china_leads, russia, china)
+    toward = np.where(china_leads, -alignment, alignment)
+    concentration = (dominant - other) / np.where(counted, patrons, 1.0)
+    exposure = dominant / np.where(counted, everything, 1.0)
+    leverage = concentration * exposure * np.maximum(0.0, 1.0 + tilt_exposure * toward)
+    return np.where(counted, leverage, 0.0)
 
 
 class DPRK(mesa.Agent):
@@ -221,47 +235,65 @@ class DPRK(mesa.Agent):
     imports, the outreach cost is dprk.outreach_cost_usd times outreach (the
     price of courting third countries, 004), and leverage is the dominant
     patron's hold on it (:func:`patron_leverage`; 001, 003).
+
+    Each replication of the batch follows its own inputs' strategy plan; the
+    replications playing a strategy in a year decide in one call to it.
     """
 
-    def __init__(self, model: mesa.Model, params: dict, strategy_by_year: list[str]) -> None:
+    def __init__(self, model: mesa.Model, members: Sequence[Inputs],
+                 rngs: Sequence[np.random.Generator]) -> None:
         super().__init__(model)
-        self.aversion = params["dprk.dependence_aversion"]
-        self.tilt_exposure = params["dprk.dependence_tilt_exposure"]
-        self.outreach_cost_usd = params["dprk.outreach_cost_usd"]
+        values = MemberValues(members)
+        self.aversion = values["dprk.dependence_aversion"]
+        self.tilt_exposure = values["dprk.dependence_tilt_exposure"]
+        self.outreach_cost_usd = values["dprk.outreach_cost_usd"]
+        r = len(members)
+        plans = [m.strategy for m in members]
+        # One instance per strategy for the batch, in plan order; a replication's random
+        # stream goes only to the strategies it plays (Adaptive draws when set up).
         self._strategies: dict[str, Strategy] = {}
-        for name in dict.fromkeys(strategy_by_year):  # one instance per strategy, in plan order
-            self._strategy(name, params)
-        self.plan = [self._strategies[name] for name in strategy_by_year]
-        self.stance = Stance(0.0, 0.1, 1.0)
-        self.payoff: float | None = None
-        self.leverage = 0.0
-        self.offers = (0.0, 0.0)
-
-    def _strategy(self, name: str, params: dict) -> Strategy:
-        if name not in self._strategies:
-            self._strategies[name] = STRATEGIES[name](params, self.model.rng)
-        return self._strategies[name]
+        for name in dict.fromkeys(name for plan in plans for name in plan):
+            plays = [rng if name in plan else None for plan, rng in zip(plans, rngs, strict=True)]
+            self._strategies[name] = STRATEGIES[name](values, plays)
+        everyone = np.arange(r)
+        if all(plan == plans[0] for plan in plans):
+            self.groups = [[(self._strategies[name], everyone)] for name in plans[0]]
+        else:
+            by_year = np.array(plans)  # (replications, years) of names
+            self.groups = [[(self._strategies[name], np.flatnonzero(by_year[:, t] == name))
+                            for name in dict.fromkeys(by_year[:, t].tolist())]
+                           for t in range(by_year.shape[1])]
+        self.stance = Stance(np.zeros(r), np.full(r, 0.1), np.ones(r))
+        self.payoff: np.ndarray | None = None
+        self.leverage = np.zeros(r)
+        self.offers = (np.zeros(r), np.zeros(r))
 
     def choose(self, t: int) -> Stance:
-        obs = Observation(self.offers[0], self.offers[1], self.payoff, self.stance)
-        s = self.plan[t].choose(obs)
-        a = min(1.0, max(-1.0, s.alignment))
-        o = min(1.0, max(0.0, s.outreach))
-        q = min(1.0, max(0.01, s.openness))
-        # Keep the strategy's stance when clamping changed nothing (a -0.0 outreach becomes 0.0).
-        if (a, o, q) != (s.alignment, s.outreach, s.openness) or (o == 0.0 and s.outreach is not o):
-            s = Stance(a, o, q)
-        self.stance = s
-        return s
+        groups = self.groups[t]
+        if len(groups) == 1:
+            strategy, members = groups[0]
+            a, o, q = strategy.choose(Observation(*self.offers, self.payoff, self.stance), members)
+        else:
+            a, o, q = (np.empty_like(x) for x in self.stance)
+            for strategy, members in groups:
+                previous = Stance(*(x[members] for x in self.stance))
+                payoff = None if self.payoff is None else self.payoff[members]
+                s = strategy.choose(Observation(self.offers[0][members], self.offers[1][members],
+                                                payoff, previous), members)
+                a[members], o[members], q[members] = s
+        self.stance = Stance(np.minimum(1.0, np.maximum(-1.0, a)),
+                             np.minimum(1.0, np.maximum(0.0, o)),
+                             np.minimum(1.0, np.maximum(0.01, q)))
+        return self.stance
 
-    def score(self, gains_usd: float, resources_usd: Sequence[float],
-              offers: tuple[float, float]) -> float:
+    def score(self, gains_usd: np.ndarray, resources_usd: Sequence[np.ndarray],
+              offers: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """This year's payoff from gains and resources by partner (china, russia, korea,
         others); ``offers`` is the support each patron gave that reached the DPRK (aid,
         credit and the subsidised part of its imports), seen next year by Pyongyang and by
         the rival patron, which bids against it."""
         net_usd = gains_usd - self.outreach_cost_usd * self.stance.outreach
         self.leverage = patron_leverage(resources_usd, self.stance.alignment, self.tilt_exposure)
-        self.payoff = float(np.log(max(net_usd, 1e6) / 1e9) - self.aversion * self.leverage)
+        self.payoff = np.log(np.maximum(net_usd, 1e6) / 1e9) - self.aversion * self.leverage
         self.offers = offers
         return self.payoff

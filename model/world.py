@@ -25,19 +25,30 @@ One step is one year, from 1988 to the scenario's horizon:
 
 The model reads no files and writes none: it gets compiled inputs
 (scenario.compile_inputs) and returns an array of outputs.
+
+One World runs a batch of replications at once: each replication has its own
+inputs (a posterior draw, a design point) and its own random stream (its seed),
+and every quantity below is an array with a value per replication, so the
+Python cost of a year is paid once per batch rather than once per run. Nothing
+mixes replications: a run gives the same numbers, to the last bit, alone or in
+any batch (tests/test_batch.py). Sums over sectors add in sector order, and
+powers are Python's, one replication at a time, so that a run's numbers do not
+depend on the CPU's vector instructions either.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
 
-from model.firms import N_SECTORS, FirmPopulation
+from model.firms import N_GROUPS, N_SECTORS, FirmPopulation
 from model.outputs import COLUMN, OUTPUTS
 from model.params import EXPORT_SECTORS, GOODS_EXPORTS, IMPORT_SECTORS, PATRONS, SECTORS
 from model.projects import ProjectPortfolio
+from model.scenario import Inputs, MemberValues, derived_batch
 from model.states import DPRK, China, Russia
 
 N_EXP = len(EXPORT_SECTORS)
@@ -59,44 +70,89 @@ ACTIVE_COHORTS = slice(COLUMN[f"active_{PATRONS[0]}_{SECTORS[0]}"],
 _ACTIVE_LATER = (math.nan,) * (2 + 2 * N_SECTORS)  # placeholders in step()'s row
 
 
+def batch_key(inputs: Inputs) -> tuple[int, int, int, int]:
+    """Runs with the same key can share a batch: the same years and firm layout."""
+    p = inputs.params
+    n = int(p["firms.count"])
+    return (int(inputs.years[0]), int(inputs.years[-1]), n,
+            int(round(n * p["firms.russia_share"])))
+
+
+def _total(rows: np.ndarray) -> np.ndarray:
+    """The sum of ``rows`` (sectors x replications) over sectors, added in sector order."""
+    acc = rows[0] + rows[1]
+    for row in rows[2:]:
+        acc = acc + row
+    return acc
+
+
+def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """``base ** exponent`` by Python's power, replication by replication (NumPy's vector
+    power can differ in the last bit on CPUs with AVX-512)."""
+    return np.array([b ** e for b, e in zip(base.tolist(), exponent.tolist(), strict=True)])
+
+
 class World(mesa.Model):
-    """DPRK, China and Russia with a firm population, one step per year.
+    """DPRK, China and Russia with a firm population, one step per year, for a batch of
+    replications.
 
-    ``World(inputs, rng=seed)``: ``inputs`` from :func:`model.scenario.compile_inputs`;
-    ``rng`` an integer seed (Mesa seeds ``self.rng`` from it).
+    ``World(inputs, rng=seed)`` runs one replication; ``World([inputs, ...], rng=[seed,
+    ...])`` a batch, one seed per member (:func:`batch_key` must agree across them).
+    ``inputs`` come from :func:`model.scenario.compile_inputs`; each member's random
+    stream is ``numpy.random.default_rng(seed)``, as Mesa seeds a model's ``rng``.
 
-    The 2 x 8 cohort tables (country x sector) are small, so the clearing works
-    on Python floats; only the firm population is vectorised (firms.py).
+    Per-member settings are arrays with the member last: a (members,) array, or
+    (years, members) for a per-year one, so ``setting[t]`` is year ``t`` of every
+    member. Cohort tables (country x sector) are (16, members).
     """
 
-    def __init__(self, inputs, rng: int = 0) -> None:
-        super().__init__(rng=rng)
-        p = inputs.params
-        self.years = inputs.years
+    def __init__(self, inputs: Inputs | Sequence[Inputs],
+                 rng: int | Sequence[int] = 0) -> None:
+        members = [inputs] if isinstance(inputs, Inputs) else list(inputs)
+        seeds = [int(rng)] if isinstance(rng, (int, np.integer)) else [int(s) for s in rng]
+        if len(members) != len(seeds) or not members:
+            raise ValueError(f"a batch needs one seed per member: {len(members)} inputs, "
+                             f"{len(seeds)} seeds")
+        keys = {batch_key(m) for m in members}
+        if len(keys) > 1:
+            raise ValueError(f"a batch's members must share years and firm layout, got {keys}")
+        super().__init__(rng=seeds[0])
+        self.rngs = [np.random.default_rng(s) for s in seeds]
+        self.members = members
+        r = len(members)
+        values = MemberValues(members)
+        self.years = members[0].years
         n_years = len(self.years)
-        self.dprk = DPRK(self, p, inputs.strategy)
-        self.china = China(self, inputs)
-        self.russia = Russia(self, inputs)
-        self.projects = ProjectPortfolio(inputs)
-        self.rows: list[tuple] = []
+        # Strategies draw first (Adaptive's trial order), then capacity noise, then firms:
+        # each member's stream is drawn in the order a run alone draws it.
+        self.dprk = DPRK(self, members, self.rngs)
+        self.china = China(self, members)
+        self.russia = Russia(self, members)
+        self.projects = ProjectPortfolio(members)
         self.t = 0
 
-        self.tension = 0.0
-        self.energy = 1.0
-        self.reserves = p["dprk.reserves_1988_usd"]
-        self.planned: float | None = None  # the income the DPRK plans its imports on
-        # Settings and per-year paths fixed by the inputs (year_list, growth_index, un_ban,
-        # base_margin, ...): built by the first run of these inputs, shared by later ones.
-        self.__dict__.update(inputs.derived(World, World.yearly_inputs))
+        self.tension = np.zeros(r)
+        self.energy = np.ones(r)
+        self.reserves = values["dprk.reserves_1988_usd"].copy()
+        self.planned: np.ndarray | None = None  # the income the DPRK plans its imports on
+        # Settings and per-year paths fixed by the inputs (growth_index, un bans,
+        # base_margin, ...): built once per inputs, shared by later runs of them.
+        self.__dict__.update(derived_batch(members, World, World.yearly_inputs))
         # Capacity noise is drawn up front (one draw per year and sector), then firms'.
-        noise = np.exp(self.rng.normal(0.0, p["dprk.capacity_noise"], (n_years, N_EXP)))
-        self.capacity_path = (self.base_capacity * noise).tolist()
-        self.firms = FirmPopulation(inputs, self.rng)
+        noise = np.empty((n_years, N_EXP, r))
+        for i, (inputs_i, g) in enumerate(zip(members, self.rngs, strict=True)):
+            noise[:, :, i] = np.exp(g.normal(0.0, inputs_i.params["dprk.capacity_noise"],
+                                             (n_years, N_EXP)))
+        self.capacity_path = self.base_capacity * noise
+        self.firms = FirmPopulation(members, self.rngs)
         self.preference = (self.china.preference, self.russia.preference)
+        # Imports a patron's UN bans reach: fuel and goods, not food.
+        self._import_ban = np.zeros((len(IMPORT_SECTORS), r))
+        self.out = np.empty((n_years, len(OUTPUTS), r))
 
     @staticmethod
-    def yearly_inputs(inputs) -> dict:
-        """The world's settings, per-year ones as lists; they depend on the inputs alone."""
+    def yearly_inputs(inputs: Inputs) -> dict:
+        """The world's settings for one run's inputs; they depend on the inputs alone."""
         p = inputs.params
         years = inputs.years
         i2014 = int(np.searchsorted(years, 2014)) if years[0] <= 2014 else 0
@@ -110,14 +166,10 @@ class World(mesa.Model):
              for s in SECTORS]
             for c in PATRONS
         ])
-        base.setflags(write=False)
-        capacity = np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS])
-        capacity.setflags(write=False)
         return {
-            "year_list": years.tolist(),
             "memory": p["world.nuclear_memory"],
-            "nuclear_test": p["world.nuclear_test"].tolist(),
-            "korea": p["korea.trade_usd"].tolist(),
+            "nuclear_test": p["world.nuclear_test"],
+            "korea": p["korea.trade_usd"],
             "korea_export_share": p["korea.export_share"],
             "korea_wage_share": p["korea.dprk_wage_share"],
             "others_usd": p["dprk.others_trade_usd"],
@@ -127,40 +179,42 @@ class World(mesa.Model):
             "energy_elasticity": p["dprk.energy_elasticity"],
             "coal_price": p["world.coal_price_usd_per_t"],
             "fuel_share": p["patrons.aid_fuel_share"],
-            "enforcement_others": p["sanctions.enforcement_others"].tolist(),
-            "secondary": p["sanctions.secondary_on_firms"].tolist(),
-            "growth_index": (growth / growth[i2014]).tolist(),
-            "china_reach": np.minimum(1.0, reach / reach[i2014]).tolist(),
-            "china_demand": p["firms.china_demand"].tolist(),
-            "base_capacity": capacity,
-            "need": [p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS],
+            "enforcement_others": p["sanctions.enforcement_others"],
+            "secondary": p["sanctions.secondary_on_firms"],
+            "growth_index": growth / growth[i2014],
+            "china_reach": np.minimum(1.0, reach / reach[i2014]),
+            "china_demand": p["firms.china_demand"],
+            "base_capacity": np.array([p[f"dprk.capacity_{s}_usd"] for s in EXPORT_SECTORS]),
+            "need": np.array([p[f"dprk.need_{s}_usd"] for s in IMPORT_SECTORS]),
             # Needs are at 2014 prices; a dollar of the crude grant, valued at the year's Brent
             # price (the model's $70 from 2015), covers P_2014 / P_t dollars of them.
-            "crude_cover": (brent[i2014] / brent).tolist(),
-            "export_ban": export_ban.tolist(),
-            "export_ban_mean": export_ban.mean(1).tolist(),
-            "fuel_ban": p["sanctions.un_import_ban_fuel"].tolist(),
-            "goods_ban": p["sanctions.un_import_ban_goods"].tolist(),
+            "crude_cover": brent[i2014] / brent,
+            "export_ban": export_ban,
+            "export_ban_mean": export_ban.mean(1),
+            "fuel_ban": p["sanctions.un_import_ban_fuel"],
+            "goods_ban": p["sanctions.un_import_ban_goods"],
             "evasion_yield": p["dprk.evasion_yield"],
-            "cyber": p["dprk.cyber_income_usd"].tolist(),
+            "cyber": p["dprk.cyber_income_usd"],
             "drawdown": p["dprk.reserve_drawdown"],
             "smoothing": p["dprk.spending_smoothing"],
             "reserve_cap": p["dprk.reserve_cap_years"],
             "base_margin": base,
-            "margin_now": base.ravel().tolist(),  # replaced (never changed in place) as projects open
-            "base_risk": [p[f"firms.{c}_political_risk"] for c in PATRONS],
+            "margin_now": base.ravel(),  # replaced (never changed in place) as projects open
+            "base_risk": np.array([p[f"firms.{c}_political_risk"] for c in PATRONS]),
             # What each home market can take from (or sell to) the DPRK, per sector:
             # complementarity caps the volume, not only the margin (000, 002).
-            "absorb": [[p[f"firms.{c}_complementarity_{s}"] for s in SECTORS] for c in PATRONS],
+            "absorb": np.array([[p[f"firms.{c}_complementarity_{s}"] for s in SECTORS]
+                                for c in PATRONS]),
         }
 
     def step(self) -> None:
         t = self.t
-        year = self.year_list[t]
+        year = int(self.years[t])
+        r = len(self.members)
         stance = self.dprk.choose(t)
         a = stance.alignment
         tension = self.tension  # last year's: patrons react with a lag
-        self.tension = min(1.0, self.memory * self.tension + self.nuclear_test[t])
+        self.tension = np.minimum(1.0, self.memory * self.tension + self.nuclear_test[t])
 
         offer_c, offer_r = self.dprk.offers  # support the DPRK received from each last year
         aid_c, rate_c, credit_c, enf_c, debt_c = self.china.decide(t, -a, tension, offer_r)
@@ -170,14 +224,14 @@ class World(mesa.Model):
 
         spend_c, spend_r, changed = self.projects.step(year, (risk_c, risk_r))
         if changed:
-            self.margin_now = (self.base_margin + self.projects.saving).ravel().tolist()
+            self.margin_now = (self.base_margin + self.projects.saving).reshape(N_GROUPS, r)
 
         # DPRK capacity and needs this year (energy feedback from last year's fuel).
         q = stance.openness
-        energy_factor = self.energy ** self.energy_elasticity
+        energy_factor = _power(self.energy, self.energy_elasticity)
         scale = self.growth_index[t] * q
-        capacity = [c * scale * energy_factor for c in self.capacity_path[t]]
-        need = [n * scale for n in self.need]
+        capacity = self.capacity_path[t] * scale * energy_factor
+        need = self.need * scale
         # Aid arrives in kind: China's committed aid is pipeline crude, the rest fuel and food.
         aid = aid_c + aid_r
         # The crude is a volume (500,000 t a year): it covers its worth at 2014 prices of the
@@ -185,42 +239,41 @@ class World(mesa.Model):
         crude = self.china.committed
         other = aid - crude
         aid_fuel = crude * self.crude_cover[t] + other * self.fuel_share
-        need_left = [max(0.0, need[0] - aid_fuel),
-                     max(0.0, need[1] - other * (1.0 - self.fuel_share)), need[2]]
+        need_left = np.stack([np.maximum(0.0, need[0] - aid_fuel),
+                              np.maximum(0.0, need[1] - other * (1.0 - self.fuel_share)),
+                              need[2]])
 
         # What each patron's firms could buy from or sell to the DPRK, after UN bans by
-        # direction (binding as far as that patron enforces them).
+        # direction (binding as far as that patron enforces them): on what the DPRK sells,
+        # per sector, and on the fuel and goods it buys (not food).
         # China's firms reach `reach` of the DPRK's capacity and its market takes `demand` of
-        # it; Russia's reach all of it (a share of 1.0, so its products are written without
-        # the factor: x * 1.0 is x, to the bit).
+        # it; Russia's reach all of it.
         ban = self.export_ban[t]
-        fuel_ban, goods_ban = self.fuel_ban[t], self.goods_ban[t]
+        import_ban = self._import_ban
+        import_ban[0], import_ban[2] = self.fuel_ban[t], self.goods_ban[t]
         reach, demand = self.china_reach[t], self.china_demand[t]
         ab_c, ab_r = self.absorb
-        # (capacity covers the export sectors, the first N_EXP of absorb's.)
-        room_c = [x * reach * a * demand for x, a in zip(capacity, ab_c, strict=False)]
-        room_r = [x * a for x, a in zip(capacity, ab_r, strict=False)]
-        blocked = 0.0
-        blocked += sum([x * b for x, b in zip(room_c, ban, strict=True)]) * enf_c
-        blocked += sum([x * b for x, b in zip(room_r, ban, strict=True)]) * enf_r
-        potential = [x * (1.0 - b * enf_c) for x, b in zip(room_c, ban, strict=True)]
-        potential += (need_left[0] * (1.0 - fuel_ban * enf_c) * reach * ab_c[N_EXP],
-                      need_left[1] * reach * ab_c[N_EXP + 1],
-                      need_left[2] * (1.0 - goods_ban * enf_c) * reach * ab_c[N_EXP + 2])
-        potential += [x * (1.0 - b * enf_r) for x, b in zip(room_r, ban, strict=True)]
-        potential += (need_left[0] * (1.0 - fuel_ban * enf_r) * ab_r[N_EXP],
-                      need_left[1] * ab_r[N_EXP + 1],
-                      need_left[2] * (1.0 - goods_ban * enf_r) * ab_r[N_EXP + 2])
-        if self.china.halt[t]:
-            potential[FUEL] = potential[FOOD] = 0.0
-        if self.russia.halt[t]:
-            potential[N_SECTORS + FUEL] = potential[N_SECTORS + FOOD] = 0.0
+        room_c = capacity * reach * ab_c[:N_EXP] * demand
+        room_r = capacity * ab_r[:N_EXP]
+        blocked = _total(room_c * ban) * enf_c + _total(room_r * ban) * enf_r
+        potential = np.concatenate([
+            room_c * (1.0 - ban * enf_c),
+            need_left * (1.0 - import_ban * enf_c) * reach * ab_c[N_EXP:],
+            room_r * (1.0 - ban * enf_r),
+            need_left * (1.0 - import_ban * enf_r) * ab_r[N_EXP:],
+        ])
+        for patron, first in ((self.china, 0), (self.russia, N_SECTORS)):
+            halt = patron.halt[t]
+            if halt.any():
+                potential[first + FUEL] = np.where(halt, 0.0, potential[first + FUEL])
+                potential[first + FOOD] = np.where(halt, 0.0, potential[first + FOOD])
 
         add_c = rate_c + self.preference[0][t]
         add_r = rate_r + self.preference[1][t]
         m = self.margin_now
-        margin = [x + add_c for x in m[:N_SECTORS]] + [x + add_r for x in m[N_SECTORS:]]
-        risk = [risk_c] * N_SECTORS + [risk_r] * N_SECTORS
+        margin = np.concatenate([m[:N_SECTORS] + add_c, m[N_SECTORS:] + add_r])
+        risk = np.concatenate([np.broadcast_to(risk_c, (N_SECTORS, r)),
+                               np.broadcast_to(risk_r, (N_SECTORS, r))])
         d = self.firms.decide(t, margin, risk, self.secondary[t], potential)
 
         # Exogenous partners: inter-Korean (set by Seoul) and third countries.
@@ -232,21 +285,21 @@ class World(mesa.Model):
         others_cut = self.export_ban_mean[t] * self.enforcement_others[t]
         others = others_base * (1.0 - others_cut)
         others_exp = others * self.others_export_share
-        blocked += others_base * others_cut * self.others_export_share
+        blocked = blocked + others_base * others_cut * self.others_export_share
 
-        # Exports: the DPRK's capacity rations what firms want, sector by sector.
-        fill = [1.0] * (2 * N_SECTORS)
-        limits = capacity + need_left
-        for s in range(N_SECTORS):
-            wanted = d[s] + d[N_SECTORS + s]
-            if wanted > limits[s]:
-                fill[s] = fill[N_SECTORS + s] = limits[s] / wanted
-        traded = [x * f for x, f in zip(d, fill, strict=True)]
+        # Exports: the DPRK's capacity rations what firms want, sector by sector (and its
+        # needs what they offer to sell it).
+        wanted = d[:N_SECTORS] + d[N_SECTORS:]
+        limits = np.concatenate([capacity, need_left])
+        over = wanted > limits
+        share = np.where(over, limits / np.where(over, wanted, 1.0), 1.0)
+        fill = np.concatenate([share, share])
+        traded = d * fill
 
         # The DPRK's cash this year, then imports paid from it: fuel, food, goods in turn.
         transit = self.projects.income[0] + self.projects.income[1]
-        exp_c = sum(traded[:N_GOODS])
-        exp_r = sum(traded[N_SECTORS:N_SECTORS + N_GOODS])
+        exp_c = _total(traded[:N_GOODS])
+        exp_r = _total(traded[N_SECTORS:N_SECTORS + N_GOODS])
         labour = traded[LABOUR] + traded[N_SECTORS + LABOUR]
         smuggling = self.evasion_yield * blocked
         cyber = self.cyber[t]
@@ -258,45 +311,50 @@ class World(mesa.Model):
         planned = (own if self.planned is None
                    else self.smoothing * own + (1.0 - self.smoothing) * self.planned)
         self.planned = planned
-        purse = min(planned, own + self.drawdown * self.reserves)
+        purse = np.minimum(planned, own + self.drawdown * self.reserves)
         # A patron's credit is tied to its own goods (Soviet credit financed Soviet deliveries,
         # a Chinese credit line Chinese exports): it pays that patron's sellers first, and what
         # the DPRK does not buy from the patron is not drawn.
-        tied = [credit_c, credit_r]
+        tied_c, tied_r = credit_c, credit_r
         paid = 0.0
         for s in range(N_EXP, N_SECTORS):
-            pair = (s, N_SECTORS + s)
-            bills = ((1.0 - rate_c) * traded[s], (1.0 - rate_r) * traded[N_SECTORS + s])
-            used = (min(tied[0], bills[0]), min(tied[1], bills[1]))
-            tied[0] -= used[0]
-            tied[1] -= used[1]
-            rest = bills[0] - used[0] + bills[1] - used[1]
-            if rest > purse:
-                cut = max(purse, 0.0) / rest
-                for i, bill, use in zip(pair, bills, used, strict=True):
-                    if bill > 0.0:
-                        f = (use + (bill - use) * cut) / bill
-                        traded[i] *= f
-                        fill[i] *= f
-                rest = max(purse, 0.0)
-            purse -= rest
-            paid += rest
-        credit_c -= tied[0]  # what was drawn
-        credit_r -= tied[1]
-        self.reserves += own - paid
+            bill_c = (1.0 - rate_c) * traded[s]
+            bill_r = (1.0 - rate_r) * traded[N_SECTORS + s]
+            used_c, used_r = np.minimum(tied_c, bill_c), np.minimum(tied_r, bill_r)
+            tied_c, tied_r = tied_c - used_c, tied_r - used_r
+            rest = bill_c - used_c + bill_r - used_r
+            short = rest > purse
+            if short.any():
+                # The purse pays this share of the rest; each seller's untied part is cut to it.
+                afford = np.maximum(purse, 0.0)
+                owed = short & (rest > 0.0)
+                cut = np.where(owed, afford / np.where(owed, rest, 1.0), 0.0)
+                for i, bill, use in ((s, bill_c, used_c), (N_SECTORS + s, bill_r, used_r)):
+                    hit = short & (bill > 0.0)
+                    f = (use + (bill - use) * cut) / np.where(hit, bill, 1.0)
+                    traded[i] = np.where(hit, traded[i] * f, traded[i])
+                    fill[i] = np.where(hit, fill[i] * f, fill[i])
+                rest = np.where(short, afford, rest)
+            purse = purse - rest
+            paid = paid + rest
+        credit_c = credit_c - tied_c  # what was drawn
+        credit_r = credit_r - tied_r
+        self.reserves = self.reserves + (own - paid)
         cash_in = own + credit_c + credit_r
-        paid += credit_c + credit_r
+        paid = paid + (credit_c + credit_r)
         cap = self.reserve_cap * planned  # in years of the imports it plans for
-        off_books = self.reserves - cap if self.reserves > cap else 0.0
-        self.reserves -= off_books
-        imp_c = sum(traded[N_EXP:N_SECTORS])
-        imp_r = sum(traded[N_SECTORS + N_EXP:])
+        off_books = np.where(self.reserves > cap, self.reserves - cap, 0.0)
+        self.reserves = self.reserves - off_books
+        imp_c = _total(traded[N_EXP:N_SECTORS])
+        imp_r = _total(traded[N_SECTORS + N_EXP:])
         fuel_in = traded[FUEL] + traded[N_SECTORS + FUEL] + aid_fuel
-        self.energy = min(1.0, fuel_in / need[0]) if need[0] > 0 else 1.0
+        needed = need[0] > 0
+        self.energy = np.where(needed, np.minimum(1.0, fuel_in / np.where(needed, need[0], 1.0)),
+                               1.0)
 
         # Accounts. Customs goods trade; China's customs recorded its pipeline crude until 2013.
-        subsidy_c = rate_c * sum(traded[:N_SECTORS])
-        subsidy_r = rate_r * sum(traded[N_SECTORS:])
+        subsidy_c = rate_c * _total(traded[:N_SECTORS])
+        subsidy_r = rate_r * _total(traded[N_SECTORS:])
         # Subsidies firms receive and active-firm counts: tallied for all years in outputs().
         self.firms.settle(fill, rate_c, rate_r)
         crude_recorded = crude * self.china.aid_in_customs[t]
@@ -304,11 +362,10 @@ class World(mesa.Model):
         trade_c, trade_r = exp_c + imp_c_customs, exp_r + imp_r
         others_total = trade_c + trade_r + others
         total = others_total + korea
-        if total > 0:
-            shares = (trade_c / total, trade_r / total, korea / total, others / total)
-        else:
-            shares = (0.0, 0.0, 0.0, 0.0)
-        s_c, s_r, s_k, s_o = shares
+        counted = total > 0
+        of_total = np.where(counted, total, 1.0)
+        s_c, s_r, s_k, s_o = (np.where(counted, x / of_total, 0.0)
+                              for x in (trade_c, trade_r, korea, others))
         hhi = s_c * s_c + s_r * s_r + s_k * s_k + s_o * s_o
         exports_excl = exp_c + exp_r + others_exp
         support_c = aid_c + subsidy_c + credit_c
@@ -321,13 +378,14 @@ class World(mesa.Model):
         payoff = self.dprk.score(gains, (trade_c + aid_c, trade_r + aid_r, korea, others),
                                  (received_c, received_r))
 
-        self.rows.append((
+        row = self.out[t]
+        for k, value in enumerate((
             exp_c, imp_c_customs, exp_r, imp_r,
             korea_exp, korea - korea_exp, others_exp, others - others_exp,
             trade_c, trade_r, korea, others, total,
-            shares[0], trade_c / others_total if others_total > 0 else 0.0,
-            exp_c / exports_excl if exports_excl > 0 else 0.0,
-            trade_c / trade_r if trade_r > 0 else math.inf,
+            s_c, _ratio(trade_c, others_total, 0.0),
+            _ratio(exp_c, exports_excl, 0.0),
+            _ratio(trade_c, trade_r, math.inf),
             traded[COAL], traded[COAL] / self.coal_price,
             aid_c, subsidy_c, credit_c, support_c, debt_c, spend_c,
             aid_r, subsidy_r, credit_r, support_r, debt_r, spend_r,
@@ -341,21 +399,22 @@ class World(mesa.Model):
             self.russia.fiscal[t], enf_c, enf_r,
             *_ACTIVE_LATER,  # active firms, tallied in outputs()
             *self.projects.statuses(),
-        ))
+        )):
+            row[k] = value
         self.t += 1
 
     def outputs(self) -> np.ndarray:
-        """The outputs of the years stepped so far, a row per year (see OUTPUTS)."""
-        out = np.array(self.rows, dtype=float).reshape(len(self.rows), len(OUTPUTS))
-        out[:, FIRM_SUBSIDY] = self.firms.subsidy_received()
-        active = self.firms.active_counts()
-        out[:, ACTIVE_CHINA] = active[:, :N_SECTORS].sum(axis=1)
-        out[:, ACTIVE_RUSSIA] = active[:, N_SECTORS:].sum(axis=1)
-        out[:, ACTIVE_COHORTS] = active
+        """The outputs of the years stepped so far: (members, years, outputs) (see OUTPUTS)."""
+        out = self.out[:self.t].transpose(2, 0, 1).copy()
+        out[:, :, FIRM_SUBSIDY] = self.firms.subsidy_received().T
+        active = self.firms.active_counts().transpose(1, 0, 2)
+        out[:, :, ACTIVE_CHINA] = active[..., :N_SECTORS].sum(axis=-1)
+        out[:, :, ACTIVE_RUSSIA] = active[..., N_SECTORS:].sum(axis=-1)
+        out[:, :, ACTIVE_COHORTS] = active
         return out
 
     def run(self) -> np.ndarray:
-        """Step through every year; returns the outputs, a row per year."""
+        """Step through every year; returns the outputs, (members, years, outputs)."""
         try:
             for _ in range(len(self.years)):
                 self.step()
@@ -373,3 +432,9 @@ class World(mesa.Model):
         ids = getattr(mesa.Agent, "_ids", None)
         if isinstance(ids, dict):
             ids.pop(self, None)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, otherwise: float) -> np.ndarray:
+    """``num / den`` where ``den`` > 0, else ``otherwise``."""
+    positive = den > 0
+    return np.where(positive, num / np.where(positive, den, 1.0), otherwise)

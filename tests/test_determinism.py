@@ -58,4 +58,4 @@ def test_outputs_after_some_steps_equal_the_first_rows_of_a_run(baseline):
     w = World(inputs, rng=7)
     for _ in range(5):
         w.step()
-    np.testing.assert_array_equal(w.outputs(), full[:5])
+    np.testing.assert_array_equal(w.outputs(), full[:, :5])

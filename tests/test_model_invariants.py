@@ -61,7 +61,7 @@ def test_support_builds_up_linearly_and_is_cut_at_once():
     from model.states import phase_in
 
     path = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
-    assert phase_in(path, 1) == path.tolist()
+    assert phase_in(path, 1).tolist() == path.tolist()
     np.testing.assert_allclose(phase_in(path, 3), [0, 0, 1 / 3, 2 / 3, 1, 1, 0])
     # a new setting mid-build-up starts from where the build-up had got to
     np.testing.assert_allclose(phase_in(np.array([0.0, 1.0, 1.0, 4.0, 4.0]), 2), [0, 0.5, 1, 2.5, 4])

@@ -37,13 +37,22 @@ def policy_mean(result, column, start=2015):
     return float(result.values[:, result.years >= start, COLUMN[column]].mean())
 
 
+def choose_one(strategy, china_usd, russia_usd, payoff, stance):
+    """One replication's choice (a batch of one): a stance of floats."""
+    one = np.array([0])
+    obs = Observation(np.array([china_usd]), np.array([russia_usd]),
+                      None if payoff is None else np.array([payoff]),
+                      Stance(*(np.array([float(x)]) for x in stance)))
+    return Stance(*(float(x[0]) for x in strategy.choose(obs, one)))
+
+
 # ------------------------------------------------------------------- play_off
 def play_off_path(china_usd, russia_usd, years=40, start=0.0):
-    strategy = PlayOff(DEFAULTS, np.random.default_rng(0))
+    strategy = PlayOff(DEFAULTS, [np.random.default_rng(0)])
     stance = Stance(start, 0.1, 1.0)
     path = []
     for _ in range(years):
-        stance = strategy.choose(Observation(china_usd, russia_usd, 1.0, stance))
+        stance = choose_one(strategy, china_usd, russia_usd, 1.0, stance)
         path.append(stance.alignment)
     return np.array(path)
 
@@ -83,10 +92,10 @@ def trial(payoff_of, years=30, seed=0, menu=None, params=None):
     """Run an Adaptive strategy alone against ``payoff_of(stance, year, rng)``."""
     rng = np.random.default_rng(seed)
     cls = Adaptive if menu is None else type("Shuffled", (Adaptive,), {"menu": tuple(menu)})
-    strategy = cls({**DEFAULTS, **(params or {})}, rng)
+    strategy = cls({**DEFAULTS, **(params or {})}, [rng])
     stance, payoff, played = Stance(0.0, 0.1, 1.0), None, []
     for year in range(years):
-        stance = strategy.choose(Observation(1e9, 1e7, payoff, stance))
+        stance = choose_one(strategy, 1e9, 1e7, payoff, stance)
         played.append(stance)
         payoff = payoff_of(stance, year, rng)
     return played

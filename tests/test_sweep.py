@@ -24,7 +24,7 @@ from model.experiments.sweep import (
     run_sweep,
 )
 from model.outputs import KEY_FIGURES
-from model.runner import run_seed, simulate
+from model.runner import run_seed, simulate, simulate_batch
 from model.scenario import compile_inputs
 from model.world import OUTPUTS
 from tests.conftest import ROOT
@@ -124,7 +124,13 @@ def test_a_run_that_raises_is_recorded_and_retried_on_resume(tmp_path, monkeypat
             raise FloatingPointError("firms diverged")
         return simulate(inputs, seed)
 
+    def flaky_batch(members, seeds):  # a batch holding the bad run fails as a whole
+        if bad_seed in seeds:
+            raise FloatingPointError("firms diverged")
+        return simulate_batch(members, seeds)
+
     monkeypatch.setattr(sweep_mod, "simulate", flaky)
+    monkeypatch.setattr(sweep_mod, "simulate_batch", flaky_batch)
     report = run_sweep(exp, tmp_path / "out", executor="serial")
     assert (report.ok, report.failed, report.missing) == (5, 1, 0) and not report.complete
     status = read_status(report.folder)
@@ -141,6 +147,7 @@ def test_a_run_that_raises_is_recorded_and_retried_on_resume(tmp_path, monkeypat
     assert m["runs"]["failed"] == 1 and m["state"] == "incomplete"
 
     monkeypatch.setattr(sweep_mod, "simulate", simulate)
+    monkeypatch.setattr(sweep_mod, "simulate_batch", simulate_batch)
     again = run_sweep(exp, report.folder, executor="serial", resume=True)
     assert again.complete and again.failed == 0
     clean = run_sweep(exp, tmp_path / "clean", executor="serial")
@@ -250,7 +257,11 @@ def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
     def instant(inputs, seed):
         return np.full((rows, len(OUTPUTS)), float(seed % 1000))
 
+    def instant_batch(members, seeds):
+        return np.stack([instant(m, s) for m, s in zip(members, seeds, strict=True)])
+
     monkeypatch.setattr(sweep_mod, "simulate", instant)
+    monkeypatch.setattr(sweep_mod, "simulate_batch", instant_batch)
     peaks, parts = [], []
     for reps in (100, 800):
         exp = load_experiment(small_experiment(tmp_path, points=4, replications=reps))

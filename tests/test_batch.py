@@ -1,0 +1,68 @@
+"""Replications run as a batch through one World give each run's numbers to the last bit.
+
+The model runs many replications at once (model.world): per-replication
+arrays, one random stream per replication. An analyst relies on a run's
+numbers not depending on what else ran beside it: how many replications a
+scenario has, which sweep points share a worker's task, the batch size.
+"""
+
+import numpy as np
+import pytest
+
+from model.ensemble import load_calibration
+from model.runner import InputsCache, run_scenario, run_seed, simulate, simulate_batch
+from model.scenario import compile_inputs
+from model.world import World
+
+
+def mixed_runs(baseline):
+    """Runs that differ in everything a batch may mix: posterior draws, strategies (the
+    learning one, a plan switching by year), levers, firm layouts."""
+    calibration = load_calibration()
+    plans = [{2015: "play_off"}, {2015: "adaptive"}, {2010: "adaptive", 2025: "self_reliance"},
+             {2015: "pivot_russia"}, {2015: "diversify"}]
+    members, seeds = [], []
+    for k, plan in enumerate(plans):
+        sc = baseline.with_values(strategy=plan, horizon=2030, seed=k,
+                                  values={"china.trade_subsidy_rate": 0.02 * k})
+        cache = InputsCache(sc, calibration)
+        for r, draw in enumerate(calibration.draws(sc.seed, [0, 1, 2])):
+            members.append(cache[draw])
+            seeds.append(run_seed(sc.seed, r))
+    other_layout = baseline.with_values(horizon=2030, values={"firms.count": 41.0,
+                                                               "firms.russia_share": 0.5})
+    members += [compile_inputs(other_layout)] * 2
+    seeds += [5, 6]
+    return members, seeds
+
+
+@pytest.mark.parametrize("limit", [1, 4, 64])
+def test_a_batch_gives_each_run_its_numbers_alone(baseline, limit):
+    members, seeds = mixed_runs(baseline)
+    alone = np.stack([simulate(m, s) for m, s in zip(members, seeds, strict=True)])
+    np.testing.assert_array_equal(simulate_batch(members, seeds, limit=limit), alone)
+    # and in another order: a run's batch-mates do not matter
+    order = np.random.default_rng(0).permutation(len(members))
+    shuffled = simulate_batch([members[i] for i in order], [seeds[i] for i in order], limit=limit)
+    np.testing.assert_array_equal(shuffled, alone[order])
+
+
+def test_a_scenario_gives_the_same_numbers_whatever_the_batch_size(baseline, monkeypatch):
+    import model.runner as runner
+
+    sc = baseline.with_values(replications=7, horizon=2022)
+    whole = run_scenario(sc).values
+    monkeypatch.setattr(runner, "BATCH_RUNS", 2)
+    np.testing.assert_array_equal(run_scenario(sc).values, whole)
+    np.testing.assert_array_equal(run_scenario(sc, replications=[5]).values[0], whole[5])
+
+
+def test_a_batch_refuses_runs_it_cannot_share(baseline):
+    a = compile_inputs(baseline.with_values(horizon=2020))
+    b = compile_inputs(baseline.with_values(horizon=2021))
+    with pytest.raises(ValueError, match="share years and firm layout"):
+        World([a, b], rng=[1, 2])
+    with pytest.raises(ValueError, match="one seed per member"):
+        World([a, a], rng=[1])
+    with pytest.raises(ValueError, match="same years"):
+        simulate_batch([a, b], [1, 2])
