@@ -52,18 +52,16 @@ from model.calibration.fit import (
     FIT_HORIZON,
     FIT_SEED,
     baseline_for_fit,
+    history_losses,
     result_loss,
     run_with,
     values_from_vector,
 )
-from model.calibration.targets import band_loss_values, load_targets
+from model.calibration.targets import load_targets
 from model.common import write_atomic
 from model.ensemble import POSTERIOR, Calibration, read_ensemble
 from model.errors import HedgesimError
-from model.outputs import OUTPUTS
 from model.params import Param, free_parameters
-from model.runner import run_seed, simulate_batch
-from model.scenario import compile_inputs
 
 log = logging.getLogger(__name__)
 
@@ -136,19 +134,10 @@ class BandLossModel:
         return result_loss(self.targets, run_with(self.scenario, values_from_vector(x, self.params)))
 
     def losses(self, points: np.ndarray) -> np.ndarray:
-        """The loss of each set (row), all sets' histories run as batches through the model:
+        """The loss of each set (row): all sets' histories run as batches through the model,
         the same numbers as :meth:`loss` set by set, a fraction of the time."""
-        if len(points) == 0:
-            return np.empty(0)
-        sc = self.scenario
-        seeds = [run_seed(sc.seed, r) for r in range(sc.replications)]
-        members = []
-        for z in points:
-            inputs = compile_inputs(sc, calibrated=values_from_vector(self.numbers(z), self.params))
-            members += [inputs] * len(seeds)
-        runs = simulate_batch(members, seeds * len(points)).reshape(
-            len(points), len(seeds), len(sc.years), -1)
-        return np.array([band_loss_values(self.targets, r, sc.years, OUTPUTS) for r in runs])
+        return history_losses(self.scenario, self.targets,
+                              [values_from_vector(self.numbers(z), self.params) for z in points])
 
 
 @dataclass
