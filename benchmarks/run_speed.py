@@ -4,7 +4,9 @@ calibration loss evaluation.
 Prints, from one run of this script:
 
 - the median wall time of one baseline run (1988-2035) at the default firm
-  count, with 1,000 and 10,000 firms;
+  count, with 1,000 and 10,000 firms: alone (a batch of one) and amortised
+  over a batch of replications (model.runner.BATCH_RUNS, as scenarios, sweeps
+  and fits run them);
 - the NumPy floor: a bare loop over the years with the same per-firm
   operations (margin, clip, volume, cohort sums, subsidy and activity counts)
   as NumPy calls, and no Mesa, states, projects or bookkeeping;
@@ -12,7 +14,9 @@ Prints, from one run of this script:
   years and firms (no NumPy call overhead), where numba is installed (it is
   not a dependency of hedgesim; ``pip install numba`` to print it);
 - one calibration loss evaluation (``model.calibration.fit.Objective``: six
-  replications of the 1988-2015 history and the band loss of the fit targets);
+  replications of the 1988-2015 history and the band loss of the fit targets),
+  alone and amortised over a generation of 40 parameter sets (how the fits
+  evaluate them);
 - every figure as a ratio to the floors, and what else the machine was doing.
 
 "run" is a replication of already-compiled inputs, each with a new seed (what
@@ -45,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import Machine  # noqa: E402
 
 from model.firms import N_GROUPS  # noqa: E402
-from model.runner import simulate  # noqa: E402
+from model.runner import BATCH_RUNS, batches, simulate, simulate_batch  # noqa: E402
 from model.scenario import Inputs, compile_inputs, load  # noqa: E402
 
 
@@ -150,17 +154,22 @@ def main() -> None:
     for n in (300, 1000, 10000):
         inputs = compile_inputs(sc.with_values(values={"firms.count": float(n)}))
         seed = iter(range(10**6))
+        size = len(next(batches([inputs] * BATCH_RUNS)))  # the batch the runner would use
 
         def first_run(inputs=inputs, seed=seed):
             fresh = Inputs(inputs.years, inputs.params, inputs.strategy)  # nothing derived yet
             simulate(fresh, next(seed))
 
+        def batch(inputs=inputs, seed=seed, size=size):
+            simulate_batch([inputs] * size, [next(seed) for _ in range(size)])
+
         fns = [lambda inputs=inputs, seed=seed: simulate(inputs, next(seed)), first_run,
-               lambda n=n: numpy_floor(n, years, 1)]
+               batch, lambda n=n: numpy_floor(n, years, 1)]
         if compiled is not None:
             fns.append(lambda n=n: compiled(n, years, 1))
-        times = median_times(fns, args.repeats)
-        rows.append((n, *times[:3], times[3] if compiled is not None else float("nan")))
+        times = median_times(fns, max(5, args.repeats // (3 if n > 300 else 1)))
+        rows.append((n, times[0], times[1], times[2] / size, size, times[3],
+                     times[4] if compiled is not None else float("nan")))
 
     from model.calibration.fit import DEFAULT_REPLICATIONS, Objective
     from model.ensemble import fitted_numbers
@@ -168,26 +177,34 @@ def main() -> None:
 
     objective = Objective(DEFAULT_REPLICATIONS)
     x = fitted_numbers(calibrated_values(), objective.params)
-    (loss_time,) = median_times([lambda: objective(x)], max(5, args.repeats // 3))
+    rng = np.random.default_rng(0)
+    low = np.array([p.low for p in objective.params])
+    high = np.array([p.high for p in objective.params])
+    generation = rng.uniform(low, high, (40, len(low)))
+    loss_time, generation_time = median_times(
+        [lambda: objective(x), lambda: objective.losses(generation)], max(5, args.repeats // 3))
 
-    print(f"one baseline run, 1988-{sc.horizon} ({years} steps), median of {args.repeats}:")
-    print(f"{'firms':>7} {'run ms':>8} {'first ms':>9} {'NumPy floor':>12} {'compiled':>9} "
-          f"{'run/NumPy':>10} {'run/compiled':>13} {'NumPy/compiled':>15} {'us/firm/step':>13}")
-    for n, run, first, floor, comp in rows:
-        print(f"{n:>7} {run * 1e3:>8.2f} {first * 1e3:>9.2f} {floor * 1e3:>12.3f} "
-              f"{comp * 1e3:>9.3f} {run / floor:>10.2f} {run / comp:>13.1f} {floor / comp:>15.1f} "
-              f"{run / years / n * 1e6:>13.3f}")
-    n, run, first, floor, comp = rows[0]
+    print(f"one baseline run, 1988-{sc.horizon} ({years} steps), medians:")
+    print(f"{'firms':>7} {'alone ms':>9} {'first ms':>9} {'batched ms':>11} {'batch':>6} "
+          f"{'NumPy floor':>12} {'compiled':>9} {'batched/NumPy':>14} {'batched/compiled':>17} "
+          f"{'NumPy/compiled':>15} {'us/firm/step':>13}")
+    for n, run, first, batched, size, floor, comp in rows:
+        print(f"{n:>7} {run * 1e3:>9.2f} {first * 1e3:>9.2f} {batched * 1e3:>11.3f} {size:>6} "
+              f"{floor * 1e3:>12.3f} {comp * 1e3:>9.3f} {batched / floor:>14.2f} "
+              f"{batched / comp:>17.1f} {floor / comp:>15.1f} {batched / years / n * 1e6:>13.3f}")
+    n, run, first, batched, size, floor, comp = rows[0]
     if compiled is None:
         print("compiled floor: numba is not installed (pip install numba to print it)")
-    print(f"baseline ({n} firms): {run * 1e3:.2f} ms a run (goal <= 0.5 ms amortised), "
-          f"{run / floor:.2f}x the NumPy floor, {run / comp:.1f}x the compiled floor "
-          f"(goal about 6x); a first run on fresh inputs {first * 1e3:.2f} ms")
-    slope = (rows[2][1] - rows[1][1]) / (rows[2][0] - rows[1][0]) / years * 1e6
-    print(f"marginal cost per firm-year between 1,000 and 10,000 firms: {slope:.3f} us")
+    print(f"baseline ({n} firms): {batched * 1e3:.2f} ms a run amortised over a batch of {size} "
+          f"(goal <= 0.5 ms), {batched / floor:.2f}x the NumPy floor, {batched / comp:.1f}x the "
+          f"compiled floor (goal about 6x); alone {run * 1e3:.2f} ms; a first run on fresh "
+          f"inputs {first * 1e3:.2f} ms")
+    slope = (rows[2][3] - rows[1][3]) / (rows[2][0] - rows[1][0]) / years * 1e6
+    print(f"marginal cost per firm-year between 1,000 and 10,000 firms (batched): {slope:.3f} us")
     print(f"calibration loss evaluation ({DEFAULT_REPLICATIONS} replications, 1988-2015): "
-          f"{loss_time * 1e3:.1f} ms (goal <= 5 ms), {loss_time / run:.1f}x one 1988-"
-          f"{sc.horizon} run")
+          f"{loss_time * 1e3:.1f} ms alone, {generation_time / len(generation) * 1e3:.1f} ms "
+          f"amortised over a generation of {len(generation)} sets (goal <= 5 ms), "
+          f"{generation_time / len(generation) / batched:.1f}x one batched 1988-{sc.horizon} run")
     print(machine.report())
 
 

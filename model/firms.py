@@ -155,8 +155,7 @@ class FirmPopulation:
         if self._any_incumbency:
             m += self.bonus
         m *= self._inv_saturation
-        np.maximum(m, _ZERO, out=m)
-        np.minimum(m, _ONE, out=m)
+        np.clip(m, _ZERO, _ONE, out=m)
         if t > 0 and self._any_ramp:
             # A firm grows its DPRK business by at most `ramp` of its potential a
             # year (contacts, logistics, contracts); it can cut at once. (With a ramp of

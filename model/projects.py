@@ -40,6 +40,8 @@ class Project:
         self.__dict__.update(spec)  # name, sponsor, sectors, capex, ... (see settings)
         self.status = np.full(self.capex.shape, NOT_PROPOSED, dtype=np.int64)
         self.progress = np.zeros(self.capex.shape)
+        self.first_year = int(self.proposed.min())  # before it, nothing to do anywhere
+        self.finished = False  # operating in every replication
 
     @staticmethod
     def settings(name: str, params: dict) -> dict:
@@ -105,8 +107,11 @@ class ProjectPortfolio:
         spend = [0.0, 0.0]
         opened = False
         for p in self.projects:
+            if p.finished or year < p.first_year:
+                continue
             due = (p.status != OPERATING) & (year >= p.proposed)
             if not due.any():
+                p.finished = bool((p.status == OPERATING).all())
                 continue
             spend[p.sponsor] = spend[p.sponsor] + p.step(year, risk[p.sponsor], due)
             new = due & (p.status == OPERATING)

@@ -93,6 +93,7 @@ class Patron(mesa.Agent):
         # value_usd, earn_not_spend, rivalry, ... as attributes (see yearly_inputs).
         self.__dict__.update(derived_batch(members, type(self), type(self).yearly_inputs))
         zeros = np.zeros(len(members))
+        self.halts = self.halt.any(axis=1).tolist()  # whether any replication halts, by year
         self.decision = (zeros, zeros, zeros, zeros, zeros)
         self.bid = zeros
         self.committed = zeros
@@ -151,9 +152,12 @@ class Patron(mesa.Agent):
         aid = room * np.minimum(grant + bid, value * (1.0 + rivalry)) + committed
         aid = aid + self.food_aid_usd[t]
         # A halt of oil and grain (003) stops all aid, committed or bid.
-        self.committed = np.where(halt, 0.0, committed)
-        self.bid = np.where(halt, 0.0, room * bid)
-        aid = np.where(halt, 0.0, aid)
+        if self.halts[t]:
+            committed = np.where(halt, 0.0, committed)
+            bid = np.where(halt, 0.0, bid)
+            aid = np.where(halt, 0.0, aid)
+        self.committed = committed
+        self.bid = room * bid
         enforcement = np.minimum(1.0, np.maximum(0.0, self.enforcement_lever[t]
                                                  + self.nuclear_response * tension))
         self.decision = (aid, self.subsidy_rate[t] * room * warmth,

@@ -79,7 +79,13 @@ def batch_key(inputs: Inputs) -> tuple[int, int, int, int]:
 
 
 def _total(rows: np.ndarray) -> np.ndarray:
-    """The sum of ``rows`` (sectors x replications) over sectors, added in sector order."""
+    """The sum of ``rows`` (sectors x replications) over sectors, added in sector order.
+
+    NumPy reduces over a non-contiguous axis row by row, in order; with one replication
+    the rows are contiguous and it would add pairwise, so they are added one by one.
+    """
+    if rows.shape[1] > 1:
+        return rows.sum(axis=0)
     acc = rows[0] + rows[1]
     for row in rows[2:]:
         acc = acc + row
