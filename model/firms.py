@@ -123,8 +123,7 @@ class FirmPopulation:
         cohort_slices = [slice(start + s, start + size, N_SECTORS)
                          for start, size in ((0, n - n_russia), (n - n_russia, n_russia))
                          for s in range(N_SECTORS)]
-        cohort_index = group + np.arange(0, 3 * N_GROUPS, N_GROUPS)[:, None]
-        for shared in (country, sector, group, cohort_index):
+        for shared in (country, sector, group):
             shared.setflags(write=False)
         return {
             "n": n,
@@ -132,8 +131,6 @@ class FirmPopulation:
             "country": country,
             "sector": sector,
             "group": group,
-            # Where each firm's margin, risk and potential sit in decide()'s 3 x 16 cohort values.
-            "_cohort_index": cohort_index,
             "_cohort_slices": cohort_slices,
         }
 
@@ -145,10 +142,11 @@ class FirmPopulation:
         sectors, then Russia's; ``secondary`` is each replication's secondary sanctions.
         Returns (16, replications). Remembers who traded for next year's bonus.
         """
-        # Each firm reads its cohort's margin, risk and potential: one array, one gather.
-        cohort = np.concatenate([margin, risk, potential]).T.take(self._cohort_index, axis=1)
-        m = cohort[:, 1] * self.risk_aversion
-        np.subtract(cohort[:, 0], m, out=m)
+        # Each firm reads its cohort's margin, risk and potential (a gather per table).
+        group = self.group
+        m = risk.T.take(group, axis=1)
+        m *= self.risk_aversion
+        np.subtract(margin.T.take(group, axis=1), m, out=m)
         m += self.noise[t]
         if secondary.any():
             m -= (secondary * self._secondary_penalty)[:, None] * self.exposure
@@ -162,7 +160,7 @@ class FirmPopulation:
             # 1 or more the bound never binds: intensity + ramp >= 1 >= m.)
             np.minimum(m, self.intensity + self._ramp, out=m)
         self.intensity = m
-        volume = np.multiply(cohort[:, 2], self.weight, out=self.volumes[t])
+        volume = np.multiply(potential.T.take(group, axis=1), self.weight, out=self.volumes[t])
         volume *= m
         active = np.greater(volume, _ZERO, out=self.actives[t])
         if self._any_incumbency:

@@ -20,11 +20,11 @@ from model.ensemble import POINT_DRAW, Calibration, load_calibration
 from model.scenario import Inputs, Scenario, compile_inputs
 from model.world import OUTPUTS, World, batch_key
 
-BATCH_RUNS = 64
+BATCH_RUNS = 128
 """Most replications one World runs at once: the yearly step's Python cost is paid once per
-batch, so a batch of 64 costs little more than a few runs alone."""
-BATCH_FIRM_YEARS = 1_500_000
-"""And at most about this many firm-years per batch (about 25 MB of firm arrays), so batches
+batch, so a batch of 128 costs about as much as 20 runs alone."""
+BATCH_FIRM_YEARS = 2_000_000
+"""And at most about this many firm-years per batch (about 35 MB of firm arrays), so batches
 of large firm populations stay small."""
 
 
