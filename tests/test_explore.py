@@ -158,6 +158,38 @@ def test_extreme_levers_give_figures_not_errors(explorer):
     assert len(view.charts) == 3
 
 
+def test_fast_chart_arrays_are_the_pivot_and_percentiles_they_replace():
+    """The charts' reshape and percentiles give the exact numbers pandas' pivot_table and
+    NumPy's nanpercentile gave, gaps (NaN years, replications, cells) included."""
+    import numpy as np
+
+    from model.analysis.charts import _matrix
+    from model.figures import percentiles
+    from model.runner import run_scenario
+
+    frame = run_scenario(load("baseline").with_values(replications=REPS)).frame()
+    gappy = frame.copy()
+    gappy.loc[gappy["year"] == 2000, "china_share"] = np.nan
+    gappy.loc[gappy["replication"] == 1, "china_share"] = np.nan
+    gappy.loc[np.random.default_rng(1).random(len(gappy)) < 0.1, "trade_china_usd"] = np.nan
+    for df in (frame, gappy, gappy.sample(frac=1, random_state=2)):
+        for col in ("china_share", "trade_china_usd", "dependence_hhi", "aid_russia_usd"):
+            wide = df.pivot_table(index="replication", columns="year", values=col)
+            years, m = _matrix(df, col)
+            assert np.array_equal(years, wide.columns.to_numpy())
+            assert np.array_equal(m, wide.to_numpy(), equal_nan=True)
+            with np.errstate(all="ignore"), pytest.warns(RuntimeWarning) if (
+                    np.isnan(m).all(axis=0).any()) else _nothing():
+                want = np.nanpercentile(m, [5, 50, 95], axis=0)
+            assert np.array_equal(percentiles(m, [5, 50, 95]), want, equal_nan=True)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def test_change_text():
     assert change_text(1.2e9, 1.0e9, "usd") == "+$200 m"
     assert change_text(0.5, 0.6, "share") == "-10 pts"
