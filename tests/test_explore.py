@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,34 @@ def test_extreme_levers_give_figures_not_errors(explorer):
     assert rows["trade_china_usd"].value.startswith("$0 m")
     assert rows["china_russia_ratio"].value == "-" and rows["china_russia_ratio"].change == "n/a"
     assert len(view.charts) == 3
+
+
+def test_charts_reuse_the_runs_and_redraw_only_what_a_change_touches(explorer, monkeypatch):
+    """A slider change runs the scenario once (the baseline is cached, and shared with a page
+    showing the baseline's own settings); the charts reuse the key figures' runs; a new target
+    redraws only the chart that shows it, with the target in it."""
+    import model.runner
+
+    calls = []
+    real = model.runner.run_scenario
+    monkeypatch.setattr(model.runner, "run_scenario",
+                        lambda sc, **kw: calls.append(sc.name) or real(sc, **kw))
+    own = Settings("baseline", replications=REPS)
+    explorer.view(own)
+    assert len(calls) <= 1  # the baseline's own settings and the baseline: one set of runs
+    calls.clear()
+    moved = replace(own, target="").with_lever("russia.trade_subsidy_rate", 0.2)
+    first = explorer.view(moved, charts=False)
+    full = explorer.view(moved)
+    assert calls == ["baseline"] and full.rows == first.rows  # once, not again for the charts
+    aid = explorer.view(replace(moved, target="aid_china_usd@2020>=1e8"))
+    assert aid.charts == full.charts and aid.target  # a target on no chart: none redrawn
+    push = explorer.view(replace(moved, target="trade_russia_usd@2020>=5e8"))
+    assert push.charts["patron_costs"] == full.charts["patron_costs"]
+    assert push.charts["dependence"] == full.charts["dependence"]
+    assert push.charts["trade_by_partner"] != full.charts["trade_by_partner"]
+    assert b"Target: &gt;= $500 m in 2020" in push.charts["trade_by_partner"]  # text as text
+    assert calls == ["baseline"]
 
 
 def test_fast_chart_arrays_are_the_pivot_and_percentiles_they_replace():

@@ -245,6 +245,11 @@ def dependence_chart(df: pd.DataFrame, provenance: str, policy_start: int, path:
 
 STANDARD = {"trade_by_partner": trade_chart, "patron_costs": support_chart,
             "dependence": dependence_chart}
+TARGET_COLUMNS = {"trade_by_partner": tuple(c for c, _ in PARTNERS),
+                  "patron_costs": ("support_china_usd", "support_russia_usd"),
+                  "dependence": ("china_share", "dependence_hhi")}
+"""The columns whose target each standard chart draws (in its title or as a line); a target on
+any other column leaves the chart as it is, so the explorer need not draw it again."""
 
 
 def standard_charts(df: pd.DataFrame, provenance: str, policy_start: int, folder: Path,
