@@ -37,15 +37,15 @@ import pandas as pd
 import yaml
 
 from model.errors import HedgesimError
-from model.params import EXPORT_SECTORS, REGISTRY, Param
+from model.params import EXPORT_SECTORS, REGISTRY, Param, free_parameters
 from model.scenario import (
     HISTORY_START,
     SCENARIO_DIR,
     Scenario,
+    _compiled_value,
     calibrated_values,
     check_name,
     check_number,
-    compile_inputs,
     load,
 )
 from model.strategies import STRATEGIES
@@ -180,6 +180,17 @@ class View:
     frame_key: str = field(default="", repr=False, compare=False)
 
 
+@dataclass(frozen=True)
+class LeverState:
+    """What a lever's slider shows: where it sits, whether it was set on the page, and where the
+    value the runs use comes from (``where``, shown under the slider)."""
+
+    value: float  # where the slider sits: the value set, the scenario's, or the draws' median
+    set_here: bool
+    where: str
+    spread: tuple[float, float] | None = None  # 5th-95th percentile of the runs' draws
+
+
 class Stale(Exception):
     """A newer setting arrived: this computation's result is no longer wanted."""
 
@@ -213,6 +224,8 @@ def target_line(goal, frame: pd.DataFrame) -> str:
             f"of {n} runs ({hit / n:.0%}); median {np.median(rows['value']):.4g}")
 
 
+_FREE = frozenset(p.name for p in free_parameters())
+"""Calibrated parameters: each run draws its value from the posterior unless a setting fixes it."""
 _DRAW = threading.Lock()  # pyplot is not thread-safe: one chart at a time in this process
 
 
@@ -229,7 +242,7 @@ class Explorer:
         self.out = Path(out)
         self.briefs = Path(briefs)
         self._scenarios: dict[str, Scenario] = {}
-        self._history: dict[str, dict] = {}
+        self._levers: dict[tuple, LeverState] = {}
         self._runs: OrderedDict[str, pd.DataFrame] = OrderedDict()
         self._baseline_figures: dict[tuple, pd.DataFrame] = {}
         self._charts: OrderedDict[tuple, bytes] = OrderedDict()
@@ -281,24 +294,60 @@ class Explorer:
         target = DEFAULT_TARGET if 2020 <= sc.horizon else ""
         return Settings(ref or self.start, None, (), sc.replications, year, target)
 
-    def history(self, ref: str) -> dict:
-        """The scenario's compiled inputs at the point estimate, for the values sliders show."""
+    def lever_state(self, settings: Settings, name: str) -> LeverState:
+        """What the slider of lever ``name`` shows for ``settings``.
+
+        A value set on the page is used by every run from ``policy_start``. Otherwise the runs
+        use the scenario's value in the year asked; for a calibrated lever the scenario does not
+        set (China's trade subsidy and credit), that is each run's own posterior draw, so the
+        slider sits at the draws' median and says what range the runs use."""
+        values = settings.lever_values
+        if name in values:
+            drawn = self.lever_state(replace(settings, levers=()), name).spread is not None
+            sc = self.scenario(settings.scenario)
+            return LeverState(values[name], True, f"set here for every run, from "
+                              f"{sc.policy_start}" + (" (instead of its posterior draw)"
+                                                      if drawn else ""))
+        key = (settings.scenario, settings.replications, settings.year, name)
         with self._lock:
-            if ref not in self._history:
-                self._history[ref] = compile_inputs(self.scenario(ref), calibrated_values()).params
-            return self._history[ref]
+            if key in self._levers:
+                return self._levers[key]
+        state = self._lever_default(settings, name)
+        with self._lock:
+            self._levers[key] = state
+        return state
+
+    def _lever_default(self, settings: Settings, name: str) -> LeverState:
+        sc = self.scenario(settings.scenario)
+        year = min(max(settings.year, sc.policy_start), sc.horizon)
+        p = REGISTRY[name]
+        reps = settings.replications if settings.replications is not None else sc.replications
+        cal = self.calibration
+        draws = sorted(set(cal.draws(sc.seed, range(max(1, reps)))))
+        used = {}
+        for d in draws:
+            base = cal.values(d).get(name, p.default)
+            v = _compiled_value(p, base, sc.values.get(name), sc.policy_start, sc.years)
+            used[d] = float(v[year - HISTORY_START]) if isinstance(v, np.ndarray) else float(v)
+        per_run = np.array([used[d] for d in cal.draws(sc.seed, range(max(1, reps)))])
+        if per_run.min() == per_run.max():
+            where = f"the scenario's, in {year}"
+            if name in _FREE and name not in sc.values:  # calibrated, and no draw differs here
+                where = (f"the calibrated point estimate, in {year}" if cal.mode == "point" else
+                         f"the scenario's, in {year}: the same in every posterior draw")
+            return LeverState(float(per_run[0]), False, where)
+        lo, med, hi = np.percentile(per_run, [5, 50, 95])
+        s = slider(name) if name in LEVERS else None
+        text = s.text if s is not None else (lambda v: f"{v:g}")
+        return LeverState(float(med), False, (
+            f"calibrated: each run draws its own from the posterior; in {year} median "
+            f"{text(med)}, 90% range {text(lo)} to {text(hi)} over the {len(per_run)} runs"),
+            (float(lo), float(hi)))
 
     def lever_value(self, settings: Settings, name: str) -> tuple[float, bool]:
-        """(value shown, set on the page): a value set on the page, else the scenario's value in
-        effect in the year asked (calibrated levers at the point estimate)."""
-        if name in settings.lever_values:
-            return settings.lever_values[name], True
-        sc = self.scenario(settings.scenario)
-        compiled = self.history(settings.scenario)[name]
-        year = min(max(settings.year, sc.policy_start), sc.horizon)
-        if isinstance(compiled, np.ndarray):
-            return float(compiled[year - HISTORY_START]), False
-        return float(compiled), False
+        """(value shown, set on the page): see :meth:`lever_state`."""
+        state = self.lever_state(settings, name)
+        return state.value, state.set_here
 
     def strategy_of(self, settings: Settings) -> str:
         """The DPRK strategy in effect in the year asked (or from policy_start)."""
