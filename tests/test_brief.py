@@ -375,3 +375,31 @@ def test_out_without_suffix_is_a_folder_for_the_chart(folders, tmp_path):
                   "--out", str(tmp_path / "charts"))
     assert result.exit_code == 0, result.output
     assert ET.parse(tmp_path / "charts" / "dependence.svg").getroot().tag.endswith("svg")
+
+
+@pytest.mark.parametrize("year", [2020, 2035])
+def test_marker_labels_stay_in_the_axes_and_off_the_year_asked(tmp_path, monkeypatch, year):
+    """'scenario settings start' never runs across the year asked's line or out of its panel
+    (in the narrow China panel it ran over 2035's), and the year's own label stays inside."""
+    from model.analysis import charts
+    from model.runner import run_scenario
+    from model.scenario import load
+
+    frame = run_scenario(load("baseline").with_values(replications=2)).frame()
+    figures = []
+    monkeypatch.setattr(charts, "save", lambda fig, path: figures.append(fig) or path)
+    charts.standard_charts(frame, "provenance", 2015, tmp_path, year=year)
+    checked = 0
+    for fig in figures:
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            gid = {a.get_gid(): a for a in (*ax.lines, *ax.texts) if a.get_gid()}
+            box = ax.get_window_extent(renderer)
+            asked = ax.transData.transform((year, 0))[0]
+            policy = gid["hs-policy-label"].get_window_extent(renderer)
+            own = gid["hs-year-label"].get_window_extent(renderer)
+            assert box.x0 <= policy.x0 and policy.x1 <= box.x1
+            assert box.x0 <= own.x0 and own.x1 <= box.x1
+            assert not policy.x0 < asked < policy.x1  # the label does not cross the line
+            checked += 1
+    assert checked == 6

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,61 @@ def test_view_figures_match_hedgesim_run_of_the_saved_scenario(explorer, tmp_pat
         explorer.save(s, "no spaces please")
 
 
+def test_a_calibrated_slider_shows_the_draws_the_runs_use_and_sets_every_run(explorer, tmp_path):
+    """China's trade subsidy is calibrated: each run draws it from the posterior, so its slider
+    gives the median and 90% range of the runs' own values (not the point estimate); set on the
+    page it is the value of every run from policy_start, and the saved file reproduces that."""
+    import numpy as np
+
+    from model.scenario import compile_inputs
+
+    name, at = "china.trade_subsidy_rate", 2020 - 1988
+    s = Settings("baseline", replications=6)
+    frame = explorer.view(s, charts=False).frame
+    cal = explorer.calibration
+    draws = frame.groupby("replication")["draw"].first().to_numpy()
+    sc = explorer.scenario_for(s)
+    used = [compile_inputs(sc, cal.values(int(d))).params[name][at] for d in draws]
+    assert len(set(used)) > 1  # the runs do not share one value
+    state = explorer.lever_state(s, name)
+    assert not state.set_here and state.value == pytest.approx(np.median(used))
+    assert state.spread == pytest.approx(tuple(np.percentile(used, [5, 95])))
+    text = slider(name).text
+    assert state.where == (f"calibrated: each run draws its own from the posterior; in 2020 "
+                           f"median {text(state.value)}, 90% range {text(state.spread[0])} to "
+                           f"{text(state.spread[1])} over the 6 runs")
+
+    moved = s.with_lever(name, 0.2).with_lever("china.credit_usd", 1.0e8)
+    state = explorer.lever_state(moved, name)
+    assert state.set_here and state.value == 0.2
+    assert state.where == "set here for every run, from 2015 (instead of its posterior draw)"
+    sc = explorer.scenario_for(moved)
+    for d in draws:  # every run: the set value from 2015, its own draw's history before
+        own = compile_inputs(explorer.scenario_for(s), cal.values(int(d))).params[name]
+        got = compile_inputs(sc, cal.values(int(d))).params[name]
+        assert (got[2015 - 1988:] == 0.2).all() and (got[:2015 - 1988] == own[:2015 - 1988]).all()
+    view = explorer.view(moved, charts=False)
+    path = explorer.save(moved, "explored_china_subsidy")
+    out = CliRunner().invoke(main, ["run", str(path), "--year", "2020", "--no-charts",
+                                    "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    for row in view.rows:
+        assert cell(out.output, row.figure) == row.value, row.figure
+    # a lever the posterior does not vary in the year asked reads as the scenario's
+    assert explorer.lever_state(s, "russia.trade_subsidy_rate").where == (
+        "the scenario's, in 2020: the same in every posterior draw")
+    assert explorer.lever_state(s, "sanctions.enforcement_china").where == "the scenario's, in 2020"
+
+
+def test_with_the_point_estimate_a_calibrated_slider_says_so():
+    from model.scenario import calibrated_values
+
+    ex = Explorer("baseline", calibration="point")
+    state = ex.lever_state(Settings("baseline"), "china.trade_subsidy_rate")
+    assert state.value == calibrated_values()["china.trade_subsidy_rate"][2000]
+    assert state.where == "the calibrated point estimate, in 2020" and state.spread is None
+
+
 def test_saved_scenario_keeps_the_chosen_scenarios_own_settings(explorer):
     s = Settings("china_enforces", replications=REPS).with_lever("sanctions.west_on_russia", 0.5)
     path = explorer.save(s, "explored_enforces")
@@ -156,6 +212,66 @@ def test_extreme_levers_give_figures_not_errors(explorer):
     assert rows["trade_china_usd"].value.startswith("$0 m")
     assert rows["china_russia_ratio"].value == "-" and rows["china_russia_ratio"].change == "n/a"
     assert len(view.charts) == 3
+
+
+def test_charts_reuse_the_runs_and_redraw_only_what_a_change_touches(explorer, monkeypatch):
+    """A slider change runs the scenario once (the baseline is cached, and shared with a page
+    showing the baseline's own settings); the charts reuse the key figures' runs; a new target
+    redraws only the chart that shows it, with the target in it."""
+    import model.runner
+
+    calls = []
+    real = model.runner.run_scenario
+    monkeypatch.setattr(model.runner, "run_scenario",
+                        lambda sc, **kw: calls.append(sc.name) or real(sc, **kw))
+    own = Settings("baseline", replications=REPS)
+    explorer.view(own)
+    assert len(calls) <= 1  # the baseline's own settings and the baseline: one set of runs
+    calls.clear()
+    moved = replace(own, target="").with_lever("russia.trade_subsidy_rate", 0.2)
+    first = explorer.view(moved, charts=False)
+    full = explorer.view(moved)
+    assert calls == ["baseline"] and full.rows == first.rows  # once, not again for the charts
+    aid = explorer.view(replace(moved, target="aid_china_usd@2020>=1e8"))
+    assert aid.charts == full.charts and aid.target  # a target on no chart: none redrawn
+    push = explorer.view(replace(moved, target="trade_russia_usd@2020>=5e8"))
+    assert push.charts["patron_costs"] == full.charts["patron_costs"]
+    assert push.charts["dependence"] == full.charts["dependence"]
+    assert push.charts["trade_by_partner"] != full.charts["trade_by_partner"]
+    assert b"Target: &gt;= $500 m in 2020" in push.charts["trade_by_partner"]  # text as text
+    assert calls == ["baseline"]
+
+
+def test_fast_chart_arrays_are_the_pivot_and_percentiles_they_replace():
+    """The charts' reshape and percentiles give the exact numbers pandas' pivot_table and
+    NumPy's nanpercentile gave, gaps (NaN years, replications, cells) included."""
+    import numpy as np
+
+    from model.analysis.charts import _matrix
+    from model.figures import percentiles
+    from model.runner import run_scenario
+
+    frame = run_scenario(load("baseline").with_values(replications=REPS)).frame()
+    gappy = frame.copy()
+    gappy.loc[gappy["year"] == 2000, "china_share"] = np.nan
+    gappy.loc[gappy["replication"] == 1, "china_share"] = np.nan
+    gappy.loc[np.random.default_rng(1).random(len(gappy)) < 0.1, "trade_china_usd"] = np.nan
+    for df in (frame, gappy, gappy.sample(frac=1, random_state=2)):
+        for col in ("china_share", "trade_china_usd", "dependence_hhi", "aid_russia_usd"):
+            wide = df.pivot_table(index="replication", columns="year", values=col)
+            years, m = _matrix(df, col)
+            assert np.array_equal(years, wide.columns.to_numpy())
+            assert np.array_equal(m, wide.to_numpy(), equal_nan=True)
+            with np.errstate(all="ignore"), pytest.warns(RuntimeWarning) if (
+                    np.isnan(m).all(axis=0).any()) else _nothing():
+                want = np.nanpercentile(m, [5, 50, 95], axis=0)
+            assert np.array_equal(percentiles(m, [5, 50, 95]), want, equal_nan=True)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def test_change_text():

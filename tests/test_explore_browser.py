@@ -205,6 +205,11 @@ def test_move_a_slider_save_run_and_brief(session):
     foreign = [u for u in urls if not u.startswith((server.url.rstrip("/"), "data:", "blob:"))]
     assert urls and not foreign, foreign
 
+    # a calibrated lever the scenario leaves to the posterior says what the runs draw
+    drawn = text_of(driver, "#lw-china-trade_subsidy_rate")
+    assert "each run draws its own from the posterior" in drawn and "90% range" in drawn, drawn
+    assert text_of(driver, "#lv-china-trade_subsidy_rate").startswith("median ")
+
     # move the slider with the keyboard, as a person can (Tab to it, then the arrow keys)
     focus(driver, LEVER)
     keys(driver, Keys.HOME, *[Keys.ARROW_RIGHT] * PRESSES)
@@ -215,6 +220,7 @@ def test_move_a_slider_save_run_and_brief(session):
     wait_for(driver, ".hs-done", timeout=30)
     latency = time.perf_counter() - moved
     after = text_of(driver, cell)
+    assert text_of(driver, f"#lw-{LEVER.replace('.', '-')}") == "(set here for every run, from 2015)"
     print(f"explore: figures and charts updated {latency:.2f} s after the last key press "
           f"(DPRK-Russia trade {before} -> {after})")
     assert after != before

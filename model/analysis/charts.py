@@ -77,14 +77,33 @@ def axis_units(ax, column: str, values: np.ndarray | None = None, axis: str = "y
 
 
 def _matrix(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    wide = df.pivot_table(index="replication", columns="year", values=column)
-    return wide.columns.to_numpy(), wide.to_numpy()
+    """Years and a (replications x years) array of ``column``, as
+    ``df.pivot_table(index="replication", columns="year", values=column)`` gives them (sorted,
+    all-NaN years and replications left out). A run's frame holds each replication's years in
+    order, so it is a reshape there: a pivot_table costs about 10 ms and a chart makes up to
+    eight, which the explorer pays on every slider move. Anything else is pivoted."""
+    reps = df["replication"].to_numpy()
+    years = df["year"].to_numpy()
+    ys, rs = np.unique(years), np.unique(reps)
+    if (len(ys) * len(rs) != len(df) or not np.array_equal(years, np.tile(ys, len(rs)))
+            or not np.array_equal(reps, np.repeat(rs, len(ys)))):
+        wide = df.pivot_table(index="replication", columns="year", values=column)
+        return wide.columns.to_numpy(), wide.to_numpy()
+    m = df[column].to_numpy(dtype=np.float64).reshape(len(rs), len(ys))
+    gone = np.isnan(m)
+    if gone.any():  # pivot_table leaves out what holds no number at all
+        m = m[~gone.all(axis=1)][:, ~gone.all(axis=0)]
+        ys = ys[~gone.all(axis=0)]
+    return ys, m
 
 
 def policy_marker(ax, year: int) -> None:
-    ax.axvline(year, color="#555555", linewidth=1.2, linestyle=":")
+    """A dotted line where the scenario's settings start, labelled at the top (see
+    :func:`_place_labels`)."""
+    ax.axvline(year, color="#555555", linewidth=1.2, linestyle=":", gid="hs-policy")
     ax.text(year + 0.3, 0.99, "scenario settings start", fontsize=11, va="top",
-            color="#555555", transform=ax.get_xaxis_transform())
+            color="#555555", transform=ax.get_xaxis_transform(), gid="hs-policy-label")
+    _place_labels(ax)
 
 
 def last_median(df: pd.DataFrame, column: str, year: int | None = None) -> tuple[int, float]:
@@ -97,9 +116,43 @@ def year_marker(ax, year: int | None) -> None:
     """A thin vertical line at the year a question asks about."""
     if year is None:
         return
-    ax.axvline(year, color="#000000", linewidth=1.0, linestyle=(0, (4, 2)), alpha=0.7)
+    ax.axvline(year, color="#000000", linewidth=1.0, linestyle=(0, (4, 2)), alpha=0.7,
+               gid="hs-year")
     ax.text(year + 0.3, 0.02, f"{year}", fontsize=11, va="bottom", color="#000000",
-            transform=ax.get_xaxis_transform())
+            transform=ax.get_xaxis_transform(), gid="hs-year-label")
+    _place_labels(ax)
+
+
+def _place_labels(ax) -> None:
+    """Put each marker's label beside its line where it fits: to the right, or to the left when
+    on the right it would run past the axes (the year asked at the horizon, whose label would sit
+    beside the last tick label) or, for "scenario settings start", across the year asked's line
+    (in a narrow panel it ran over 2035's). Called by both markers, in either order."""
+    found = {a.get_gid(): a for a in (*ax.lines, *ax.texts) if a.get_gid()}
+    if not any(k.endswith("-label") for k in found):
+        return
+    ax.get_xlim()  # settle the autoscaled limits before measuring in data coordinates
+    renderer = ax.figure.canvas.get_renderer()
+    right = ax.get_window_extent(renderer).x1
+    left = ax.get_window_extent(renderer).x0
+    pad = 4.0  # pixels between a label and a line it must not cross
+    for kind in ("year", "policy"):
+        label, line = found.get(f"hs-{kind}-label"), found.get(f"hs-{kind}")
+        if label is None or line is None:
+            continue
+        x = float(line.get_xdata()[0])
+        stop = right
+        asked = found.get("hs-year")
+        if kind == "policy" and asked is not None and float(asked.get_xdata()[0]) > x:
+            stop = min(stop, ax.transData.transform((float(asked.get_xdata()[0]), 0))[0] - pad)
+        label.set_x(x + 0.3)
+        label.set_horizontalalignment("left")
+        if label.get_window_extent(renderer).x1 > stop:
+            label.set_x(x - 0.3)
+            label.set_horizontalalignment("right")
+            if label.get_window_extent(renderer).x0 < left:  # fits on neither side: the right
+                label.set_x(x + 0.3)
+                label.set_horizontalalignment("left")
 
 
 def target_line(ax, target, column: str) -> None:
@@ -229,6 +282,11 @@ def dependence_chart(df: pd.DataFrame, provenance: str, policy_start: int, path:
 
 STANDARD = {"trade_by_partner": trade_chart, "patron_costs": support_chart,
             "dependence": dependence_chart}
+TARGET_COLUMNS = {"trade_by_partner": tuple(c for c, _ in PARTNERS),
+                  "patron_costs": ("support_china_usd", "support_russia_usd"),
+                  "dependence": ("china_share", "dependence_hhi")}
+"""The columns whose target each standard chart draws (in its title or as a line); a target on
+any other column leaves the chart as it is, so the explorer need not draw it again."""
 
 
 def standard_charts(df: pd.DataFrame, provenance: str, policy_start: int, folder: Path,

@@ -85,7 +85,8 @@ def figures_html(view: View) -> str:
 def Lever(name: str, settings: Settings, on_settings):
     ex = explorer()
     s = slider(name)
-    value, is_set = ex.lever_value(settings, name)
+    state = ex.lever_state(settings, name)
+    value, is_set = state.value, state.set_here
     shown = s.shown(s.value(s.shown(value)))  # on the slider's grid, so it never re-rounds it
 
     def moved(position: float) -> None:
@@ -93,14 +94,15 @@ def Lever(name: str, settings: Settings, on_settings):
             return  # the slider echoing the value it was given is not a change
         on_settings(settings.with_lever(name, s.value(position)))
 
-    sc = ex.scenario(settings.scenario)
-    where = (f"set here, from {sc.policy_start}" if is_set
-             else f"the scenario's, in {max(settings.year, sc.policy_start)}")
+    # a calibrated lever the scenario leaves to the posterior shows the draws' median, and
+    # says so: the runs use each its own draw, not the one value a slider can show
+    value_text = ("median " if state.spread is not None else "") + s.text(value)
     with solara.Div(classes=[f"hs-lever-{css_name(name)}", "hs-lever"]):
         solara.HTML(tag="div", classes=["hs-label"], unsafe_innerHTML=(
             f"{html.escape(s.label)}: <span class=\"{'hs-set' if is_set else ''} hs-value\" "
-            f"id=\"lv-{css_name(name)}\">{html.escape(s.text(value))}</span> "
-            f"<span class=\"hs-where\">({html.escape(where)})</span>"))
+            f"id=\"lv-{css_name(name)}\">{html.escape(value_text)}</span> "
+            f"<span class=\"hs-where\" id=\"lw-{css_name(name)}\">({html.escape(state.where)})"
+            "</span>"))
         solara.SliderFloat("", value=shown, min=s.shown(s.low), max=s.shown(s.high),
                            step=s.step, on_value=moved, thumb_label=True)
         solara.HTML(tag="div", classes=["hs-hint"], unsafe_innerHTML=(

@@ -37,15 +37,15 @@ import pandas as pd
 import yaml
 
 from model.errors import HedgesimError
-from model.params import EXPORT_SECTORS, REGISTRY, Param
+from model.params import EXPORT_SECTORS, REGISTRY, Param, free_parameters
 from model.scenario import (
     HISTORY_START,
     SCENARIO_DIR,
     Scenario,
+    _compiled_value,
     calibrated_values,
     check_name,
     check_number,
-    compile_inputs,
     load,
 )
 from model.strategies import STRATEGIES
@@ -171,10 +171,24 @@ class View:
     rows: list[FigureRow]
     target: str  # 'target ...: reached in 7 of 20 runs (35%); ...' or ''
     baseline_target: str
-    charts: dict[str, bytes]  # chart name -> SVG (vector: sharp at any width, quicker than PNG)
-    note: str
+    charts: dict[str, bytes]  # chart name -> SVG (vector, text as text: sharp at any width,
+    note: str                 # and quicker to write and smaller than PNG)
     changes: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
+    goal: object = field(default=None, repr=False, compare=False)
+    frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    frame_key: str = field(default="", repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class LeverState:
+    """What a lever's slider shows: where it sits, whether it was set on the page, and where the
+    value the runs use comes from (``where``, shown under the slider)."""
+
+    value: float  # where the slider sits: the value set, the scenario's, or the draws' median
+    set_here: bool
+    where: str
+    spread: tuple[float, float] | None = None  # 5th-95th percentile of the runs' draws
 
 
 class Stale(Exception):
@@ -210,6 +224,8 @@ def target_line(goal, frame: pd.DataFrame) -> str:
             f"of {n} runs ({hit / n:.0%}); median {np.median(rows['value']):.4g}")
 
 
+_FREE = frozenset(p.name for p in free_parameters())
+"""Calibrated parameters: each run draws its value from the posterior unless a setting fixes it."""
 _DRAW = threading.Lock()  # pyplot is not thread-safe: one chart at a time in this process
 
 
@@ -226,8 +242,10 @@ class Explorer:
         self.out = Path(out)
         self.briefs = Path(briefs)
         self._scenarios: dict[str, Scenario] = {}
-        self._history: dict[str, dict] = {}
-        self._runs: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._levers: dict[tuple, LeverState] = {}
+        self._runs: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        self._baseline_figures: dict[tuple, pd.DataFrame] = {}
+        self._charts: OrderedDict[tuple, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.RLock()
         self._compute = threading.Lock()
@@ -235,7 +253,8 @@ class Explorer:
         # the posterior ensemble takes about a second to read: on first use, so a server can
         # start listening (and the browser load the page) meanwhile
         self._calibration = calibration
-        self._views: OrderedDict[Settings, View] = OrderedDict()
+        self._views: OrderedDict[Settings, View] = OrderedDict()  # with charts
+        self._figures: OrderedDict[Settings, View] = OrderedDict()  # key figures only
 
     @property
     def calibration(self):
@@ -275,24 +294,60 @@ class Explorer:
         target = DEFAULT_TARGET if 2020 <= sc.horizon else ""
         return Settings(ref or self.start, None, (), sc.replications, year, target)
 
-    def history(self, ref: str) -> dict:
-        """The scenario's compiled inputs at the point estimate, for the values sliders show."""
+    def lever_state(self, settings: Settings, name: str) -> LeverState:
+        """What the slider of lever ``name`` shows for ``settings``.
+
+        A value set on the page is used by every run from ``policy_start``. Otherwise the runs
+        use the scenario's value in the year asked; for a calibrated lever the scenario does not
+        set (China's trade subsidy and credit), that is each run's own posterior draw, so the
+        slider sits at the draws' median and says what range the runs use."""
+        values = settings.lever_values
+        if name in values:
+            drawn = self.lever_state(replace(settings, levers=()), name).spread is not None
+            sc = self.scenario(settings.scenario)
+            return LeverState(values[name], True, f"set here for every run, from "
+                              f"{sc.policy_start}" + (" (instead of its posterior draw)"
+                                                      if drawn else ""))
+        key = (settings.scenario, settings.replications, settings.year, name)
         with self._lock:
-            if ref not in self._history:
-                self._history[ref] = compile_inputs(self.scenario(ref), calibrated_values()).params
-            return self._history[ref]
+            if key in self._levers:
+                return self._levers[key]
+        state = self._lever_default(settings, name)
+        with self._lock:
+            self._levers[key] = state
+        return state
+
+    def _lever_default(self, settings: Settings, name: str) -> LeverState:
+        sc = self.scenario(settings.scenario)
+        year = min(max(settings.year, sc.policy_start), sc.horizon)
+        p = REGISTRY[name]
+        reps = settings.replications if settings.replications is not None else sc.replications
+        cal = self.calibration
+        draws = sorted(set(cal.draws(sc.seed, range(max(1, reps)))))
+        used = {}
+        for d in draws:
+            base = cal.values(d).get(name, p.default)
+            v = _compiled_value(p, base, sc.values.get(name), sc.policy_start, sc.years)
+            used[d] = float(v[year - HISTORY_START]) if isinstance(v, np.ndarray) else float(v)
+        per_run = np.array([used[d] for d in cal.draws(sc.seed, range(max(1, reps)))])
+        if per_run.min() == per_run.max():
+            where = f"the scenario's, in {year}"
+            if name in _FREE and name not in sc.values:  # calibrated, and no draw differs here
+                where = (f"the calibrated point estimate, in {year}" if cal.mode == "point" else
+                         f"the scenario's, in {year}: the same in every posterior draw")
+            return LeverState(float(per_run[0]), False, where)
+        lo, med, hi = np.percentile(per_run, [5, 50, 95])
+        s = slider(name) if name in LEVERS else None
+        text = s.text if s is not None else (lambda v: f"{v:g}")
+        return LeverState(float(med), False, (
+            f"calibrated: each run draws its own from the posterior; in {year} median "
+            f"{text(med)}, 90% range {text(lo)} to {text(hi)} over the {len(per_run)} runs"),
+            (float(lo), float(hi)))
 
     def lever_value(self, settings: Settings, name: str) -> tuple[float, bool]:
-        """(value shown, set on the page): a value set on the page, else the scenario's value in
-        effect in the year asked (calibrated levers at the point estimate)."""
-        if name in settings.lever_values:
-            return settings.lever_values[name], True
-        sc = self.scenario(settings.scenario)
-        compiled = self.history(settings.scenario)[name]
-        year = min(max(settings.year, sc.policy_start), sc.horizon)
-        if isinstance(compiled, np.ndarray):
-            return float(compiled[year - HISTORY_START]), False
-        return float(compiled), False
+        """(value shown, set on the page): see :meth:`lever_state`."""
+        state = self.lever_state(settings, name)
+        return state.value, state.set_here
 
     def strategy_of(self, settings: Settings) -> str:
         """The DPRK strategy in effect in the year asked (or from policy_start)."""
@@ -363,13 +418,16 @@ class Explorer:
         return out
 
     # ------------------------------------------------------------ runs
-    def _run(self, sc: Scenario, key: tuple, cancelled=None) -> pd.DataFrame:
+    def _run(self, sc: Scenario, cancelled=None) -> tuple[str, pd.DataFrame]:
+        """The runs of ``sc`` through the public runner, cached by what they depend on (so the
+        baseline and a page showing the baseline's own settings share one set of runs)."""
         from model.runner import run_scenario
 
+        key = _run_key(sc)
         with self._lock:
             if key in self._runs:
                 self._runs.move_to_end(key)
-                return self._runs[key]
+                return key, self._runs[key]
 
         def progress(_n: int) -> None:
             if cancelled is not None and cancelled():
@@ -380,41 +438,78 @@ class Explorer:
             self._runs[key] = frame
             while len(self._runs) > self._cache_size:
                 self._runs.popitem(last=False)
-        return frame
+        return key, frame
 
     def baseline_frame(self, sc: Scenario, cancelled=None) -> pd.DataFrame:
         """The shipped baseline with the settings' replications and seed (common random
         numbers: the same seeds and posterior draws as the settings' runs)."""
-        base = self.scenario(BASELINE).with_values(replications=sc.replications, seed=sc.seed)
-        return self._run(base, ("baseline", sc.replications, sc.seed), cancelled)
+        return self._run(self._baseline_for(sc), cancelled)[1]
+
+    def _baseline_for(self, sc: Scenario) -> Scenario:
+        return self.scenario(BASELINE).with_values(replications=sc.replications, seed=sc.seed)
 
     def view(self, settings: Settings, cancelled=None, charts: bool = True) -> View:
-        """Everything the page shows for ``settings``. ``cancelled()`` true makes it raise
-        :class:`Stale` between replications (a newer setting arrived)."""
-        from model.analysis.charts import STANDARD
+        """Everything the page shows for ``settings``: key figures first (``charts=False``, as
+        soon as the runs are done), then the charts. Each step is cached, and the charts of a
+        view reuse its key figures and runs. ``cancelled()`` true makes it raise :class:`Stale`
+        between replications and between charts (a newer setting arrived)."""
+        figures = self._key_figures(settings, cancelled)
+        if not charts:
+            return figures
+        with self._lock:
+            if settings in self._views:
+                self._views.move_to_end(settings)
+                return self._views[settings]
+        t = time.perf_counter()
+        with self._compute:
+            drawn = self._draw(figures, cancelled)
+        seconds = dict(figures.seconds, charts=time.perf_counter() - t)
+        seconds["total"] = seconds["figures"] + seconds["charts"]
+        made = replace(figures, charts=drawn, seconds=seconds)
+        with self._lock:
+            self._views[settings] = made
+            while len(self._views) > max(4, self._cache_size // 2):
+                self._views.popitem(last=False)
+        return made
+
+    def _key_figures(self, settings: Settings, cancelled=None) -> View:
+        """The view without charts: the runs, the year's key figures against the baseline and
+        the target line."""
         from model.experiments.history import guard
         from model.experiments.summary import interval_cell, key_figures
         from model.outputs import KEY_FIGURES
 
         with self._lock:
-            if settings in self._views:
-                self._views.move_to_end(settings)
-                return self._views[settings]
+            if settings in self._figures:
+                self._figures.move_to_end(settings)
+                return self._figures[settings]
+        t = time.perf_counter()
         sc = self.scenario_for(settings)
         goal = self.goal(settings, sc)
         guard(sc, calibrated_values(), where="explorer")
-        times: dict[str, float] = {}
-        t = time.perf_counter()
+        times: dict[str, float] = {"validate": time.perf_counter() - t}
         with self._compute:  # one computation at a time; a stale one gives way at once
             if cancelled is not None and cancelled():
                 raise Stale()
-            frame = self._run(sc, ("settings", *settings.run_key()), cancelled)
-            times["runs"] = time.perf_counter() - t
-            base = self.baseline_frame(sc, cancelled)
-            times["baseline"] = time.perf_counter() - t - times["runs"]
+            t1 = time.perf_counter()
+            key, frame = self._run(sc, cancelled)
+            times["runs"] = time.perf_counter() - t1
+            t1 = time.perf_counter()
+            base_sc = self._baseline_for(sc)
+            base = self._run(base_sc, cancelled)[1]
+            times["baseline"] = time.perf_counter() - t1
+            t1 = time.perf_counter()
             year = settings.year
             mine = key_figures(frame, [year])
-            theirs = key_figures(base, [year])
+            theirs_key = (_run_key(base_sc), year)
+            with self._lock:
+                theirs = self._baseline_figures.get(theirs_key)
+            if theirs is None:
+                theirs = key_figures(base, [year])
+                with self._lock:
+                    self._baseline_figures[theirs_key] = theirs
+                    while len(self._baseline_figures) > self._cache_size:
+                        self._baseline_figures.pop(next(iter(self._baseline_figures)))
             rows = []
             for column, figure, unit in KEY_FIGURES:  # a figure no run defines (a ratio to zero
                 a = mine[mine["column"] == column]  # trade) is shown as '-', not dropped
@@ -424,33 +519,54 @@ class Explorer:
                     figure, column, interval_cell(a), interval_cell(b),
                     change_text(med, float(b["median"].iloc[0]) if len(b) else float("nan"), unit),
                     med))
-            note = self.calibration.note(sc.replications)
-            drawn: dict[str, bytes] = {}
-            if charts:
-                t2 = time.perf_counter()
-                changed = self.changes(settings)
-                prov = (f"hedgesim explore | scenario {sc.name}"
-                        + (f" with {'; '.join(changed)} (unsaved)" if changed else "")
-                        + f", seed {sc.seed} | {self._calibration_phrase()} | median and {note}")
-                with _DRAW, tempfile.TemporaryDirectory() as tmp:
-                    for name, fn in STANDARD.items():
-                        if cancelled is not None and cancelled():
-                            raise Stale()
-                        path = fn(frame, prov, sc.policy_start, Path(tmp) / f"{name}.svg",
-                                  year=year, target=goal)
-                        drawn[name] = path.read_bytes()
-                times["charts"] = time.perf_counter() - t2
-        times["total"] = time.perf_counter() - t
-        made = View(settings, sc, year, rows,
-                    target_line(goal, frame) if goal is not None else "",
-                    target_line(goal, base) if goal is not None else "",
-                    drawn, note, self.changes(settings), times)
-        if charts:
-            with self._lock:
-                self._views[settings] = made
-                while len(self._views) > max(4, self._cache_size // 2):
-                    self._views.popitem(last=False)
+            target = target_line(goal, frame) if goal is not None else ""
+            base_target = target_line(goal, base) if goal is not None else ""
+            times["key figures"] = time.perf_counter() - t1
+        times["figures"] = time.perf_counter() - t
+        made = View(settings, sc, year, rows, target, base_target, {},
+                    self.calibration.note(sc.replications), self.changes(settings), times,
+                    goal, frame, key)
+        with self._lock:
+            self._figures[settings] = made
+            while len(self._figures) > self._cache_size:
+                self._figures.popitem(last=False)
         return made
+
+    def _draw(self, view: View, cancelled=None) -> dict[str, bytes]:
+        """The three standard charts of a view as SVG, by the same functions as runs and briefs
+        (:data:`model.analysis.charts.STANDARD`). A chart is drawn again only if what it shows
+        changed: a target on a column it does not show leaves it as it was."""
+        import matplotlib
+
+        from model.analysis.charts import STANDARD, TARGET_COLUMNS
+
+        sc, goal, year = view.scenario, view.goal, view.year
+        prov = (f"hedgesim explore | scenario {sc.name}"
+                + (f" with {'; '.join(view.changes)} (unsaved)" if view.changes else "")
+                + f", seed {sc.seed} | {self._calibration_phrase()} | median and {view.note}")
+        drawn: dict[str, bytes] = {}
+        for name, fn in STANDARD.items():
+            shown = goal if goal is not None and goal.column in TARGET_COLUMNS[name] else None
+            key = (name, view.frame_key, year, prov, sc.policy_start, _goal_key(shown))
+            with self._lock:
+                if key in self._charts:
+                    self._charts.move_to_end(key)
+                    drawn[name] = self._charts[key]
+                    continue
+            if cancelled is not None and cancelled():
+                raise Stale()
+            # text as SVG text rather than glyph outlines: a third quicker to write and a third
+            # smaller to send, and the page's browser has the fonts (DejaVu Sans, else Verdana)
+            with _DRAW, tempfile.TemporaryDirectory() as tmp, \
+                    matplotlib.rc_context({"svg.fonttype": "none"}):
+                path = fn(view.frame, prov, sc.policy_start, Path(tmp) / f"{name}.svg",
+                          year=year, target=shown)
+                drawn[name] = path.read_bytes()
+            with self._lock:
+                self._charts[key] = drawn[name]
+                while len(self._charts) > 3 * self._cache_size:
+                    self._charts.popitem(last=False)
+        return drawn
 
     def _calibration_phrase(self) -> str:
         info = self.calibration.describe()
@@ -586,6 +702,18 @@ class Explorer:
             made = build_brief([report.folder], self.briefs / name, year=settings.year,
                                target=settings.target.strip() or None, pdf=pdf)
         return path, report.folder, made
+
+
+def _run_key(sc: Scenario) -> str:
+    """What a scenario's runs depend on, as a cache key: its name (the frames' ``scenario``
+    column) and every setting that reaches the model."""
+    import json
+
+    return json.dumps([sc.name, _comparable(sc)], sort_keys=True, default=repr)
+
+
+def _goal_key(goal) -> tuple | None:
+    return None if goal is None else (goal.column, goal.year, goal.op, float(goal.threshold))
 
 
 def _plain(v, p: Param):
