@@ -85,7 +85,8 @@ class BatchRunWorld(World):
 
 
 def _reporter(model: World, column: int) -> float:
-    return float(model.rows[-1][column])
+    """The output of the year just stepped (a World of one replication)."""
+    return float(model.out[model.t - 1, column, 0])
 
 
 def bench_sweep(runs: int, workers: int, out: Path) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model.ensemble import POINT_DRAW, Calibration, load_calibration
-from model.scenario import Inputs, Scenario, compile_inputs
+from model.scenario import Inputs, Scenario, compile_inputs, recompile_inputs
 from model.world import OUTPUTS, World, batch_key
 
 BATCH_RUNS = 128
@@ -128,17 +128,24 @@ class InputsCache:
     """Compiled inputs per ensemble member of one scenario, built on first use.
 
     Compiling and deriving a member's inputs costs about as much as a run, so
-    replications that draw the same member share them.
+    replications that draw the same member share them; a new member is compiled
+    from the first one, recompiling only the values whose calibration differs.
     """
 
     def __init__(self, scenario: Scenario, calibration: Calibration) -> None:
         self.scenario, self.calibration = scenario, calibration
         self._by_draw: dict[int, Inputs] = {}
+        self._first: tuple[dict, Inputs] | None = None
 
     def __getitem__(self, draw: int) -> Inputs:
         try:
             return self._by_draw[draw]
         except KeyError:
-            made = self._by_draw[draw] = compile_inputs(self.scenario,
-                                                        self.calibration.values(draw))
+            values = self.calibration.values(draw)
+            if self._first is None:
+                made = compile_inputs(self.scenario, values)
+                self._first = (values, made)
+            else:
+                made = recompile_inputs(self._first[1], self.scenario, self._first[0], values)
+            self._by_draw[draw] = made
             return made

@@ -650,6 +650,35 @@ def compile_inputs(scenario: Scenario, calibrated: dict | None = None) -> Inputs
     return Inputs(years, params, strategy)
 
 
+_SHOCKED = ("world.nuclear_test", "world.oil_price_usd_per_bbl", "world.rouble_fall",
+            *(f"{c}.halt_oil_grain" for c in PATRONS))
+"""Registry values a scenario's shocks write into (:func:`_apply_shock`)."""
+
+
+def recompile_inputs(inputs: Inputs, scenario: Scenario, calibrated: dict,
+                     new_calibrated: dict) -> Inputs:
+    """``compile_inputs(scenario, new_calibrated)``, given ``inputs`` compiled from
+    ``(scenario, calibrated)``: only the values whose calibration differs are compiled
+    again (a posterior member differs from another in its free parameters alone), the same
+    inputs, a fraction of the time.
+    """
+    if calibrated.keys() != new_calibrated.keys():
+        return compile_inputs(scenario, new_calibrated)
+    changed = [name for name, v in new_calibrated.items()
+               if name in REGISTRY and v is not calibrated[name] and v != calibrated[name]]
+    if scenario.shocks and any(name in _SHOCKED for name in changed):
+        return compile_inputs(scenario, new_calibrated)
+    params = dict(inputs.params)
+    years = inputs.years
+    for name in changed:
+        value = _compiled_value(REGISTRY[name], new_calibrated[name], scenario.values.get(name),
+                                scenario.policy_start, years)
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        params[name] = value
+    return Inputs(years, params, inputs.strategy)
+
+
 # ---------------------------------------------------------------- history
 @dataclass(frozen=True)
 class HistoryChange:

@@ -66,3 +66,20 @@ def test_a_batch_refuses_runs_it_cannot_share(baseline):
         World([a, a], rng=[1])
     with pytest.raises(ValueError, match="same years"):
         simulate_batch([a, b], [1, 2])
+
+
+def test_a_posterior_member_compiled_from_another_equals_one_compiled_afresh(baseline):
+    """Sweeps compile each member's inputs from the point's first member, recompiling only
+    what the calibration changes: the inputs must be those of a full compile, also under
+    shocks that write into calibrated values' neighbours."""
+    from model.runner import InputsCache
+    from model.scenario import load
+
+    calibration = load_calibration()
+    for sc in (baseline.with_values(horizon=2025), load("oil_collapse")):
+        cache = InputsCache(sc, calibration)
+        for draw in calibration.draws(sc.seed, list(range(6))):
+            fast, full = cache[draw], compile_inputs(sc, calibration.values(draw))
+            assert fast.params.keys() == full.params.keys() and fast.strategy == full.strategy
+            for name, value in full.params.items():
+                np.testing.assert_array_equal(fast.params[name], value, err_msg=name)
