@@ -170,6 +170,17 @@ def test_summary_gives_median_and_interval_per_point_and_year(tmp_path):
     assert (s["p05"] <= s["median"]).all() and (s["median"] <= s["p95"]).all()
 
 
+def test_a_complete_sweeps_summary_equals_the_group_by_group_one(tmp_path, monkeypatch):
+    """A complete sweep's summary is computed a column at a time over all points (fast);
+    it must equal, to the bit and in row order, the group-by-group table an incomplete
+    sweep gets."""
+    exp = load_experiment(small_experiment(tmp_path, points=3, replications=4, horizon=2022))
+    report = run_sweep(exp, tmp_path / "out", executor="serial")
+    fast = sweep_mod.summarise(report.folder, exp)
+    monkeypatch.setattr(sweep_mod, "_summary_by_blocks", lambda df, cols: None)
+    pd.testing.assert_frame_equal(fast, sweep_mod.summarise(report.folder, exp), check_exact=True)
+
+
 def test_resume_refuses_a_different_experiment(tmp_path):
     from model.errors import HedgesimError
 

@@ -708,6 +708,11 @@ def summarise(folder: str | Path, experiment: Experiment,
         keep = np.isin(df["year"], fixed) | (df["year"].to_numpy()
                                                      == horizon_of[df["point"].to_numpy()])
         df = df[keep]
+    columns = ["point", "year", "column", "figure", "unit", "median", "p05", "p95",
+               "replications"]
+    fast = _summary_by_blocks(df, cols)
+    if fast is not None:
+        return fast[columns].astype({"point": "int32", "year": "int32", "replications": "int32"})
     rows = []
     for (point, year), grp in df.groupby(["point", "year"], sort=True):
         for col, label, unit in KEY_FIGURES:
@@ -719,10 +724,38 @@ def summarise(folder: str | Path, experiment: Experiment,
             rows.append({"point": int(point), "year": int(year), "column": col, "figure": label,
                          "unit": unit, "median": med, "p05": p5, "p95": p95,
                          "replications": int(v.size)})
-    columns = ["point", "year", "column", "figure", "unit", "median", "p05", "p95",
-               "replications"]
     out = pd.DataFrame(rows, columns=columns)
     return out.astype({"point": "int32", "year": "int32", "replications": "int32"})
+
+
+def _summary_by_blocks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
+    """:func:`summarise`'s table computed a column at a time over every (point, year) at once,
+    when every group has the same number of runs and every value is finite (a complete
+    sweep): the same percentiles as group by group (NumPy's percentile along an axis is the
+    one-dimensional one, row by row), a fraction of the time. None otherwise."""
+    if df.empty:
+        return None
+    df = df.sort_values(["point", "year"], kind="stable")
+    keys = df[["point", "year"]].to_numpy()
+    starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
+    sizes = np.diff(np.r_[starts, len(df)])
+    if (sizes != sizes[0]).any():
+        return None
+    values = df[cols].to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return None
+    groups, k = len(starts), int(sizes[0])
+    stats = np.percentile(values.reshape(groups, k, len(cols)), [5, 50, 95], axis=1)
+    labels = {c: (label, unit) for c, label, unit in KEY_FIGURES}
+    return pd.DataFrame({
+        "point": np.repeat(keys[starts, 0], len(cols)),
+        "year": np.repeat(keys[starts, 1], len(cols)),
+        "column": np.tile(cols, groups),
+        "figure": np.tile([labels[c][0] for c in cols], groups),
+        "unit": np.tile([labels[c][1] for c in cols], groups),
+        "median": stats[1].ravel(), "p05": stats[0].ravel(), "p95": stats[2].ravel(),
+        "replications": np.full(groups * len(cols), k),
+    })
 
 
 TABLE_FIGURES = ("trade_russia_usd", "china_share", "support_russia_usd", "dependence_hhi")
