@@ -53,11 +53,12 @@ class FirmPopulation:
     :func:`model.world.batch_key` groups runs so that they do.
     """
 
-    def __init__(self, members: Sequence[Inputs], rngs: Sequence[np.random.Generator]) -> None:
+    def __init__(self, members: Sequence[Inputs], rngs: Sequence[np.random.Generator],
+                 values: MemberValues | None = None) -> None:
         # Who is who (country, sector, cohort) is fixed by the inputs: see layout().
         self.__dict__.update(members[0].derived(FirmPopulation, FirmPopulation.layout))
         n, r = self.n, len(members)
-        values = MemberValues(members)
+        values = MemberValues(members) if values is None else values
         groups = np.broadcast_to(self.group, (r, n))  # each replication's firms' cohorts
         # Bins of decide()'s sums: a (replication, cohort) pair for each firm.
         self._bins = (groups + np.arange(0, N_GROUPS * r, N_GROUPS)[:, None]).ravel()

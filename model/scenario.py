@@ -190,57 +190,28 @@ class Inputs:
             return value
 
 
-def derived_batch(members: Sequence[Inputs], key: Any,
-                  build: Callable[[Inputs], dict]) -> dict[str, np.ndarray]:
-    """``build``'s dict for each member of a batch of runs, stacked along a last axis.
-
-    ``build(inputs)`` returns settings of one run (numbers or arrays of numbers or
-    booleans); each comes back as an array with one more axis, the member, last: a
-    number becomes a (members,) array, a per-year array a (years, members) one, so
-    ``value[t]`` is year ``t`` of every member. Each member's settings are built once
-    per inputs and packed into one vector, so a batch stacks one array per member.
-    """
-    packed = [m.derived((key, "packed"), lambda i: _pack(i.derived(key, build)))
-              for m in members]
-    layout = packed[0][1]
-    if all(p is packed[0] for p in packed):
-        table = np.repeat(packed[0][0][:, None], len(packed), axis=1)
-    else:
-        table = np.stack([p[0] for p in packed], axis=1)
-    out = {}
-    for name, start, stop, shape, dtype in layout:
-        value = table[start:stop].reshape(*shape, len(packed))
-        out[name] = value if dtype is np.float64 else value.astype(dtype)
-    return out
-
-
-def _pack(settings: dict) -> tuple[np.ndarray, list]:
-    """One run's settings as one float vector, and where each sits in it."""
-    parts, layout, at = [], [], 0
-    for name, v in settings.items():
-        a = np.asarray(v)
-        parts.append(a.astype(float).ravel())
-        layout.append((name, at, at + a.size, a.shape, a.dtype.type))
-        at += a.size
-    vector = np.concatenate(parts) if parts else np.empty(0)
-    vector.setflags(write=False)
-    return vector, layout
-
-
 class MemberValues(Mapping):
-    """Registry values of a batch's members, looked up by name: each a (members,) array
-    (the value of each member's inputs), built on first use."""
+    """Registry values of a batch's members (runs), looked up by name and built on first
+    use: a number becomes a (members,) array, a per-year array a (years, members) one, so
+    ``values[name][t]`` is year ``t`` of every member."""
 
     def __init__(self, members: Sequence[Inputs]) -> None:
         self.members = members
+        self.same = all(m is members[0] for m in members)
         self._values: dict[str, np.ndarray] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         try:
             return self._values[name]
         except KeyError:
-            value = self._values[name] = np.array([m.params[name] for m in self.members],
-                                                  dtype=float)
+            if self.same:
+                one = np.asarray(self.members[0].params[name], dtype=float)
+                value = np.repeat(one[..., None], len(self.members), axis=-1)
+            else:
+                value = np.stack([np.asarray(m.params[name], dtype=float)
+                                  for m in self.members], axis=-1)
+            value.setflags(write=False)
+            self._values[name] = value
             return value
 
     def __iter__(self):

@@ -45,11 +45,11 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from model.scenario import Inputs, MemberValues, derived_batch
+from model.scenario import Inputs, MemberValues
 from model.strategies import STRATEGIES, Observation, Stance, Strategy
 
 
-def phase_in(path: np.ndarray, years: float, more_is_support: bool = True) -> np.ndarray:
+def phase_in(path: np.ndarray, years, more_is_support: bool = True) -> np.ndarray:
     """A yearly setting whose increases in support build up linearly over ``years`` years.
 
     A decision to support the DPRK (China's early-2000s choice to subsidise
@@ -58,24 +58,27 @@ def phase_in(path: np.ndarray, years: float, more_is_support: bool = True) -> np
     ``more_is_support`` says which direction is an increase in support (False
     for the earn-not-spend doctrine, where a lower value means more aid). With
     ``years`` <= 1 the path is returned as given.
+
+    ``path`` is per year, (years,) or (years, members) with ``years`` a number
+    per member: each member's path is built alone.
     """
-    steps = int(round(years))
-    values = path.tolist()
-    if steps <= 1:
-        return np.array(values, dtype=float)
+    path = np.asarray(path, dtype=float)
+    steps = np.round(np.asarray(years, dtype=float)).astype(np.int64)
     sign = 1.0 if more_is_support else -1.0
-    out = values[:1]
-    start = target = values[0]
-    since = 0
-    for v in values[1:]:
-        if v != target:
-            start, target, since = out[-1], v, 0
-        since += 1
-        if sign * (target - start) <= 0.0:
-            out.append(target)  # a cut, or no change: at once
-        else:
-            out.append(start + (target - start) * min(1.0, since / steps))
-    return np.array(out, dtype=float)
+    out = np.empty_like(path)
+    out[0] = path[0]
+    start = target = path[0]
+    since = np.zeros(np.shape(path[0]), dtype=np.int64)
+    for t in range(1, len(path)):
+        v = path[t]
+        new = v != target
+        start = np.where(new, out[t - 1], start)
+        target = np.where(new, v, target)
+        since = np.where(new, 0, since) + 1
+        at_once = sign * (target - start) <= 0.0  # a cut, or no change
+        built = start + (target - start) * np.minimum(1.0, since / np.maximum(steps, 1))
+        out[t] = np.where(at_once, target, built)
+    return np.where(steps <= 1, path, out)
 
 
 class Patron(mesa.Agent):
@@ -88,10 +91,15 @@ class Patron(mesa.Agent):
     index = 0
     key = ""
 
-    def __init__(self, model: mesa.Model, members: Sequence[Inputs]) -> None:
+    def __init__(self, model: mesa.Model, members: Sequence[Inputs],
+                 values: MemberValues | None = None) -> None:
         super().__init__(model)
+        values = MemberValues(members) if values is None else values
         # value_usd, earn_not_spend, rivalry, ... as attributes (see yearly_inputs).
-        self.__dict__.update(derived_batch(members, type(self), type(self).yearly_inputs))
+        self.__dict__.update(type(self).yearly_inputs(values))
+        self.fiscal = np.stack([m.derived((type(self), "fiscal"),
+                                          lambda i: type(self).fiscal_path(i.params))
+                                for m in members], axis=-1)
         zeros = np.zeros(len(members))
         self.halts = self.halt.any(axis=1).tolist()  # whether any replication halts, by year
         self.decision = (zeros, zeros, zeros, zeros, zeros)
@@ -99,27 +107,26 @@ class Patron(mesa.Agent):
         self.committed = zeros
 
     @classmethod
-    def yearly_inputs(cls, inputs: Inputs) -> dict:
-        """The patron's settings for one replication's inputs. They depend on the inputs
-        alone, so runs of the same inputs share them."""
-        params = inputs.params
+    def yearly_inputs(cls, values: MemberValues) -> dict:
+        """The patron's settings for a batch, from its members' registry values: arrays with
+        the member last, per-year ones (years, members). (Its fiscal room is built per
+        member, by :meth:`fiscal_path`.)"""
         pre = cls.key + "."
-        lag = params[pre + "support_phase_in_years"]
+        lag = values[pre + "support_phase_in_years"]
         return {
-            "value_usd": params[pre + "strategic_value_usd"],
-            "earn_not_spend": phase_in(params[pre + "earn_not_spend"], lag, more_is_support=False),
-            "rivalry": params[pre + "rivalry"],
-            "nuclear_aversion": params[pre + "nuclear_aversion"],
-            "nuclear_response": params[pre + "nuclear_enforcement_response"],
-            "subsidy_rate": phase_in(params[pre + "trade_subsidy_rate"], lag),
-            "aid_usd": params[pre + "aid_usd"],
-            "food_aid_usd": params[pre + "food_aid_t"] * params["world.food_price_usd_per_t"],
-            "credit_usd": phase_in(params[pre + "credit_usd"], lag),
-            "debt_relief_usd": params[pre + "debt_relief_usd"],
-            "preference": params[pre + "preference"] * params[pre + "preference_effect"],
-            "halt": params[pre + "halt_oil_grain"] > 0.5,
-            "enforcement_lever": params["sanctions.enforcement_" + cls.key],
-            "fiscal": cls.fiscal_path(params),
+            "value_usd": values[pre + "strategic_value_usd"],
+            "earn_not_spend": phase_in(values[pre + "earn_not_spend"], lag, more_is_support=False),
+            "rivalry": values[pre + "rivalry"],
+            "nuclear_aversion": values[pre + "nuclear_aversion"],
+            "nuclear_response": values[pre + "nuclear_enforcement_response"],
+            "subsidy_rate": phase_in(values[pre + "trade_subsidy_rate"], lag),
+            "aid_usd": values[pre + "aid_usd"],
+            "food_aid_usd": values[pre + "food_aid_t"] * values["world.food_price_usd_per_t"],
+            "credit_usd": phase_in(values[pre + "credit_usd"], lag),
+            "debt_relief_usd": values[pre + "debt_relief_usd"],
+            "preference": values[pre + "preference"] * values[pre + "preference_effect"],
+            "halt": values[pre + "halt_oil_grain"] > 0.5,
+            "enforcement_lever": values["sanctions.enforcement_" + cls.key],
         }
 
     @staticmethod
@@ -170,10 +177,9 @@ class China(Patron):
     key = "china"
 
     @classmethod
-    def yearly_inputs(cls, inputs: Inputs) -> dict:
+    def yearly_inputs(cls, values: MemberValues) -> dict:
         # Its customs recorded the pipeline crude grant as exports to the DPRK until 2013.
-        return {**super().yearly_inputs(inputs),
-                "aid_in_customs": inputs.params["china.aid_in_customs"]}
+        return {**super().yearly_inputs(values), "aid_in_customs": values["china.aid_in_customs"]}
 
 
 class Russia(Patron):
@@ -181,10 +187,9 @@ class Russia(Patron):
     key = "russia"
 
     @classmethod
-    def yearly_inputs(cls, inputs: Inputs) -> dict:
-        params = inputs.params
-        return {**super().yearly_inputs(inputs),
-                "west": params["sanctions.west_on_russia"] * params["russia.west_break_sensitivity"]}
+    def yearly_inputs(cls, values: MemberValues) -> dict:
+        return {**super().yearly_inputs(values),
+                "west": values["sanctions.west_on_russia"] * values["russia.west_break_sensitivity"]}
 
     @staticmethod
     def fiscal_path(params: dict) -> np.ndarray:
@@ -245,9 +250,9 @@ class DPRK(mesa.Agent):
     """
 
     def __init__(self, model: mesa.Model, members: Sequence[Inputs],
-                 rngs: Sequence[np.random.Generator]) -> None:
+                 rngs: Sequence[np.random.Generator], values: MemberValues | None = None) -> None:
         super().__init__(model)
-        values = MemberValues(members)
+        values = MemberValues(members) if values is None else values
         self.aversion = values["dprk.dependence_aversion"]
         self.tilt_exposure = values["dprk.dependence_tilt_exposure"]
         self.outreach_cost_usd = values["dprk.outreach_cost_usd"]

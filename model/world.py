@@ -48,7 +48,7 @@ from model.firms import N_GROUPS, N_SECTORS, FirmPopulation
 from model.outputs import COLUMN, OUTPUTS
 from model.params import EXPORT_SECTORS, GOODS_EXPORTS, IMPORT_SECTORS, PATRONS, SECTORS
 from model.projects import ProjectPortfolio
-from model.scenario import Inputs, MemberValues, derived_batch
+from model.scenario import Inputs, MemberValues
 from model.states import DPRK, China, Russia
 
 N_EXP = len(EXPORT_SECTORS)
@@ -131,9 +131,9 @@ class World(mesa.Model):
         n_years = len(self.years)
         # Strategies draw first (Adaptive's trial order), then capacity noise, then firms:
         # each member's stream is drawn in the order a run alone draws it.
-        self.dprk = DPRK(self, members, self.rngs)
-        self.china = China(self, members)
-        self.russia = Russia(self, members)
+        self.dprk = DPRK(self, members, self.rngs, values)
+        self.china = China(self, members, values)
+        self.russia = Russia(self, members, values)
         self.projects = ProjectPortfolio(members)
         self.t = 0
 
@@ -142,29 +142,28 @@ class World(mesa.Model):
         self.reserves = values["dprk.reserves_1988_usd"].copy()
         self.planned: np.ndarray | None = None  # the income the DPRK plans its imports on
         # Settings and per-year paths fixed by the inputs (growth_index, un bans,
-        # base_margin, ...): built once per inputs, shared by later runs of them.
-        self.__dict__.update(derived_batch(members, World, World.yearly_inputs))
+        # base_margin, ...), for every member at once.
+        self.__dict__.update(World.yearly_inputs(values, self.years))
         # Capacity noise is drawn up front (one draw per year and sector), then firms'.
         noise = np.empty((n_years, N_EXP, r))
         for i, (inputs_i, g) in enumerate(zip(members, self.rngs, strict=True)):
             noise[:, :, i] = np.exp(g.normal(0.0, inputs_i.params["dprk.capacity_noise"],
                                              (n_years, N_EXP)))
         self.capacity_path = self.base_capacity * noise
-        self.firms = FirmPopulation(members, self.rngs)
+        self.firms = FirmPopulation(members, self.rngs, values)
         self.preference = (self.china.preference, self.russia.preference)
         # Imports a patron's UN bans reach: fuel and goods, not food.
         self._import_ban = np.zeros((len(IMPORT_SECTORS), r))
         self.out = np.empty((n_years, len(OUTPUTS), r))
 
     @staticmethod
-    def yearly_inputs(inputs: Inputs) -> dict:
-        """The world's settings for one run's inputs; they depend on the inputs alone."""
-        p = inputs.params
-        years = inputs.years
+    def yearly_inputs(p: MemberValues, years: np.ndarray) -> dict:
+        """The world's settings for a batch, from its members' registry values: arrays with
+        the member last, per-year ones (years, members)."""
         i2014 = int(np.searchsorted(years, 2014)) if years[0] <= 2014 else 0
         brent = p["world.brent_usd_per_bbl"]
-        growth = np.cumprod(1.0 + p["dprk.capacity_growth"])
-        reach = np.cumprod(1.0 + p["firms.china_reach_growth"])
+        growth = np.cumprod(1.0 + p["dprk.capacity_growth"], axis=0)
+        reach = np.cumprod(1.0 + p["firms.china_reach_growth"], axis=0)
         export_ban = np.stack([p[f"sanctions.un_export_ban_{s}"] for s in EXPORT_SECTORS], 1)
         base = np.array([
             [p[f"firms.{c}_{'export' if s in EXPORT_SECTORS else 'import'}_margin"]
@@ -205,7 +204,7 @@ class World(mesa.Model):
             "smoothing": p["dprk.spending_smoothing"],
             "reserve_cap": p["dprk.reserve_cap_years"],
             "base_margin": base,
-            "margin_now": base.ravel(),  # replaced (never changed in place) as projects open
+            "margin_now": base.reshape(len(PATRONS) * len(SECTORS), -1),  # replaced as projects open
             "base_risk": np.array([p[f"firms.{c}_political_risk"] for c in PATRONS]),
             # What each home market can take from (or sell to) the DPRK, per sector:
             # complementarity caps the volume, not only the margin (000, 002).
