@@ -327,3 +327,23 @@ def test_kill_9_of_a_sweep_leaves_no_worker_behind(tmp_path):
     left = [p for p in under if Path(f"/proc/{p}/stat").exists()
             and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
     assert not left, f"processes left after kill -9: {left}"
+
+
+def test_the_drivers_seed_rule_is_the_runners():
+    """The driver hands out seeds without importing the model; they are the runner's seeds."""
+    from model import runner, seeds
+
+    for identity in [(0,), (0, 0), (1, 2), (11, 3, 9), (2**40, 7, 123456), (42, 10_000, 99)]:
+        assert seeds.run_seed(*identity) == runner.run_seed(*identity), identity
+
+
+def test_a_sweeps_driver_does_not_import_the_model():
+    """Mesa, SciPy and NetworkX load in the workers only: half a second of every sweep's
+    start-up on the cores the workers need for their own imports."""
+    code = ("import sys, cli, model.experiments.sweep, model.experiments.budget, "
+            "model.experiments.history, model.ensemble; "
+            "print(sorted(m for m in ('mesa', 'model.world', 'model.runner', 'scipy', 'networkx') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -93,7 +93,7 @@ def _process_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["model.experiments.sweep"])
+        ctx.set_forkserver_preload(["model.experiments.sweep", "model.runner"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -65,8 +65,8 @@ from model.experiments.store import (
 from model.experiments.summary import interval_cell, text_table
 from model.outputs import KEY_FIGURES, OUTPUTS
 from model.params import REGISTRY
-from model.runner import InputsCache, batches, run_seed, simulate, simulate_batch
 from model.scenario import Inputs, Scenario, calibrated_values
+from model.seeds import run_seed
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
@@ -89,6 +89,37 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 # ---------------------------------------------------------------- worker side
+# The model (model.runner: Mesa, SciPy, NetworkX) is imported by the workers, on their first
+# run, and by the local executor's fork server, never by the driver: that is half a second of
+# a small sweep's start-up, on the same cores as the workers' own imports.
+def simulate(inputs, seed: int) -> np.ndarray:
+    """:func:`model.runner.simulate`, imported on first use."""
+    from model.runner import simulate as run
+
+    return run(inputs, seed)
+
+
+def InputsCache(scenario: Scenario, calibration: Calibration):  # noqa: N802 - stands for the class
+    """:class:`model.runner.InputsCache`, imported on first use."""
+    from model.runner import InputsCache as cache
+
+    return cache(scenario, calibration)
+
+
+def simulate_batch(members, seeds, *args, **kwargs) -> np.ndarray:
+    """:func:`model.runner.simulate_batch`, imported on first use."""
+    from model.runner import simulate_batch as run
+
+    return run(members, seeds, *args, **kwargs)
+
+
+def batches(members, *args, **kwargs):
+    """:func:`model.runner.batches`, imported on first use."""
+    from model.runner import batches as cut
+
+    return cut(members, *args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Unit:
     """Some replications of one design point, run in one worker."""
