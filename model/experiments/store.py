@@ -615,8 +615,12 @@ class SweepStore:
         return df.drop_duplicates(["point", "replication"], keep="last").reset_index(drop=True)
 
     def read_runs(self, columns: list[str] | None = None,
-                  years: list[int] | None = None) -> pd.DataFrame:
-        """The committed runs, sorted by point, replication and year."""
+                  years: list[int] | None = None,
+                  points: tuple[int, int] | None = None) -> pd.DataFrame:
+        """The committed runs, sorted by point, replication and year.
+
+        ``points=(first, stop)`` keeps the points ``first <= point < stop``: parts whose
+        statistics show none of them are not read."""
         files = self.run_files()
         cols = None if columns is None else list(dict.fromkeys(["point", "replication", "year",
                                                                 *columns]))
@@ -626,6 +630,10 @@ class SweepStore:
         try:
             ds = pads.dataset(files, format="parquet", schema=RUNS_SCHEMA)
             flt = None if years is None else pads.field("year").isin([int(y) for y in years])
+            if points is not None:
+                inside = ((pads.field("point") >= int(points[0]))
+                          & (pads.field("point") < int(points[1])))
+                flt = inside if flt is None else flt & inside
             df = ds.to_table(columns=cols, filter=flt).to_pandas()
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise HedgesimError(str(self.runs_dir), None, "expected readable runs parts "

@@ -721,29 +721,49 @@ class _SweepSession:
 
 
 # ---------------------------------------------------------------- summary
+SUMMARY_VALUES = 1 << 18
+"""Most run values the summary holds at once (2 MB): it reads the points in blocks of about
+this many values, so the driver's memory does not grow with the sweep."""
+
+
 def summarise(folder: str | Path, experiment: Experiment,
               store: SweepStore | None = None, also: tuple[int, ...] = ()) -> pd.DataFrame:
     """Median, 5th and 95th percentiles of the key figures per point and year.
 
     Reads only the key columns of 2014, 2020, each horizon and the years in ``also`` (a
-    year asked with --year), so it stays small however many runs the sweep has.
+    year asked with --year), a block of points at a time (parts whose statistics show none of
+    a block's points are skipped), so it stays small however many runs the sweep has.
     """
     horizons = {experiment.horizon(p.point) for p in experiment.points}
     fixed = (*SUMMARY_YEARS, *also)
     years = sorted({*fixed, *horizons})
     cols = [c for c, _, _ in KEY_FIGURES]
     store = SweepStore(Path(folder)) if store is None else store
-    df = store.read_runs(columns=cols, years=years)
     horizon_of = np.array([experiment.horizon(p.point) for p in experiment.points])
+    per_point = max(1, experiment.replications * len(years) * (len(cols) + 3))
+    block = max(1, SUMMARY_VALUES // per_point)
+    frames = []
+    for first in range(0, max(1, experiment.size), block):
+        df = store.read_runs(columns=cols, years=years, points=(first, first + block))
+        frames.append(_summary_rows(df, fixed, horizon_of, cols))
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return out.astype({"point": "int32", "year": "int32", "replications": "int32"})
+
+
+SUMMARY_COLUMNS = ["point", "year", "column", "figure", "unit", "median", "p05", "p95",
+                   "replications"]
+
+
+def _summary_rows(df: pd.DataFrame, fixed: tuple[int, ...], horizon_of: np.ndarray,
+                  cols: list[str]) -> pd.DataFrame:
+    """The summary's rows for the runs in ``df`` (whole points: every run of each)."""
     if not df.empty:
         keep = np.isin(df["year"], fixed) | (df["year"].to_numpy()
                                                      == horizon_of[df["point"].to_numpy()])
         df = df[keep]
-    columns = ["point", "year", "column", "figure", "unit", "median", "p05", "p95",
-               "replications"]
     fast = _summary_by_blocks(df, cols)
     if fast is not None:
-        return fast[columns].astype({"point": "int32", "year": "int32", "replications": "int32"})
+        return fast[SUMMARY_COLUMNS]
     rows = []
     for (point, year), grp in df.groupby(["point", "year"], sort=True):
         for col, label, unit in KEY_FIGURES:
@@ -755,8 +775,7 @@ def summarise(folder: str | Path, experiment: Experiment,
             rows.append({"point": int(point), "year": int(year), "column": col, "figure": label,
                          "unit": unit, "median": med, "p05": p5, "p95": p95,
                          "replications": int(v.size)})
-    out = pd.DataFrame(rows, columns=columns)
-    return out.astype({"point": "int32", "year": "int32", "replications": "int32"})
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def _summary_by_blocks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
