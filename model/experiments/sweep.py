@@ -731,8 +731,9 @@ def summarise(folder: str | Path, experiment: Experiment,
     """Median, 5th and 95th percentiles of the key figures per point and year.
 
     Reads only the key columns of 2014, 2020, each horizon and the years in ``also`` (a
-    year asked with --year), a block of points at a time (parts whose statistics show none of
-    a block's points are skipped), so it stays small however many runs the sweep has.
+    year asked with --year), a block of points at a time, part by part (parts whose statistics
+    show none of a block's points are skipped), so it stays small however many runs the sweep
+    has.
     """
     horizons = {experiment.horizon(p.point) for p in experiment.points}
     fixed = (*SUMMARY_YEARS, *also)
@@ -742,10 +743,9 @@ def summarise(folder: str | Path, experiment: Experiment,
     horizon_of = np.array([experiment.horizon(p.point) for p in experiment.points])
     per_point = max(1, experiment.replications * len(years) * (len(cols) + 3))
     block = max(1, SUMMARY_VALUES // per_point)
-    frames = []
-    for first in range(0, max(1, experiment.size), block):
-        df = store.read_runs(columns=cols, years=years, points=(first, first + block))
-        frames.append(_summary_rows(df, fixed, horizon_of, cols))
+    blocks = [(first, first + block) for first in range(0, max(1, experiment.size), block)]
+    frames = [_summary_rows(df, fixed, horizon_of, cols)
+              for df in store.read_runs_by_points(cols, years, blocks)]
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return out.astype({"point": "int32", "year": "int32", "replications": "int32"})
 
