@@ -316,14 +316,15 @@ def main() -> None:
               f"{r2:7.1f} runs/s; parallel efficiency {r2 / (w * r1):.0%} (goal 85%); "
               f"{w} workers / run alone on {w} cores: {r2 / (w * 1e3 / one):.0%}")
 
-    fresh = [_child("memory", n, w) for n in sizes]
-    for m in fresh:
+    fresh = []
+    for n in sizes:  # each printed as it finishes (a 100,000-run sweep takes minutes)
+        fresh.append(m := _child("memory", n, w))
         print(f"fresh process, {m['runs']:>6} runs: run_sweep {m['rate']:7.1f} runs/s "
               f"({m['runs'] / m['rate']:.2f} s), start to exit {m['runs'] / m['process_s']:7.1f} "
               f"runs/s ({m['process_s']:.2f} s); peak memory: driver {m['driver_mb']:6.1f} MB, "
               f"driver + workers {m['tree_mb']:6.1f} MB"
               + (f" (the driver imported {', '.join(m['driver_imported'])})"
-                 if m["driver_imported"] else ""))
+                 if m["driver_imported"] else ""), flush=True)
     base = fresh[0]
     for m in fresh[1:]:
         print(f"peak memory growth {base['runs']} -> {m['runs']} runs: driver "
