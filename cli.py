@@ -70,7 +70,7 @@ def _year_and_target(year: int | None, target: str | None, horizon: int,
                      first: int = 1988):
     """Check --year and --target against the years the runs will cover, before anything runs."""
     from model.analysis.results import parse_outcome
-    from model.world import OUTPUTS
+    from model.outputs import OUTPUTS
 
     goal = None
     if target is not None:
@@ -760,8 +760,8 @@ def seek(scenario: str, lever: str, target: str, probability: float, replication
     from model.analysis.results import parse_outcome
     from model.analysis.seek import seek as find
     from model.ensemble import load_calibration
+    from model.outputs import OUTPUTS
     from model.scenario import load
-    from model.world import OUTPUTS
 
     sc = load(scenario)
     changes = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}

@@ -1,35 +1,51 @@
-"""Sweep benchmark: throughput, parallel efficiency, peak memory, and mesa.batch_run.
+"""Sweep benchmark: throughput, parallel efficiency, start-up, peak memory, EMA Workbench and
+mesa.batch_run on the same design.
 
-    python benchmarks/sweep.py            # 1,000 and 10,000 runs (a few minutes)
-    python benchmarks/sweep.py --quick    # 200 and 2,000 runs, same measurements
+    python benchmarks/sweep.py                 # 1,000 and 10,000 runs (several minutes)
+    python benchmarks/sweep.py --quick         # 200 and 2,000 runs, same measurements
+    python benchmarks/sweep.py --sizes 1000,10000,100000 --only memory   # peak memory alone
 
-Prints, from one run of this script: runs per second with 1 and 2 workers
-(local processes, wall time of the whole sweep including starting workers and
-writing Parquet) on the smaller sweep, and the parallel efficiency; each
-sweep size once more in a fresh process (as ``hedgesim sweep`` would start:
-nothing imported or forked yet), with its peak resident memory (the driver,
-and the driver with its workers sampled from /proc); the same design through
-``mesa.batch_run`` with an adapter model that wraps ``model.world.World``
-with a Mesa DataCollector; one model run of the same inputs alone; and every
-figure as a ratio, with what else the machine was doing.
+Prints, from one run of this script:
 
-Each design point is a Russian subsidy rate on the baseline with 10
-replications, each drawing its own posterior member (as every sweep does).
-EMA Workbench is not run here (it needs Python 3.12 and is not installed);
-issue 15 quotes it at 307-349 runs/s on this design.
+- one model run of the same inputs alone (compile a posterior member's inputs, run);
+- runs per second with 1 and 2 workers (local processes, wall time of the whole sweep
+  including starting workers and writing Parquet) on the smaller sweep, in this process,
+  and the parallel efficiency (runs/s on 2 workers over 2 x runs/s on 1);
+- each sweep size once more in a fresh process (as ``hedgesim sweep`` would start: nothing
+  imported or forked yet): runs/s of ``run_sweep`` and of the whole process (start to exit),
+  and peak resident memory of the driver and of the driver with its workers (sampled from
+  /proc), with the growth between the sizes;
+- the fixed start-up: ``hedgesim sweep`` of 20 runs from command to exit (median of 5), the
+  driver's CPU time, and where the time goes (imports, experiment and posterior, folder,
+  workers' first result, summary and manifest, exit);
+- EMA Workbench, what analysts would otherwise use, where it is importable (it needs Python
+  3.12; not a dependency of hedgesim): the same model function (``model.runner.simulate`` on
+  compiled inputs, two time-series outcomes kept in memory) in an EMA ``Model`` with the
+  ``MultiprocessingEvaluator`` on as many processes and the same design, in a fresh process
+  at each size, beside the sweep's figures as a ratio;
+- the same design through ``mesa.batch_run`` with an adapter model that wraps
+  ``model.world.World`` with a Mesa DataCollector;
+- what else the machine was doing.
 
-Goals from issues 4 and 15: >= 2,000 runs/s on 2 cores at 1,000 and at 10,000
-runs, parallel efficiency >= 85%, peak memory within 20% between the sizes.
+Each design point is a Russian subsidy rate on the baseline with 10 replications, each
+drawing its own posterior member (as every sweep does). To include EMA Workbench::
+
+    python3.12 -m venv .venv312 && .venv312/bin/pip install -e . ema_workbench
+    .venv312/bin/python benchmarks/sweep.py
+
+Goals from issues 4 and 15: >= 2,000 runs/s on 2 cores at 1,000 and at 10,000 runs, 5x EMA
+Workbench or more, parallel efficiency >= 85%, peak memory within 20% between the sizes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
-import inspect
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,12 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import mesa  # noqa: E402
-
-from model.experiments.design import Experiment, from_spec  # noqa: E402
-from model.runner import run_seed  # noqa: E402
-from model.scenario import compile_inputs, load  # noqa: E402
-from model.world import COLUMN, World  # noqa: E402
+# Nothing of hedgesim is imported here: the memory and start-up children measure the driver as
+# ``hedgesim sweep`` runs it (the model, Mesa and EMA are imported where they are used).
 
 REPLICATIONS = 10
 SEED = 2024
@@ -52,41 +64,16 @@ REPORTED = ("trade_china_usd", "trade_russia_usd", "china_share", "support_russi
 
 
 @functools.lru_cache(maxsize=4)
-def experiment(runs: int) -> Experiment:
+def experiment(runs: int):
     """``runs / 10`` subsidy rates on the baseline, 10 replications each."""
+    from model.experiments.design import from_spec
+    from model.scenario import load
+
     points = max(1, runs // REPLICATIONS)
     spec = {"replications": REPLICATIONS, "seed": SEED,
             "vary": {"russia.trade_subsidy_rate": {"from": 0.0, "to": 0.4, "n": points}}}
     return from_spec(spec, [load(ROOT / "scenarios" / "baseline.yaml")], "<benchmark>",
                      f"bench{runs}")
-
-
-class BatchRunWorld(World):
-    """World for ``mesa.batch_run``: built from (point, replication), a DataCollector per step.
-
-    Same design, seeds and inputs as the sweep; ``rng`` (which Mesa 3.5's
-    batch_run passes) is ignored in favour of the run's own seed.
-    """
-
-    design_runs = 1000
-
-    def __init__(self, point: int = 0, replication: int = 0, rng=None) -> None:
-        exp = experiment(self.design_runs)
-        inputs = compile_inputs(exp.scenario_for(point))
-        super().__init__(inputs, rng=run_seed(exp.seed, point, replication))
-        self.datacollector = mesa.DataCollector(model_reporters={
-            name: functools.partial(_reporter, column=COLUMN[name]) for name in REPORTED})
-
-    def step(self) -> None:
-        super().step()
-        self.datacollector.collect(self)
-        if self.t >= len(self.years):
-            self.running = False
-
-
-def _reporter(model: World, column: int) -> float:
-    """The output of the year just stepped (a World of one replication)."""
-    return float(model.out[model.t - 1, column, 0])
 
 
 def bench_sweep(runs: int, workers: int, out: Path) -> float:
@@ -97,22 +84,6 @@ def bench_sweep(runs: int, workers: int, out: Path) -> float:
     report = run_sweep(exp, out, executor="local", workers=workers)
     wall = time.perf_counter() - start
     assert report.complete, report
-    return exp.total_runs / wall
-
-
-def bench_batch_run(runs: int, workers: int) -> float:
-    from mesa.batchrunner import batch_run
-
-    BatchRunWorld.design_runs = runs
-    exp = experiment(runs)
-    params = {"point": range(exp.size), "replication": range(exp.replications)}
-    kwargs = {"rng": [None]} if "rng" in inspect.signature(batch_run).parameters else {
-        "iterations": 1}
-    start = time.perf_counter()
-    rows = batch_run(BatchRunWorld, params, number_processes=workers, max_steps=10_000,
-                     data_collection_period=1, display_progress=False, **kwargs)
-    wall = time.perf_counter() - start
-    assert len(rows) >= exp.total_runs
     return exp.total_runs / wall
 
 
@@ -139,7 +110,8 @@ def _tree_rss_mb(root: int) -> float:
 
 
 def child_memory(runs: int, workers: int) -> None:
-    """Run one sweep in this fresh process; print peak RSS (MB) of the driver and the tree."""
+    """Run one sweep in this fresh process; print runs/s and peak RSS (MB) of the driver and of
+    the driver with its workers."""
     import threading
 
     peak = [0.0]
@@ -155,14 +127,134 @@ def child_memory(runs: int, workers: int) -> None:
         rate = bench_sweep(runs, workers, Path(tmp))
     stop.set()
     sampler.join()
+    model = sorted(m for m in ("mesa", "model.world", "scipy") if m in sys.modules)
     driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"runs": runs, "driver_mb": driver, "tree_mb": peak[0], "rate": rate}))
+    print(json.dumps({"runs": runs, "driver_mb": driver, "tree_mb": peak[0], "rate": rate,
+                      "driver_imported": model}))
 
 
-def measure_memory(runs: int, workers: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child-memory", str(runs),
-                          "--workers", str(workers)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def child_ema(runs: int, workers: int) -> None:
+    """EMA Workbench on the design of ``runs`` runs in this fresh process; print its runs/s."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from rivals import bench_ema
+
+    with contextlib.redirect_stderr(open(os.devnull, "w")):  # noqa: SIM115 - its progress bar
+        rate, version = bench_ema(runs, workers)
+    print(json.dumps({"runs": runs, "rate": rate, "version": version}))
+
+
+def _child(kind: str, runs: int, workers: int) -> dict:
+    """Run ``--child KIND RUNS`` in a fresh interpreter; its JSON line, plus the whole
+    process's wall time (interpreter start to exit) as ``process_s``."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(runs),
+                          "--workers", str(workers)], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if out.returncode:
+        raise RuntimeError(f"--child {kind} {runs} failed:\n{out.stderr[-2000:]}")
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "process_s": wall}
+
+
+def ema_missing() -> str | None:
+    """Why EMA Workbench cannot run in this interpreter, or None if it can."""
+    if sys.version_info < (3, 12):
+        return (f"it needs Python 3.12 (this is {sys.version.split()[0]}); see this script's "
+                "docstring for a .venv312 with ema_workbench")
+    try:
+        import ema_workbench  # noqa: F401
+    except ImportError as exc:
+        return f"ema_workbench is not importable here ({exc}): pip install ema_workbench"
+    return None
+
+
+# ---------------------------------------------------------------- the fixed start-up
+TINY = """name: tiny
+scenario: {baseline}
+replications: 10
+seed: {seed}
+vary:
+  levers.russia.trade_subsidy_rate: [0.0, 0.2]
+"""
+
+
+def _tiny_command(folder: Path) -> list[str]:
+    exp = folder / "tiny.yaml"
+    exp.write_text(TINY.format(baseline=ROOT / "scenarios" / "baseline.yaml", seed=SEED))
+    return ["sweep", str(exp), "--out", str(folder / "out"), "--workers", "2", "--yes"]
+
+
+def child_startup(_runs: int, _workers: int) -> None:
+    """``hedgesim sweep`` of 20 runs in this process, with the time each phase ended (seconds
+    from interpreter start, through /proc) and the driver's CPU time and peak memory."""
+    marks: dict[str, float] = {}
+    boot = _process_start()
+
+    def mark(what: str) -> None:
+        marks.setdefault(what, time.time() - boot)
+
+    import cli  # what the command imports before it starts: click and the CLI module
+
+    mark("interpreter and cli")
+    from model.experiments.executors import prestart
+
+    prestart("local")  # as the command does first (it is then a no-op there)
+    from model.experiments import sweep as sw
+
+    mark("imports")
+
+    class Session(sw._SweepSession):
+        def __init__(self, *args, **kwargs):
+            mark("experiment, posterior, folder")
+            super().__init__(*args, **kwargs)
+
+        def feed(self, ex, info, bar):
+            mark("manifest, workers started")
+            add = self.buffer.add
+
+            def first(results):
+                mark("workers' first result")
+                add(results)
+
+            self.buffer.add = first
+            super().feed(ex, info, bar)
+            mark("the other runs")
+
+    real = sw._SweepSession
+    sw._SweepSession = Session
+    try:
+        with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as null, \
+                contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+            cli.main(_tiny_command(Path(tmp)), prog_name="hedgesim", standalone_mode=False)
+            mark("summary, manifest, output")
+    finally:
+        sw._SweepSession = real
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"marks": marks, "cpu_s": usage.ru_utime + usage.ru_stime,
+                      "rss_mb": usage.ru_maxrss / 1024}))
+
+
+def _process_start() -> float:
+    """This process's start, as time.time() (Linux /proc)."""
+    ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def startup(repeats: int = 5) -> dict:
+    """Command to exit of ``hedgesim sweep`` of 20 runs (median of ``repeats`` fresh processes),
+    and the phases of the median one."""
+    walls, phases = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-c", "import sys; from cli import main; main(prog_name='hedgesim')",
+               *_tiny_command(Path(tmp))]
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+            walls.append(time.perf_counter() - start)
+        for _ in range(repeats):
+            phases.append(_child("startup", 20, 2))
+    median = sorted(phases, key=lambda p: p["process_s"])[len(phases) // 2]
+    return {"wall": statistics.median(walls), "walls": walls, "phases": median}
 
 
 def model_ms(runs: int = 40) -> float:
@@ -172,6 +264,8 @@ def model_ms(runs: int = 40) -> float:
 
     from model.ensemble import load_calibration
     from model.runner import simulate
+    from model.scenario import compile_inputs
+    from model.seeds import run_seed
 
     exp = experiment(1000)
     calibration = load_calibration()
@@ -188,55 +282,94 @@ def model_ms(runs: int = 40) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sweeps (about a minute)")
+    ap.add_argument("--sizes", type=str, default=None,
+                    help="comma-separated sweep sizes in runs (default 1000,10000; --quick "
+                         "200,2000); the first is the one timed on 1 and 2 workers")
+    ap.add_argument("--only", choices=["memory"], default=None,
+                    help="memory: only the fresh-process sweeps (runs/s and peak memory)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--child-memory", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.child_memory:
-        child_memory(args.child_memory, args.workers)
+    if args.child:
+        kind, runs = args.child
+        {"memory": child_memory, "ema": child_ema, "startup": child_startup}[kind](
+            int(runs), args.workers)
         return
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from machine import Machine
 
     machine = Machine()
-    small_runs, large_runs = (200, 2000) if args.quick else (1000, 10000)
+    sizes = ([int(x) for x in args.sizes.split(",")] if args.sizes
+             else [200, 2000] if args.quick else [1000, 10000])
     w = args.workers
     print(f"hedgesim sweep benchmark: baseline scenario 1988-2035, {REPLICATIONS} replications "
-          f"per point (a posterior draw each), mesa {mesa.__version__}, "
-          f"{'quick' if args.quick else 'full'}")
-    one = model_ms()
-    with tempfile.TemporaryDirectory() as tmp:
-        r1 = bench_sweep(small_runs, 1, Path(tmp) / "w1")
-        r2 = bench_sweep(small_runs, w, Path(tmp) / "w2")
-    eff = r2 / (w * r1)
-    print(f"one run alone (compile a member's inputs, run): {one:.2f} ms, "
-          f"{1e3 / one:.0f} runs/s per core")
-    print(f"throughput, {small_runs} runs, this process:   1 worker {r1:7.1f} runs/s   "
-          f"{w} workers {r2:7.1f} runs/s   parallel efficiency {eff:.0%}   "
-          f"{w} workers / run alone on {w} cores: {r2 / (w * 1e3 / one):.0%}")
+          f"per point (a posterior draw each), {w} workers, sizes {sizes}")
+    if args.only is None:
+        one = model_ms()
+        print(f"one run alone (compile a member's inputs, run): {one:.2f} ms, "
+              f"{1e3 / one:.0f} runs/s per core")
+        with tempfile.TemporaryDirectory() as tmp:
+            r1 = bench_sweep(sizes[0], 1, Path(tmp) / "w1")
+            r2 = bench_sweep(sizes[0], w, Path(tmp) / "w2")
+        print(f"throughput, {sizes[0]} runs, this process: 1 worker {r1:7.1f} runs/s, {w} workers "
+              f"{r2:7.1f} runs/s; parallel efficiency {r2 / (w * r1):.0%} (goal 85%); "
+              f"{w} workers / run alone on {w} cores: {r2 / (w * 1e3 / one):.0%}")
 
-    fresh = [measure_memory(n, w) for n in (small_runs, large_runs)]
-    for m in fresh:
-        print(f"fresh process, {m['runs']:>6} runs, {w} workers: {m['rate']:7.1f} runs/s "
-              f"({m['runs'] / m['rate']:.2f} s, {w / m['rate'] * 1e3:.2f} ms per run per core, "
-              f"{w / m['rate'] * 1e3 / one:.2f}x a run alone)   peak memory: driver "
-              f"{m['driver_mb']:6.1f} MB, driver + workers {m['tree_mb']:6.1f} MB")
-    small, large = fresh
-    growth = large["driver_mb"] / small["driver_mb"] - 1
-    tgrowth = large["tree_mb"] / small["tree_mb"] - 1
-    # fixed start-up: what the two sizes' wall times say a sweep of no runs would take
-    per_run = (large["runs"] / large["rate"] - small["runs"] / small["rate"]) / (
-        large["runs"] - small["runs"])
-    fixed = small["runs"] / small["rate"] - per_run * small["runs"]
-    print(f"peak memory growth {small_runs} -> {large_runs} runs: driver {growth:+.0%}, "
-          f"driver + workers {tgrowth:+.0%}; fixed start-up about {fixed:.2f} s, then "
-          f"{1 / per_run:.0f} runs/s")
+    fresh = []
+    for n in sizes:  # each printed as it finishes (a 100,000-run sweep takes minutes)
+        fresh.append(m := _child("memory", n, w))
+        print(f"fresh process, {m['runs']:>6} runs: run_sweep {m['rate']:7.1f} runs/s "
+              f"({m['runs'] / m['rate']:.2f} s), start to exit {m['runs'] / m['process_s']:7.1f} "
+              f"runs/s ({m['process_s']:.2f} s); peak memory: driver {m['driver_mb']:6.1f} MB, "
+              f"driver + workers {m['tree_mb']:6.1f} MB"
+              + (f" (the driver imported {', '.join(m['driver_imported'])})"
+                 if m["driver_imported"] else ""), flush=True)
+    base = fresh[0]
+    for m in fresh[1:]:
+        print(f"peak memory growth {base['runs']} -> {m['runs']} runs: driver "
+              f"{m['driver_mb'] / base['driver_mb'] - 1:+.0%} (goal within 20%), driver + workers "
+              f"{m['tree_mb'] / base['tree_mb'] - 1:+.0%}")
+    small, large = fresh[0], fresh[-1]
+    if len(fresh) > 1:  # what the sizes' wall times say a sweep of no runs would take
+        per_run = (large["runs"] / large["rate"] - small["runs"] / small["rate"]) / (
+            large["runs"] - small["runs"])
+        fixed = small["runs"] / small["rate"] - per_run * small["runs"]
+        print(f"from the sizes: a fixed {fixed:.2f} s of run_sweep, then {1 / per_run:.0f} runs/s")
+    if args.only == "memory":
+        print(machine.report())
+        return
 
-    mb = bench_batch_run(small_runs, w)
-    print(f"mesa.batch_run, same design, {small_runs} runs: {w} processes {mb:7.1f} runs/s   "
-          f"sweep / batch_run = {r2 / mb:.2f}x")
-    print("EMA Workbench: not run (needs Python 3.12 and ema-workbench; issue 15 measured "
-          "307-317 runs/s at 1,000 runs and 336-349 at 10,000 on this design)")
+    s = startup()
+    p = s["phases"]
+    names, prev, parts = list(p["marks"]), 0.0, []
+    for name in names:
+        parts.append(f"{name} {p['marks'][name] - prev:.2f}")
+        prev = p["marks"][name]
+    parts.append(f"exit {p['process_s'] - prev:.2f}")
+    print(f"start-up: `hedgesim sweep` of 20 runs, command to exit: median {s['wall']:.2f} s "
+          f"of {len(s['walls'])} ({min(s['walls']):.2f}-{max(s['walls']):.2f}), "
+          f"{s['wall'] / (20 * one / 1e3 / w):.0f}x the runs' own time on {w} cores")
+    print(f"  where it goes (s, median of {len(s['walls'])} instrumented): {', '.join(parts)}; "
+          f"driver CPU {p['cpu_s']:.2f} s, driver peak memory {p['rss_mb']:.0f} MB")
+
+    missing = ema_missing()
+    if missing:
+        print(f"EMA Workbench: skipped, {missing}")
+    else:
+        for m in fresh:
+            e = _child("ema", m["runs"], w)
+            print(f"EMA Workbench {e['version']}, MultiprocessingEvaluator, {w} processes, "
+                  f"{m['runs']} runs, fresh process: {e['rate']:7.1f} runs/s "
+                  f"(start to exit {m['runs'] / e['process_s']:7.1f}); hedgesim sweep / EMA = "
+                  f"{m['rate'] / e['rate']:.2f}x (start to exit "
+                  f"{e['process_s'] / m['process_s']:.2f}x; goal 5x)")
+
+    from rivals import bench_batch_run
+
+    mb = bench_batch_run(sizes[0], w)
+    print(f"mesa.batch_run, same design, {sizes[0]} runs: {w} processes {mb:7.1f} runs/s; "
+          f"sweep / batch_run = {r2 / mb:.2f}x (both in this process)")
     print(machine.report())
 
 

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "model.version", "model.figures")),
     ("scenario", ("model.params", "model.strategies", "model.scenario")),
     ("model", ("model.firms", "model.projects", "model.states", "model.world", "model.outputs")),
-    ("runner", ("model.ensemble", "model.runner")),
+    ("runner", ("model.ensemble", "model.runner", "model.seeds")),
     ("store", ("model.experiments.store",)),
     ("experiments", ("model.experiments",)),
     ("calibration", ("model.calibration",)),

@@ -181,6 +181,29 @@ def test_a_complete_sweeps_summary_equals_the_group_by_group_one(tmp_path, monke
     pd.testing.assert_frame_equal(fast, sweep_mod.summarise(report.folder, exp), check_exact=True)
 
 
+def test_the_summary_read_a_block_of_points_at_a_time_is_the_same(tmp_path, monkeypatch):
+    """The summary reads a few points at a time so that the driver's memory stays flat; the
+    blocks (one point, a few, all) never change a number, whatever parts the runs are in."""
+    exp = load_experiment(small_experiment(tmp_path, points=5, replications=3, horizon=2022))
+    report = run_sweep(exp, tmp_path / "out", executor="serial", task_runs=2, flush_runs=4)
+    assert len(SweepStore(report.folder).status_files()) > 2
+    whole = sweep_mod.summarise(report.folder, exp, also=(2000,))
+    assert len(whole) == 5 * 4 * len(KEY_FIGURES)
+    runs = read_runs(report.folder)  # every run read at once, as the summary did before
+    for (point, year), grp in runs[runs["year"].isin([2000, 2014, 2020, 2022])].groupby(
+            ["point", "year"]):
+        got = whole[(whole["point"] == point) & (whole["year"] == year)]
+        for col, _, _ in KEY_FIGURES:
+            row = got[got["column"] == col].iloc[0]
+            assert [row["p05"], row["median"], row["p95"]] == list(
+                np.percentile(grp[col].to_numpy(dtype=float), [5, 50, 95]))
+    per_point = 3 * 4 * (len(KEY_FIGURES) + 3)
+    for values in (1, 2 * per_point, 3 * per_point):  # blocks of 1, 2 and 3 points
+        monkeypatch.setattr(sweep_mod, "SUMMARY_VALUES", values)
+        pd.testing.assert_frame_equal(sweep_mod.summarise(report.folder, exp, also=(2000,)),
+                                      whole)
+
+
 def test_resume_refuses_a_different_experiment(tmp_path):
     from model.errors import HedgesimError
 
@@ -327,3 +350,23 @@ def test_kill_9_of_a_sweep_leaves_no_worker_behind(tmp_path):
     left = [p for p in under if Path(f"/proc/{p}/stat").exists()
             and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
     assert not left, f"processes left after kill -9: {left}"
+
+
+def test_the_drivers_seed_rule_is_the_runners():
+    """The driver hands out seeds without importing the model; they are the runner's seeds."""
+    from model import runner, seeds
+
+    for identity in [(0,), (0, 0), (1, 2), (11, 3, 9), (2**40, 7, 123456), (42, 10_000, 99)]:
+        assert seeds.run_seed(*identity) == runner.run_seed(*identity), identity
+
+
+def test_a_sweeps_driver_does_not_import_the_model():
+    """Mesa, SciPy and NetworkX load in the workers only: half a second of every sweep's
+    start-up on the cores the workers need for their own imports."""
+    code = ("import sys, cli, model.experiments.sweep, model.experiments.budget, "
+            "model.experiments.history, model.ensemble; "
+            "print(sorted(m for m in ('mesa', 'model.world', 'model.runner', 'scipy', 'networkx') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout

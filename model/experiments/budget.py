@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from model.errors import HedgesimError
 from model.experiments.design import Experiment
+from model.outputs import OUTPUTS
 from model.scenario import HISTORY_START, Scenario
-from model.world import OUTPUTS
 
 SECONDS_PER_RUN_YEAR = 7e-5
 """Seconds per simulated year of one replication, on one core. Measured on the 2-core

@@ -35,7 +35,6 @@ from model.errors import HedgesimError
 from model.experiments.design import Experiment
 from model.outputs import OUTPUTS, unit_of
 from model.params import REGISTRY
-from model.runner import run_seed, simulate
 from model.scenario import (
     HISTORY_START,
     HistoryChange,
@@ -51,6 +50,8 @@ DECLARE = "or declare counterfactual_history: true"
 
 def _history_rows(scenario: Scenario, calibrated: dict) -> np.ndarray:
     """One replication (the scenario's first) for the years before ``policy_start``."""
+    from model.runner import run_seed, simulate  # the model (Mesa) only when a constant differs
+
     out = simulate(compile_inputs(scenario, calibrated), run_seed(scenario.seed, 0))
     return out[: scenario.policy_start - HISTORY_START]
 

@@ -65,8 +65,8 @@ from model.experiments.store import (
 from model.experiments.summary import interval_cell, text_table
 from model.outputs import KEY_FIGURES, OUTPUTS
 from model.params import REGISTRY
-from model.runner import InputsCache, batches, run_seed, simulate, simulate_batch
 from model.scenario import Inputs, Scenario, calibrated_values
+from model.seeds import run_seed
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
@@ -89,6 +89,37 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 # ---------------------------------------------------------------- worker side
+# The model (model.runner: Mesa, SciPy, NetworkX) is imported by the workers, on their first
+# run, and by the local executor's fork server, never by the driver: that is half a second of
+# a small sweep's start-up, on the same cores as the workers' own imports.
+def simulate(inputs, seed: int) -> np.ndarray:
+    """:func:`model.runner.simulate`, imported on first use."""
+    from model.runner import simulate as run
+
+    return run(inputs, seed)
+
+
+def InputsCache(scenario: Scenario, calibration: Calibration):  # noqa: N802 - stands for the class
+    """:class:`model.runner.InputsCache`, imported on first use."""
+    from model.runner import InputsCache as cache
+
+    return cache(scenario, calibration)
+
+
+def simulate_batch(members, seeds, *args, **kwargs) -> np.ndarray:
+    """:func:`model.runner.simulate_batch`, imported on first use."""
+    from model.runner import simulate_batch as run
+
+    return run(members, seeds, *args, **kwargs)
+
+
+def batches(members, *args, **kwargs):
+    """:func:`model.runner.batches`, imported on first use."""
+    from model.runner import batches as cut
+
+    return cut(members, *args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Unit:
     """Some replications of one design point, run in one worker."""
@@ -690,29 +721,49 @@ class _SweepSession:
 
 
 # ---------------------------------------------------------------- summary
+SUMMARY_VALUES = 1 << 18
+"""Most run values the summary holds at once (2 MB): it reads the points in blocks of about
+this many values, so the driver's memory does not grow with the sweep."""
+
+
 def summarise(folder: str | Path, experiment: Experiment,
               store: SweepStore | None = None, also: tuple[int, ...] = ()) -> pd.DataFrame:
     """Median, 5th and 95th percentiles of the key figures per point and year.
 
     Reads only the key columns of 2014, 2020, each horizon and the years in ``also`` (a
-    year asked with --year), so it stays small however many runs the sweep has.
+    year asked with --year), a block of points at a time, part by part (parts whose statistics
+    show none of a block's points are skipped), so it stays small however many runs the sweep
+    has.
     """
     horizons = {experiment.horizon(p.point) for p in experiment.points}
     fixed = (*SUMMARY_YEARS, *also)
     years = sorted({*fixed, *horizons})
     cols = [c for c, _, _ in KEY_FIGURES]
     store = SweepStore(Path(folder)) if store is None else store
-    df = store.read_runs(columns=cols, years=years)
     horizon_of = np.array([experiment.horizon(p.point) for p in experiment.points])
+    per_point = max(1, experiment.replications * len(years) * (len(cols) + 3))
+    block = max(1, SUMMARY_VALUES // per_point)
+    blocks = [(first, first + block) for first in range(0, max(1, experiment.size), block)]
+    frames = [_summary_rows(df, fixed, horizon_of, cols)
+              for df in store.read_runs_by_points(cols, years, blocks)]
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return out.astype({"point": "int32", "year": "int32", "replications": "int32"})
+
+
+SUMMARY_COLUMNS = ["point", "year", "column", "figure", "unit", "median", "p05", "p95",
+                   "replications"]
+
+
+def _summary_rows(df: pd.DataFrame, fixed: tuple[int, ...], horizon_of: np.ndarray,
+                  cols: list[str]) -> pd.DataFrame:
+    """The summary's rows for the runs in ``df`` (whole points: every run of each)."""
     if not df.empty:
         keep = np.isin(df["year"], fixed) | (df["year"].to_numpy()
                                                      == horizon_of[df["point"].to_numpy()])
         df = df[keep]
-    columns = ["point", "year", "column", "figure", "unit", "median", "p05", "p95",
-               "replications"]
     fast = _summary_by_blocks(df, cols)
     if fast is not None:
-        return fast[columns].astype({"point": "int32", "year": "int32", "replications": "int32"})
+        return fast[SUMMARY_COLUMNS]
     rows = []
     for (point, year), grp in df.groupby(["point", "year"], sort=True):
         for col, label, unit in KEY_FIGURES:
@@ -724,8 +775,7 @@ def summarise(folder: str | Path, experiment: Experiment,
             rows.append({"point": int(point), "year": int(year), "column": col, "figure": label,
                          "unit": unit, "median": med, "p05": p5, "p95": p95,
                          "replications": int(v.size)})
-    out = pd.DataFrame(rows, columns=columns)
-    return out.astype({"point": "int32", "year": "int32", "replications": "int32"})
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def _summary_by_blocks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
