@@ -18,6 +18,7 @@ import pandas as pd
 
 from model.ensemble import POINT_DRAW, Calibration, load_calibration
 from model.scenario import Inputs, Scenario, compile_inputs, recompile_inputs
+from model.seeds import run_seed
 from model.world import OUTPUTS, World, batch_key
 
 BATCH_RUNS = 128
@@ -26,12 +27,6 @@ batch, so a batch of 128 costs about as much as 20 runs alone."""
 BATCH_FIRM_YEARS = 2_000_000
 """And at most about this many firm-years per batch (about 35 MB of firm arrays), so batches
 of large firm populations stay small."""
-
-
-def run_seed(base_seed: int, *identity: int) -> int:
-    """A 63-bit seed for the run identified by ``identity`` under ``base_seed``."""
-    ss = np.random.SeedSequence([int(base_seed), *map(int, identity)])
-    return int(ss.generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
 def simulate(inputs: Inputs, seed: int) -> np.ndarray:

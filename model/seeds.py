@@ -1,6 +1,6 @@
 """The seed rule of a run, importable without the model.
 
-:func:`run_seed` is :func:`model.runner.run_seed` (a test holds them equal): a sweep's driver
+:func:`run_seed` is also :func:`model.runner.run_seed` (the runner imports it): a sweep's driver
 needs seeds to hand out tasks but never runs the model, and ``model.runner`` imports the model
 (Mesa, and through it SciPy, NetworkX and pandas: about half a second). Only the workers import
 that.
