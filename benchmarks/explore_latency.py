@@ -10,7 +10,9 @@ change is split into:
 - model runs: ``model.runner.run_scenario`` for the settings (and for the baseline, when it is
   not cached), of which compiling inputs per posterior member is shown apart;
 - key figures: the year's summary of the runs and the baseline;
-- chart drawing (matplotlib figures, lines and bands) and chart encoding (``savefig``);
+- chart drawing (matplotlib figures, lines and bands) and chart encoding (``savefig``), when
+  the charts are drawn in this process (``--chart-processes 1``); by default the explorer
+  draws a change's charts in two processes side by side, and only "charts ready" shows them;
 - page encoding: what the page does with a view before Solara sends it (chart images to data
   URLs, the key-figure table as HTML).
 
@@ -20,7 +22,7 @@ other jobs the wall time swings, the CPU time much less.
 Solara's own re-render and the browser's are not in here: ``tests/test_explore_browser.py``
 prints the latency a user sees, from key press to charts on the page.
 
-    python benchmarks/explore_latency.py [--changes 8] [--replications 20]
+    python benchmarks/explore_latency.py [--changes 8] [--replications 20] [--chart-processes 2]
 """
 
 from __future__ import annotations
@@ -105,10 +107,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--changes", type=int, default=8, help="slider steps to time")
     ap.add_argument("--replications", type=int, default=None,
                     help="replications (default: the scenario's, 20 for the baseline)")
+    ap.add_argument("--chart-processes", type=int, default=2,
+                    help="processes drawing a change's charts (1: in this process, timed by phase)")
     args = ap.parse_args(argv)
     machine = Machine()
     instrument()
-    ex = Explorer("baseline")
+    ex = Explorer("baseline", chart_processes=args.chart_processes)
     t = time.perf_counter()
     settings = ex.initial()
     if args.replications:

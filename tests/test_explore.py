@@ -317,3 +317,29 @@ def test_the_meeting_guide_shows_the_file_the_page_writes():
     s = Settings("china_enforces").with_lever("sanctions.enforcement_china", 0.5)
     page = ex.document(s, "meeting_half_enforcement")
     assert yaml.safe_load(shown) == yaml.safe_load(written) == yaml.safe_load(page)
+
+
+def _same_drawing(svg: bytes) -> str:
+    """An SVG without what differs from one drawing to the next: its date and random ids."""
+    text = re.sub(r"<dc:date>.*?</dc:date>", "", svg.decode())
+    return re.sub(r"\b[pm][0-9a-f]{10}\b", "ID", text)
+
+
+def test_charts_drawn_in_the_chart_processes_equal_charts_drawn_here(tmp_path):
+    """A change's charts are drawn in two processes side by side; they are the charts this
+    process would draw, and if the processes break the page keeps drawing them here."""
+    settings = Settings("baseline", replications=REPS).with_lever("russia.trade_subsidy_rate", 0.2)
+    here = Explorer("baseline", save_dir=tmp_path, chart_processes=1).view(settings)
+    there = Explorer("baseline", save_dir=tmp_path, chart_processes=2)
+    try:
+        assert there._chart_pool._get() is not None  # the processes started
+        drawn = there.view(settings)
+        assert drawn.charts.keys() == here.charts.keys()
+        for name in here.charts:
+            assert _same_drawing(drawn.charts[name]) == _same_drawing(here.charts[name]), name
+        # a pool that breaks: the charts come from this process, and later changes too
+        there._chart_pool._pool.shutdown(wait=True)
+        again = there.view(settings.with_lever("russia.trade_subsidy_rate", 0.25))
+        assert set(again.charts) == set(here.charts) and there._chart_pool._get() is None
+    finally:
+        there.close()

@@ -131,4 +131,5 @@ def serve(scenario: str = "baseline", port: int = DEFAULT_PORT, save_dir: str | 
         pass
     finally:
         sock.close()
+        explorer.close()
     echo("hedgesim explore: stopped")

@@ -229,6 +229,87 @@ _FREE = frozenset(p.name for p in free_parameters())
 _DRAW = threading.Lock()  # pyplot is not thread-safe: one chart at a time in this process
 
 
+def _draw_chart(name: str, frame: pd.DataFrame, prov: str, policy_start: int, year: int,
+                target) -> bytes:
+    """One standard chart as SVG (text as text): the function runs and briefs use."""
+    import matplotlib
+
+    from model.analysis.charts import STANDARD
+
+    # text as SVG text rather than glyph outlines: a third quicker to write and a third
+    # smaller to send, and the page's browser has the fonts (DejaVu Sans, else Verdana)
+    with tempfile.TemporaryDirectory() as tmp, matplotlib.rc_context({"svg.fonttype": "none"}):
+        return STANDARD[name](frame, prov, policy_start, Path(tmp) / f"{name}.svg",
+                              year=year, target=target).read_bytes()
+
+
+def _chart_worker_start(parent: int) -> None:
+    """A chart process: exits with the explorer, and imports the chart code before the
+    first change needs it."""
+    from model.experiments.executors import _worker_start
+
+    _worker_start(parent)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import model.analysis.charts  # noqa: F401
+
+
+class ChartPool:
+    """Two processes that draw a change's charts side by side.
+
+    Writing a chart's SVG is most of a slider change's time (0.1-0.2 s a chart); drawn
+    one after another in the page's process, three charts took longer than the model's
+    runs. The pool starts (in the background) with the explorer; if it cannot start or
+    breaks, charts are drawn in this process, as before.
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        self._pool = None
+        self._lock = threading.Lock()
+        self._workers = workers
+        threading.Thread(target=self._get, daemon=True, name="hedgesim-chart-pool").start()
+
+    def _get(self):
+        with self._lock:
+            if self._pool is None:
+                import multiprocessing
+                import os
+                from concurrent.futures import ProcessPoolExecutor
+
+                method = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                          else "spawn")
+                try:
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=self._workers, mp_context=multiprocessing.get_context(method),
+                        initializer=_chart_worker_start, initargs=(os.getpid(),))
+                    self._pool.submit(int, 0).result(timeout=60)  # workers up, charts imported
+                except Exception:  # noqa: BLE001 - draw in this process instead
+                    self._pool = False
+            return self._pool or None
+
+    def draw(self, jobs: dict[str, tuple]) -> dict[str, bytes] | None:
+        """Each chart's SVG (``jobs``: name -> :func:`_draw_chart`'s other arguments), or
+        None when the pool cannot draw them (then the caller draws them itself)."""
+        pool = self._get()
+        if pool is None:
+            return None
+        try:
+            futures = {name: pool.submit(_draw_chart, name, *args) for name, args in jobs.items()}
+            return {name: f.result() for name, f in futures.items()}
+        except Exception:  # noqa: BLE001 - a broken pool: this process draws from now on
+            with self._lock:
+                self._pool = False
+            pool.shutdown(wait=False, cancel_futures=True)
+            return None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = False
+
+
 class Explorer:
     """The explorer's state shared by every page view: the calibration, the scenarios it has
     loaded, and the runs it has made (baseline and settings), so moving back to a setting is
@@ -236,7 +317,7 @@ class Explorer:
 
     def __init__(self, scenario: str = BASELINE, save_dir: str | Path | None = None,
                  out: str | Path = "results", briefs: str | Path = "briefs",
-                 calibration=None, cache_size: int = 16) -> None:
+                 calibration=None, cache_size: int = 16, chart_processes: int = 2) -> None:
         self.start = self._ref(scenario)
         self.save_dir = Path(save_dir) if save_dir is not None else SCENARIO_DIR
         self.out = Path(out)
@@ -255,6 +336,12 @@ class Explorer:
         self._calibration = calibration
         self._views: OrderedDict[Settings, View] = OrderedDict()  # with charts
         self._figures: OrderedDict[Settings, View] = OrderedDict()  # key figures only
+        self._chart_pool = ChartPool(chart_processes) if chart_processes > 1 else None
+
+    def close(self) -> None:
+        """Stop the chart processes (they also exit on their own when this process ends)."""
+        if self._chart_pool is not None:
+            self._chart_pool.close()
 
     @property
     def calibration(self):
@@ -536,8 +623,6 @@ class Explorer:
         """The three standard charts of a view as SVG, by the same functions as runs and briefs
         (:data:`model.analysis.charts.STANDARD`). A chart is drawn again only if what it shows
         changed: a target on a column it does not show leaves it as it was."""
-        import matplotlib
-
         from model.analysis.charts import STANDARD, TARGET_COLUMNS
 
         sc, goal, year = view.scenario, view.goal, view.year
@@ -545,7 +630,8 @@ class Explorer:
                 + (f" with {'; '.join(view.changes)} (unsaved)" if view.changes else "")
                 + f", seed {sc.seed} | {self._calibration_phrase()} | median and {view.note}")
         drawn: dict[str, bytes] = {}
-        for name, fn in STANDARD.items():
+        jobs: dict[str, tuple] = {}
+        for name in STANDARD:
             shown = goal if goal is not None and goal.column in TARGET_COLUMNS[name] else None
             key = (name, view.frame_key, year, prov, sc.policy_start, _goal_key(shown))
             with self._lock:
@@ -553,20 +639,25 @@ class Explorer:
                     self._charts.move_to_end(key)
                     drawn[name] = self._charts[key]
                     continue
-            if cancelled is not None and cancelled():
-                raise Stale()
-            # text as SVG text rather than glyph outlines: a third quicker to write and a third
-            # smaller to send, and the page's browser has the fonts (DejaVu Sans, else Verdana)
-            with _DRAW, tempfile.TemporaryDirectory() as tmp, \
-                    matplotlib.rc_context({"svg.fonttype": "none"}):
-                path = fn(view.frame, prov, sc.policy_start, Path(tmp) / f"{name}.svg",
-                          year=year, target=shown)
-                drawn[name] = path.read_bytes()
-            with self._lock:
-                self._charts[key] = drawn[name]
-                while len(self._charts) > 3 * self._cache_size:
-                    self._charts.popitem(last=False)
-        return drawn
+            jobs[name] = (key, (view.frame, prov, sc.policy_start, year, shown))
+        if cancelled is not None and cancelled():
+            raise Stale()
+        made = None
+        if len(jobs) > 1 and self._chart_pool is not None:
+            made = self._chart_pool.draw({name: args for name, (_, args) in jobs.items()})
+        if made is None:  # one chart, or no pool: here, one at a time
+            made = {}
+            for name, (_, args) in jobs.items():
+                if cancelled is not None and cancelled():
+                    raise Stale()
+                with _DRAW:
+                    made[name] = _draw_chart(name, *args)
+        with self._lock:
+            for name, (key, _) in jobs.items():
+                drawn[name] = self._charts[key] = made[name]
+            while len(self._charts) > 3 * self._cache_size:
+                self._charts.popitem(last=False)
+        return {name: drawn[name] for name in STANDARD}
 
     def _calibration_phrase(self) -> str:
         info = self.calibration.describe()
