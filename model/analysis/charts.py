@@ -97,12 +97,17 @@ def _matrix(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     return ys, m
 
 
+_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
+"""Behind a marker's label: a line or band running under it stays readable, not the label."""
+
+
 def policy_marker(ax, year: int) -> None:
     """A dotted line where the scenario's settings start, labelled at the top (see
     :func:`_place_labels`)."""
     ax.axvline(year, color="#555555", linewidth=1.2, linestyle=":", gid="hs-policy")
     ax.text(year + 0.3, 0.99, "scenario settings start", fontsize=11, va="top",
-            color="#555555", transform=ax.get_xaxis_transform(), gid="hs-policy-label")
+            color="#555555", transform=ax.get_xaxis_transform(), gid="hs-policy-label",
+            bbox=_LABEL_BOX, zorder=5)
     _place_labels(ax)
 
 
@@ -119,7 +124,7 @@ def year_marker(ax, year: int | None) -> None:
     ax.axvline(year, color="#000000", linewidth=1.0, linestyle=(0, (4, 2)), alpha=0.7,
                gid="hs-year")
     ax.text(year + 0.3, 0.02, f"{year}", fontsize=11, va="bottom", color="#000000",
-            transform=ax.get_xaxis_transform(), gid="hs-year-label")
+            transform=ax.get_xaxis_transform(), gid="hs-year-label", bbox=_LABEL_BOX, zorder=5)
     _place_labels(ax)
 
 
