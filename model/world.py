@@ -437,6 +437,15 @@ class World(mesa.Model):
         ids = getattr(mesa.Agent, "_ids", None)
         if isinstance(ids, dict):
             ids.pop(self, None)
+        # The model and its agents refer to one another, so the model itself waits for the
+        # garbage collector; its firm population and its arrays (settings, yearly outputs: most
+        # of a batch's memory, 35 MB at 128 runs) go now, or a sweep worker held several
+        # batches' worth between collections (its peak memory grew from 200 to 600 MB over a
+        # 10,000-run sweep).
+        self.firms = None
+        for name, value in list(vars(self).items()):
+            if isinstance(value, np.ndarray):
+                setattr(self, name, None)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, otherwise: float) -> np.ndarray:

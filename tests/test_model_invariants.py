@@ -72,6 +72,27 @@ def test_support_builds_up_linearly_and_is_cut_at_once():
                                [0.3, 1.0, 1.0])
 
 
+def test_a_finished_batch_frees_its_arrays_before_the_garbage_collector_runs():
+    """A World and its Mesa agents refer to one another, so the World waits for a collection;
+    its firm arrays (most of a batch's memory) must not wait with it, or a sweep worker's
+    memory grows with the sweep."""
+    import gc
+    import weakref
+
+    from model.scenario import compile_inputs, load
+    from model.world import World
+
+    inputs = compile_inputs(load("baseline").with_values(horizon=2015))
+    world = World([inputs] * 4, rng=[1, 2, 3, 4])
+    noise, volumes = weakref.ref(world.firms.noise), weakref.ref(world.firms.volumes)
+    out = world.run()
+    gc.disable()
+    try:
+        assert out.shape[0] == 4 and noise() is None and volumes() is None
+    finally:
+        gc.enable()
+
+
 def test_a_finished_run_frees_its_model():
     """Sweep workers run thousands of models: none may outlive its run (mesa issue #3179)."""
     import gc
