@@ -572,23 +572,32 @@ def _timeline(steps: tuple[tuple[int, type, float], ...], first: int, n: int) ->
     return out
 
 
+_SHOCK_TARGETS = {"nuclear_test": "world.nuclear_test", "oil_price": "world.oil_price_usd_per_bbl",
+                  "rouble_crash": "world.rouble_fall"}
+"""The per-year input each kind of shock writes into (a halt: its patron's, see below)."""
+
+
+def _shock_target(shock: dict) -> str:
+    """The registry value ``shock`` writes into."""
+    if shock["type"] == "halt_oil_grain":
+        return f"{shock['patron']}.halt_oil_grain"
+    return _SHOCK_TARGETS[shock["type"]]
+
+
 def _apply_shock(params: dict[str, Any], shock: dict, horizon: int) -> None:
     """Write one shock into the per-year inputs it changes (copies, never in place)."""
     start = shock["year"] - HISTORY_START
     stop = (shock.get("until", horizon) - HISTORY_START) + 1
+    key = _shock_target(shock)
+    params[key] = params[key].copy()
     kind = shock["type"]
     if kind == "nuclear_test":
-        params["world.nuclear_test"] = params["world.nuclear_test"].copy()
-        params["world.nuclear_test"][start] = 1.0
+        params[key][start] = 1.0
     elif kind == "oil_price":
-        params["world.oil_price_usd_per_bbl"] = params["world.oil_price_usd_per_bbl"].copy()
-        params["world.oil_price_usd_per_bbl"][start:stop] = shock["usd_per_bbl"]
+        params[key][start:stop] = shock["usd_per_bbl"]
     elif kind == "rouble_crash":
-        params["world.rouble_fall"] = params["world.rouble_fall"].copy()
-        params["world.rouble_fall"][start:stop] = shock["fall"]
+        params[key][start:stop] = shock["fall"]
     elif kind == "halt_oil_grain":
-        key = f"{shock['patron']}.halt_oil_grain"
-        params[key] = params[key].copy()
         params[key][start:stop] = 1.0
 
 
@@ -621,11 +630,6 @@ def compile_inputs(scenario: Scenario, calibrated: dict | None = None) -> Inputs
     return Inputs(years, params, strategy)
 
 
-_SHOCKED = ("world.nuclear_test", "world.oil_price_usd_per_bbl", "world.rouble_fall",
-            *(f"{c}.halt_oil_grain" for c in PATRONS))
-"""Registry values a scenario's shocks write into (:func:`_apply_shock`)."""
-
-
 def recompile_inputs(inputs: Inputs, scenario: Scenario, calibrated: dict,
                      new_calibrated: dict) -> Inputs:
     """``compile_inputs(scenario, new_calibrated)``, given ``inputs`` compiled from
@@ -637,7 +641,8 @@ def recompile_inputs(inputs: Inputs, scenario: Scenario, calibrated: dict,
         return compile_inputs(scenario, new_calibrated)
     changed = [name for name, v in new_calibrated.items()
                if name in REGISTRY and v is not calibrated[name] and v != calibrated[name]]
-    if scenario.shocks and any(name in _SHOCKED for name in changed):
+    shocked = {_shock_target(shock) for shock in scenario.shocks}
+    if shocked.intersection(changed):  # a shock writes over it: compile it all again
         return compile_inputs(scenario, new_calibrated)
     params = dict(inputs.params)
     years = inputs.years
