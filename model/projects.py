@@ -94,7 +94,7 @@ class ProjectPortfolio:
     def __init__(self, members: Sequence) -> None:
         self.projects = []
         for name in PROJECTS:
-            spec = {key: np.array(values) for key, values in zip(*_stack_settings(members, name), strict=True)}
+            spec = _stacked_settings(members, name)
             sectors = np.array([SECTORS.index(s) for s in PROJECT_SECTORS[name]])
             spec.update(name=name, sponsor=PATRONS.index(PROJECT_SPONSOR[name]), sectors=sectors)
             self.projects.append(Project(spec))
@@ -125,10 +125,10 @@ class ProjectPortfolio:
         return [p.status for p in self.projects]
 
 
-def _stack_settings(members: Sequence, name: str) -> tuple[list[str], list[list]]:
-    """A project's settings for each member (built once per inputs), as columns."""
+def _stacked_settings(members: Sequence, name: str) -> dict[str, np.ndarray]:
+    """A project's settings, each an array with a value per member (each member's built once
+    per inputs)."""
     per_member = [m.derived((ProjectPortfolio, name),
                             lambda i, name=name: Project.settings(name, i.params))
                   for m in members]
-    keys = list(per_member[0])
-    return keys, [[s[k] for s in per_member] for k in keys]
+    return {key: np.array([s[key] for s in per_member]) for key in per_member[0]}
