@@ -410,13 +410,13 @@ class Explorer:
         p = REGISTRY[name]
         reps = settings.replications if settings.replications is not None else sc.replications
         cal = self.calibration
-        draws = sorted(set(cal.draws(sc.seed, range(max(1, reps)))))
+        draws = cal.draws(sc.seed, range(max(1, reps)))
         used = {}
-        for d in draws:
+        for d in sorted(set(draws)):
             base = cal.values(d).get(name, p.default)
             v = _compiled_value(p, base, sc.values.get(name), sc.policy_start, sc.years)
             used[d] = float(v[year - HISTORY_START]) if isinstance(v, np.ndarray) else float(v)
-        per_run = np.array([used[d] for d in cal.draws(sc.seed, range(max(1, reps)))])
+        per_run = np.array([used[d] for d in draws])
         if per_run.min() == per_run.max():
             where = f"the scenario's, in {year}"
             if name in _FREE and name not in sc.values:  # calibrated, and no draw differs here
