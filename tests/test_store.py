@@ -278,11 +278,18 @@ def test_a_full_disk_mid_sweep_is_one_line_and_the_manifest_says_failed(tmp_path
     assert again.exit_code == 0 and "6 of 6 runs ok" in again.output, again.output
 
 
-@pytest.mark.parametrize("command", ["run", "sweep"])
-def test_an_output_folder_that_cannot_be_written(tmp_path, command):
-    scen = tmp_path / "tiny.yaml"
+def tiny_scenario(folder):
+    """A one-replication scenario to 2016 with a two-point experiment: `run` and `sweep` both
+    take it."""
+    scen = folder / "tiny.yaml"
     scen.write_text("name: tiny\nhorizon: 2016\nreplications: 1\n"
                     "experiment:\n  vary: {strategy: [play_off, equidistance]}\n")
+    return scen
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_an_output_folder_that_cannot_be_written(tmp_path, command):
+    scen = tiny_scenario(tmp_path)
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     extra = ["-e", "serial"] if command == "sweep" else ["--no-charts"]
@@ -293,9 +300,7 @@ def test_an_output_folder_that_cannot_be_written(tmp_path, command):
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 @pytest.mark.parametrize("command", ["run", "sweep"])
 def test_a_read_only_output_folder(tmp_path, command):
-    scen = tmp_path / "tiny.yaml"
-    scen.write_text("name: tiny\nhorizon: 2016\nreplications: 1\n"
-                    "experiment:\n  vary: {strategy: [play_off, equidistance]}\n")
+    scen = tiny_scenario(tmp_path)
     out = tmp_path / "ro"
     out.mkdir()
     out.chmod(0o555)
