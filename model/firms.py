@@ -40,9 +40,6 @@ N_GROUPS = len(PATRONS) * N_SECTORS
 _ZERO, _ONE = np.array(0.0), np.array(1.0)
 _ZERO.setflags(write=False)
 _ONE.setflags(write=False)
-# The year-end tallies work through years in blocks of about this many firm-years, so
-# their temporaries stay in cache with 10,000s of firms (one block at the default 300).
-_TALLY_BLOCK = 32_768
 
 
 class FirmPopulation:
@@ -65,14 +62,20 @@ class FirmPopulation:
         n_years = len(members[0].years)
         size = np.empty((r, n))
         self.risk_aversion = np.empty((r, n))
-        noise = np.empty((n_years, r, n))
+        # Margin shocks, (replications, years, firms): a replication's block is contiguous, so
+        # its standard normals are drawn straight into it. normal(0, s) is 0 + s * z, so
+        # s * z is the same number.
+        noise = np.empty((r, n_years, n))
+        scale = np.empty((r, 1, 1))
         # Each replication draws from its own stream, in the order a run alone draws.
         for i, (inputs, rng) in enumerate(zip(members, rngs, strict=True)):
             params = inputs.params
             size[i] = rng.lognormal(0.0, params["firms.size_sigma"], n)
             self.risk_aversion[i] = 1.0 - rng.beta(
                 params["firms.risk_tolerance_a"], params["firms.risk_tolerance_b"], n)
-            noise[:, i] = rng.normal(0.0, params["firms.margin_noise"], (n_years, n))
+            rng.standard_normal(out=noise[i])
+            scale[i] = params["firms.margin_noise"]
+        noise *= scale
         group_size = np.bincount(self._bins, weights=size.ravel(), minlength=N_GROUPS * r)
         self.weight = size / group_size[self._bins].reshape(r, n)
         rank = np.argsort(np.argsort(size, axis=1, kind="quicksort"), axis=1)
@@ -87,9 +90,9 @@ class FirmPopulation:
         if (rho > 0.0).any():
             persist = np.where(rho > 0.0, rho, 0.0)[:, None]
             fresh = np.array([(1.0 - x * x) ** 0.5 if x > 0.0 else 1.0 for x in rho.tolist()])
-            noise[1:] *= fresh[:, None]
+            noise[:, 1:] *= fresh[:, None, None]
             for t in range(1, n_years):
-                noise[t] += persist * noise[t - 1]
+                noise[:, t] += persist * noise[:, t - 1]
         self.noise = noise
         self.bonus = np.zeros((r, n))
         self.intensity = np.zeros((r, n))
@@ -99,12 +102,11 @@ class FirmPopulation:
         self._secondary_penalty = values["firms.secondary_penalty"]
         self._any_incumbency = bool((self._incumbency != 0.0).any())
         self._any_ramp = bool((self._ramp < 1.0).any())
-        # Every year's wanted volumes, who traded, the cohorts' fills and the subsidy rates:
-        # the accounts (subsidy_received, active_counts) tally them for all years at once.
-        self.volumes = np.zeros((n_years, r, n))
+        # This year's wanted volumes; who traded in every year (for active_counts) and what
+        # firms were paid in subsidies in every settled year (subsidy_received).
+        self.volume = np.empty((r, n))
         self.actives = np.zeros((n_years, r, n), dtype=bool)
-        self.fills: list[np.ndarray] = []
-        self.rates: list[tuple[np.ndarray, np.ndarray]] = []
+        self.subsidies: list[np.ndarray] = []
 
     @staticmethod
     def layout(inputs: Inputs) -> dict:
@@ -148,7 +150,7 @@ class FirmPopulation:
         m = risk.T.take(group, axis=1)
         m *= self.risk_aversion
         np.subtract(margin.T.take(group, axis=1), m, out=m)
-        m += self.noise[t]
+        m += self.noise[:, t]
         if secondary.any():
             m -= (secondary * self._secondary_penalty)[:, None] * self.exposure
         if self._any_incumbency:
@@ -161,7 +163,7 @@ class FirmPopulation:
             # 1 or more the bound never binds: intensity + ramp >= 1 >= m.)
             np.minimum(m, self.intensity + self._ramp, out=m)
         self.intensity = m
-        volume = np.multiply(potential.T.take(group, axis=1), self.weight, out=self.volumes[t])
+        volume = np.multiply(potential.T.take(group, axis=1), self.weight, out=self.volume)
         volume *= m
         active = np.greater(volume, _ZERO, out=self.actives[t])
         if self._any_incumbency:
@@ -170,39 +172,23 @@ class FirmPopulation:
         return wanted.reshape(len(m), N_GROUPS).T
 
     def settle(self, fill: np.ndarray, rate_china: np.ndarray, rate_russia: np.ndarray) -> None:
-        """Record the year's rationing (the share of its wanted volume each cohort traded,
-        (16, replications)) and each state's subsidy rate, for :meth:`subsidy_received`."""
-        self.fills.append(fill)
-        self.rates.append((rate_china, rate_russia))
+        """Record what firms were paid in subsidies this year: each firm's traded volume (its
+        wanted volume times its cohort's ``fill``, the share the DPRK's capacity and purse let
+        through, (16, replications)) times its state's rate."""
+        traded = fill.T.take(self.group, axis=1)
+        traded *= self.volume
+        n_china = self.n_china
+        self.subsidies.append(traded[:, :n_china].sum(axis=-1) * rate_china
+                              + traded[:, n_china:].sum(axis=-1) * rate_russia)
 
     def subsidy_received(self) -> np.ndarray:
-        """What firms were paid in subsidies, per settled year and replication: each firm's
-        traded volume (wanted volume x its cohort's fill) times its state's rate.
-        (years, replications).
-
-        All years at once; row by row these are the same sums, in the same order, as
-        summing each year of each replication on its own.
-        """
-        years = len(self.fills)
-        r = self.volumes.shape[1]
-        fills = np.array(self.fills).reshape(years, N_GROUPS, r).transpose(0, 2, 1)
-        rates = np.array(self.rates).reshape(years, 2, r)
-        n_china = self.n_china
-        china, russia = np.empty((years, r)), np.empty((years, r))
-        for block in self._year_blocks(years, r):
-            traded = fills[block].take(self.group, axis=2)
-            traded *= self.volumes[block]  # each firm's cohort fill x its wanted volume
-            china[block] = traded[..., :n_china].sum(axis=-1)
-            russia[block] = traded[..., n_china:].sum(axis=-1)
-        return china * rates[:, 0] + russia * rates[:, 1]
+        """What firms were paid in subsidies, per settled year and replication:
+        (years, replications)."""
+        return np.array(self.subsidies).reshape(len(self.subsidies), -1)
 
     def active_counts(self) -> np.ndarray:
         """Firms that traded, per settled year, replication and (country, sector) cohort:
         (years, replications, 16)."""
-        actives = self.actives[:len(self.fills)]
+        actives = self.actives[:len(self.subsidies)]
         return np.stack([np.add.reduce(actives[..., firms], axis=-1, dtype=np.intp)
                          for firms in self._cohort_slices], axis=-1)
-
-    def _year_blocks(self, years: int, r: int) -> list[slice]:
-        step = max(1, _TALLY_BLOCK // max(self.n * r, 1))
-        return [slice(start, min(start + step, years)) for start in range(0, years, step)]

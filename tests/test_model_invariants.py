@@ -84,11 +84,11 @@ def test_a_finished_batch_frees_its_arrays_before_the_garbage_collector_runs():
 
     inputs = compile_inputs(load("baseline").with_values(horizon=2015))
     world = World([inputs] * 4, rng=[1, 2, 3, 4])
-    noise, volumes = weakref.ref(world.firms.noise), weakref.ref(world.firms.volumes)
+    noise, actives = weakref.ref(world.firms.noise), weakref.ref(world.firms.actives)
     out = world.run()
     gc.disable()
     try:
-        assert out.shape[0] == 4 and noise() is None and volumes() is None
+        assert out.shape[0] == 4 and noise() is None and actives() is None
     finally:
         gc.enable()
 
