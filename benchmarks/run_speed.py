@@ -145,6 +145,9 @@ def compiled_floor_fn():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--batch", action="store_true",
+                    help="also time the baseline at batch sizes 32 to 1,024 (why BATCH_RUNS is "
+                         "what it is)")
     args = ap.parse_args()
     machine = Machine()
     sc = load("baseline")
@@ -205,7 +208,26 @@ def main() -> None:
           f"{loss_time * 1e3:.1f} ms alone, {generation_time / len(generation) * 1e3:.1f} ms "
           f"amortised over a generation of {len(generation)} sets (goal <= 5 ms), "
           f"{generation_time / len(generation) / batched:.1f}x one batched 1988-{sc.horizon} run")
+    if args.batch:
+        batch_curve(compile_inputs(sc), max(3, args.repeats // 5))
     print(machine.report())
+
+
+def batch_curve(inputs: Inputs, repeats: int) -> None:
+    """ms a run of the baseline at several batch sizes, the runner's limits lifted."""
+    import model.runner as runner
+
+    sizes = (32, 64, 128, 256, 512, 1024)
+    saved = runner.BATCH_FIRM_YEARS
+    runner.BATCH_FIRM_YEARS = 10**12
+    try:
+        times = median_times([lambda s=s: simulate_batch([inputs] * s, list(range(s)), limit=s)
+                              for s in sizes], repeats)
+    finally:
+        runner.BATCH_FIRM_YEARS = saved
+    print("batch size: " + ", ".join(f"{s} {t / s * 1e3:.2f} ms a run"
+                                     for s, t in zip(sizes, times, strict=True))
+          + f" (the runner uses {BATCH_RUNS})")
 
 
 if __name__ == "__main__":

@@ -21,12 +21,13 @@ from model.scenario import Inputs, Scenario, compile_inputs, recompile_inputs
 from model.seeds import run_seed
 from model.world import OUTPUTS, World, batch_key
 
-BATCH_RUNS = 128
+BATCH_RUNS = 256
 """Most replications one World runs at once: the yearly step's Python cost is paid once per
-batch, so a batch of 128 costs about as much as 20 runs alone."""
-BATCH_FIRM_YEARS = 2_000_000
-"""And at most about this many firm-years per batch (about 35 MB of firm arrays), so batches
-of large firm populations stay small."""
+batch, so a batch of 256 costs about as much as 7 runs alone. Larger batches gain nothing:
+their arrays outgrow the processor's cache (benchmarks/run_speed.py, --batch)."""
+BATCH_FIRM_YEARS = 4_000_000
+"""And at most about this many firm-years per batch (about 36 MB of firm arrays: 9 bytes a
+firm-year), so batches of large firm populations stay small."""
 
 
 def simulate(inputs: Inputs, seed: int) -> np.ndarray:

@@ -154,7 +154,10 @@ class World(mesa.Model):
         self.preference = (self.china.preference, self.russia.preference)
         # Imports a patron's UN bans reach: fuel and goods, not food.
         self._import_ban = np.zeros((len(IMPORT_SECTORS), r))
-        self.out = np.empty((n_years, len(OUTPUTS), r))
+        # Outputs, (members, years, outputs): a year's row is gathered output by output, then
+        # written into every member's table at once.
+        self.out = np.empty((r, n_years, len(OUTPUTS)))
+        self._row = np.empty((len(OUTPUTS), r))
 
     @staticmethod
     def yearly_inputs(p: MemberValues, years: np.ndarray) -> dict:
@@ -383,7 +386,7 @@ class World(mesa.Model):
         payoff = self.dprk.score(gains, (trade_c + aid_c, trade_r + aid_r, korea, others),
                                  (received_c, received_r))
 
-        row = self.out[t]
+        row = self._row
         for k, value in enumerate((
             exp_c, imp_c_customs, exp_r, imp_r,
             korea_exp, korea - korea_exp, others_exp, others - others_exp,
@@ -406,11 +409,12 @@ class World(mesa.Model):
             *self.projects.statuses(),
         )):
             row[k] = value
+        self.out[:, t] = row.T
         self.t += 1
 
     def outputs(self) -> np.ndarray:
         """The outputs of the years stepped so far: (members, years, outputs) (see OUTPUTS)."""
-        out = self.out[:self.t].transpose(2, 0, 1).copy()
+        out = self.out[:, :self.t]
         out[:, :, FIRM_SUBSIDY] = self.firms.subsidy_received().T
         active = self.firms.active_counts().transpose(1, 0, 2)
         out[:, :, ACTIVE_CHINA] = active[..., :N_SECTORS].sum(axis=-1)
@@ -439,7 +443,7 @@ class World(mesa.Model):
             ids.pop(self, None)
         # The model and its agents refer to one another, so the model itself waits for the
         # garbage collector; its firm population and its arrays (settings, yearly outputs: most
-        # of a batch's memory, 35 MB at 128 runs) go now, or a sweep worker held several
+        # of a batch's memory, about 45 MB at 256 runs) go now, or a sweep worker held several
         # batches' worth between collections (its peak memory grew from 200 to 600 MB over a
         # 10,000-run sweep).
         self.firms = None

@@ -70,7 +70,7 @@ from model.seeds import run_seed
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
-TASK_RUNS = 128
+TASK_RUNS = 256
 """Most runs a worker gets per task (results in flight: about workers x 3 tasks); a task's
 runs go through the model in batches (model.runner.BATCH_RUNS), so larger tasks run faster."""
 FLUSH_RUNS, FLUSH_SECONDS = 512, 1.0
@@ -653,7 +653,7 @@ class _SweepSession:
         committing as it goes. A lost task (a worker killed) is counted and left for
         ``--resume``; an executor that stops accepting work ends the feeding."""
         remaining = self.total - len(self.done)
-        # Tasks of up to 128 runs: batches large enough for the model's batched step, few
+        # Tasks of up to TASK_RUNS runs: batches large enough for the model's batched step, few
         # round trips to the workers, and at least 4 tasks per worker so that the end of a
         # sweep waits for at most about a quarter of one worker's share.
         chunk = self.task_runs or max(1, min(TASK_RUNS, remaining // max(1, info.workers * 4)))
