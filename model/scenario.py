@@ -208,8 +208,10 @@ class MemberValues(Mapping):
                 one = np.asarray(self.members[0].params[name], dtype=float)
                 value = np.repeat(one[..., None], len(self.members), axis=-1)
             else:
-                value = np.stack([np.asarray(m.params[name], dtype=float)
-                                  for m in self.members], axis=-1)
+                # One array of every member's value, the member axis moved last (a copy, so
+                # that a year's row is contiguous).
+                stacked = np.array([m.params[name] for m in self.members], dtype=float)
+                value = np.ascontiguousarray(np.moveaxis(stacked, 0, -1))
             value.setflags(write=False)
             self._values[name] = value
             return value
