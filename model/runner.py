@@ -62,9 +62,14 @@ def simulate_batch(members: Sequence[Inputs], seeds: Sequence[int], limit: int =
     years = members[0].years
     if any(len(m.years) != len(years) or m.years[0] != years[0] for m in members):
         raise ValueError("simulate_batch needs runs over the same years")
-    out = np.empty((len(members), len(years), len(OUTPUTS)))
+    out = None
     for idx in batches(members, limit):
-        out[idx] = World([members[i] for i in idx], rng=[seeds[i] for i in idx]).run()
+        values = World([members[i] for i in idx], rng=[seeds[i] for i in idx]).run()
+        if out is None and len(idx) == len(members):
+            out = values  # one batch of every run, in order: its own table is the answer
+        else:
+            out = np.empty((len(members), len(years), len(OUTPUTS))) if out is None else out
+            out[idx] = values
         if progress is not None:
             progress(len(idx))
     return out
