@@ -145,6 +145,10 @@ def compiled_floor_fn():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--parts", action="store_true",
+                    help="also split a batched baseline run into its parts (set-up and its "
+                         "random draws, the firms' decisions, the rest of the year, outputs) "
+                         "and time the firms' decisions compiled, where numba is installed")
     ap.add_argument("--batch", action="store_true",
                     help="also time the baseline at batch sizes 32 to 1,024 (why BATCH_RUNS is "
                          "what it is)")
@@ -208,9 +212,124 @@ def main() -> None:
           f"{loss_time * 1e3:.1f} ms alone, {generation_time / len(generation) * 1e3:.1f} ms "
           f"amortised over a generation of {len(generation)} sets (goal <= 5 ms), "
           f"{generation_time / len(generation) / batched:.1f}x one batched 1988-{sc.horizon} run")
+    if args.parts:
+        parts(compile_inputs(sc), max(3, args.repeats // 5))
     if args.batch:
         batch_curve(compile_inputs(sc), max(3, args.repeats // 5))
     print(machine.report())
+
+
+def parts(inputs: Inputs, repeats: int) -> None:
+    """Where a batched baseline run's time goes, and what compiling the firms' decisions
+    (FirmPopulation.decide, the one step over every firm every year) would save."""
+    import collections
+
+    import model.firms as firms
+    import model.world as world
+
+    spent: collections.Counter = collections.Counter()
+    originals = {}
+
+    def timed(cls, name, label):
+        original = originals[cls, name] = getattr(cls, name)
+
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return original(*a, **k)
+            finally:
+                spent[label] += time.perf_counter() - start
+        setattr(cls, name, wrapper)
+
+    size = len(next(batches([inputs] * BATCH_RUNS)))
+    timed(world.World, "__init__", "set-up")
+    timed(firms.FirmPopulation, "__init__", "firms' set-up and draws")
+    timed(world.World, "step", "year")
+    timed(firms.FirmPopulation, "decide", "firms' decisions")
+    timed(world.World, "outputs", "outputs")
+    try:
+        simulate_batch([inputs] * size, list(range(size)))
+        spent.clear()
+        start = time.perf_counter()
+        for k in range(repeats):
+            simulate_batch([inputs] * size, list(range(size * k, size * (k + 1))))
+        total = time.perf_counter() - start
+    finally:
+        for (cls, name), original in originals.items():
+            setattr(cls, name, original)
+    per = {label: t / repeats / size * 1e3 for label, t in spent.items()}
+    rows = [("set-up (states, projects, settings)", per["set-up"] - per["firms' set-up and draws"]),
+            ("firms' set-up and random draws", per["firms' set-up and draws"]),
+            ("firms' decisions", per["firms' decisions"]),
+            ("the rest of each year (states, projects, market, accounts)",
+             per["year"] - per["firms' decisions"]),
+            ("outputs", per["outputs"])]
+    print(f"parts of a baseline run in a batch of {size} ({total / repeats / size * 1e3:.2f} ms "
+          "a run):")
+    for label, ms in rows:
+        print(f"  {label:<60} {ms:.3f} ms")
+    prepare = compiled_decide_fn()
+    if prepare is None:
+        print("  the firms' decisions compiled: numba is not installed")
+        return
+    run = prepare(size, int(inputs.params["firms.count"]), len(inputs.years))
+    compiled = median_times([run], repeats)[0] / size * 1e3  # (median_times compiles first)
+    numpy_ms = per["firms' decisions"]
+    print(f"  the firms' decisions compiled (numba, one loop over the batch's firms a year): "
+          f"{compiled:.3f} ms, {numpy_ms / compiled:.1f}x faster; the run would take "
+          f"{total / repeats / size * 1e3 - numpy_ms + compiled:.2f} ms")
+
+
+def compiled_decide_fn():
+    """FirmPopulation.decide's arithmetic for a batch as one numba loop, or None without numba:
+    a year's margins, clip, ramp, volumes, incumbency, cohort sums and counts, as decide does
+    them, over (replications, firms) arrays."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=False)
+    def year(t, group, margin, risk, potential, aversion, noise, bonus, intensity, weight,
+             inv_sat, incumbency, ramp, volume, wanted, counts):
+        r, n = aversion.shape
+        for j in range(r):
+            for i in range(n):
+                g = group[i]
+                m = margin[j, g] - risk[j, g] * aversion[j, i]
+                m += noise[j, t, i]
+                m += bonus[j, i]
+                m *= inv_sat[j]
+                m = min(max(m, 0.0), 1.0)
+                m = min(m, intensity[j, i] + ramp[j])
+                intensity[j, i] = m
+                v = potential[j, g] * weight[j, i] * m
+                volume[j, i] = v
+                bonus[j, i] = incumbency[j] if v > 0.0 else 0.0
+                wanted[j, g] += v
+                counts[j, g] += v > 0.0
+
+    def prepare(r: int, n: int, years: int):
+        """A run of every year's decisions on made-up arrays of a batch's shape (made here,
+        outside what is timed)."""
+        rng = np.random.default_rng(1)
+        group = np.arange(n) % N_GROUPS
+        arrays = (rng.random((r, N_GROUPS)), rng.random((r, N_GROUPS)) * 0.1,
+                  rng.random((r, N_GROUPS)) * 1e8, rng.random((r, n)),
+                  rng.normal(0.0, 0.04, (r, years, n)), np.zeros((r, n)), np.zeros((r, n)),
+                  rng.random((r, n)), np.full(r, 1 / 0.15), np.full(r, 0.02), np.full(r, 0.3))
+        volume = np.empty((r, n))
+        wanted, counts = np.zeros((r, N_GROUPS)), np.zeros((r, N_GROUPS), dtype=np.int64)
+
+        def run() -> None:
+            for t in range(years):
+                wanted[:] = 0.0
+                counts[:] = 0
+                year(t, group, *arrays, volume, wanted, counts)
+
+        return run
+
+    return prepare
 
 
 def batch_curve(inputs: Inputs, repeats: int) -> None:
