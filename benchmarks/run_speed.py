@@ -12,7 +12,10 @@ Prints, from one run of this script:
   as NumPy calls, and no Mesa, states, projects or bookkeeping;
 - the compiled floor: the same arithmetic as one numba-compiled loop over
   years and firms (no NumPy call overhead), where numba is installed (it is
-  not a dependency of hedgesim; ``pip install numba`` to print it);
+  not a dependency of hedgesim; ``pip install numba`` to print it). Both
+  floors draw a run's random numbers as the model does (NumPy's generator:
+  about 0.2 ms a run on a 2-core test machine, most of the compiled floor),
+  and the script prints the compiled floor's draws and arithmetic apart;
 - one calibration loss evaluation (``model.calibration.fit.Objective``: six
   replications of the 1988-2015 history and the band loss of the fit targets),
   alone and amortised over a generation of 40 parameter sets (how the fits
@@ -30,7 +33,7 @@ machine should still be quiet for absolute figures.
 Issue 15's goals: one run <= 0.5 ms amortised (about 6x the compiled floor),
 linear in firms; a calibration loss evaluation <= 5 ms.
 
-    python benchmarks/run_speed.py [--repeats 30]
+    python benchmarks/run_speed.py [--repeats 30] [--parts] [--batch]
 """
 
 from __future__ import annotations
@@ -172,11 +175,12 @@ def main() -> None:
 
         fns = [lambda inputs=inputs, seed=seed: simulate(inputs, next(seed)), first_run,
                batch, lambda n=n: numpy_floor(n, years, 1)]
+        fns.append(lambda n=n: floor_data(n, years, 1))  # the floors' random draws alone
         if compiled is not None:
             fns.append(lambda n=n: compiled(n, years, 1))
         times = median_times(fns, max(5, args.repeats // (3 if n > 300 else 1)))
         rows.append((n, times[0], times[1], times[2] / size, size, times[3],
-                     times[4] if compiled is not None else float("nan")))
+                     times[5] if compiled is not None else float("nan"), times[4]))
 
     from model.calibration.fit import DEFAULT_REPLICATIONS, Objective
     from model.ensemble import fitted_numbers
@@ -195,13 +199,20 @@ def main() -> None:
     print(f"{'firms':>7} {'alone ms':>9} {'first ms':>9} {'batched ms':>11} {'batch':>6} "
           f"{'NumPy floor':>12} {'compiled':>9} {'batched/NumPy':>14} {'batched/compiled':>17} "
           f"{'NumPy/compiled':>15} {'us/firm/step':>13}")
-    for n, run, first, batched, size, floor, comp in rows:
+    for n, run, first, batched, size, floor, comp, _ in rows:
         print(f"{n:>7} {run * 1e3:>9.2f} {first * 1e3:>9.2f} {batched * 1e3:>11.3f} {size:>6} "
               f"{floor * 1e3:>12.3f} {comp * 1e3:>9.3f} {batched / floor:>14.2f} "
               f"{batched / comp:>17.1f} {floor / comp:>15.1f} {batched / years / n * 1e6:>13.3f}")
-    n, run, first, batched, size, floor, comp = rows[0]
+    n, run, first, batched, size, floor, comp, draws = rows[0]
     if compiled is None:
         print("compiled floor: numba is not installed (pip install numba to print it)")
+    else:
+        # Both floors draw a run's random numbers (firm sizes, tolerances, a margin shock per
+        # firm and year) as the model does: NumPy's generator, the same for any engine.
+        print(f"of the compiled floor ({n} firms), drawing the random numbers takes "
+              f"{draws * 1e3:.3f} ms and the arithmetic {(comp - draws) * 1e3:.3f} ms; the "
+              f"batched run less its draws is {(batched - draws) / (comp - draws):.0f}x the "
+              "compiled arithmetic")
     print(f"baseline ({n} firms): {batched * 1e3:.2f} ms a run amortised over a batch of {size} "
           f"(goal <= 0.5 ms), {batched / floor:.2f}x the NumPy floor, {batched / comp:.1f}x the "
           f"compiled floor (goal about 6x); alone {run * 1e3:.2f} ms; a first run on fresh "
