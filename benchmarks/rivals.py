@@ -52,7 +52,7 @@ class BatchRunWorld(World):
 
 def _reporter(model: World, column: int) -> float:
     """The output of the year just stepped (a World of one replication)."""
-    return float(model.out[model.t - 1, column, 0])
+    return float(model.out[0, model.t - 1, column])
 
 
 @functools.lru_cache(maxsize=1)
