@@ -32,6 +32,7 @@ parameters; :func:`json_schema` exports it for editors.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -520,10 +521,19 @@ def shipped() -> list[Path]:
 
 # ---------------------------------------------------------------- compile
 def calibration_file(path: Path = CALIBRATED) -> dict[str, Any]:
-    """The committed calibration as written by ``hedgesim calibrate`` ({} if there is none)."""
+    """The committed calibration as written by ``hedgesim calibrate`` ({} if there is none).
+
+    Parsed once per content (the bounded reader takes about 15 ms, and a sweep's start-up
+    asked three times); each caller gets its own copy."""
     if not path.is_file():
         return {}
-    return parse_yaml(path.read_text(encoding="utf-8")) or {}
+    text = path.read_text(encoding="utf-8")
+    return copy.deepcopy(_parsed_calibration(text))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_calibration(text: str) -> dict[str, Any]:
+    return parse_yaml(text) or {}
 
 
 def calibrated_values() -> dict[str, Any]:

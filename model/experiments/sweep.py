@@ -73,6 +73,9 @@ SUMMARY_YEARS = (2014, 2020)
 TASK_RUNS = 256
 """Most runs a worker gets per task (results in flight: about workers x 3 tasks); a task's
 runs go through the model in batches (model.runner.BATCH_RUNS), so larger tasks run faster."""
+TASKS_PER_WORKER = 4
+"""Fewest tasks each worker gets (while tasks are under TASK_RUNS): the end of a sweep waits
+for at most about 1/TASKS_PER_WORKER of one worker's share."""
 FLUSH_RUNS, FLUSH_SECONDS = 512, 1.0
 """A part is written when this many runs have finished, or this many seconds after the last:
 row groups of up to 24,576 rows in a fast sweep (twice the 256 runs before), at most about a
@@ -671,10 +674,11 @@ class _SweepSession:
         committing as it goes. A lost task (a worker killed) is counted and left for
         ``--resume``; an executor that stops accepting work ends the feeding."""
         remaining = self.total - len(self.done)
-        # Tasks of up to TASK_RUNS runs: batches large enough for the model's batched step, few
-        # round trips to the workers, and at least 4 tasks per worker so that the end of a
-        # sweep waits for at most about a quarter of one worker's share.
-        chunk = self.task_runs or max(1, min(TASK_RUNS, remaining // max(1, info.workers * 4)))
+        # Tasks of up to TASK_RUNS runs: batches large enough for the model's batched step and
+        # few round trips to the workers, at least TASKS_PER_WORKER each (2 instead of 4
+        # changed nothing measurable at 1,000 runs: 81-83% against 76-82% efficiency).
+        chunk = self.task_runs or max(1, min(TASK_RUNS,
+                                             remaining // max(1, info.workers * TASKS_PER_WORKER)))
         window = max(2, info.workers * 3)
         tasks = _tasks(self.experiment, self.done, chunk, self.calibration)
         pending: dict[Future, int] = {}
