@@ -61,8 +61,9 @@ COAL = SECTORS.index("coal")
 # meanings in the output registry (model/outputs.py).
 
 
-# Firm accounts tallied over all years at once (World.outputs): subsidies firms received,
-# active firms by country, then by (country, sector) cohort.
+# Firm accounts the firm population keeps and World.outputs writes in at the end: subsidies
+# firms received (settled year by year), active firms by country, then by (country, sector)
+# cohort (counted over all years at once).
 FIRM_SUBSIDY = COLUMN["firm_subsidy_received_usd"]
 ACTIVE_CHINA, ACTIVE_RUSSIA = COLUMN["active_firms_china"], COLUMN["active_firms_russia"]
 ACTIVE_COHORTS = slice(COLUMN[f"active_{PATRONS[0]}_{SECTORS[0]}"],
@@ -363,7 +364,7 @@ class World(mesa.Model):
         # Accounts. Customs goods trade; China's customs recorded its pipeline crude until 2013.
         subsidy_c = rate_c * _total(traded[:N_SECTORS])
         subsidy_r = rate_r * _total(traded[N_SECTORS:])
-        # Subsidies firms receive and active-firm counts: tallied for all years in outputs().
+        # Subsidies firms receive this year (their accounts, written in by outputs()).
         self.firms.settle(fill, rate_c, rate_r)
         crude_recorded = crude * self.china.aid_in_customs[t]
         imp_c_customs = imp_c + crude_recorded
