@@ -230,9 +230,10 @@ def main() -> None:
     print(machine.report())
 
 
-def parts(inputs: Inputs, repeats: int) -> None:
+def parts(inputs: Inputs, repeats: int) -> tuple[float, list[tuple[str, float]]]:
     """Where a batched baseline run's time goes, and what compiling the firms' decisions
-    (FirmPopulation.decide, the one step over every firm every year) would save."""
+    (FirmPopulation.decide, the one step over every firm every year) would save. Returns ms
+    a run and each part's ms a run."""
     import collections
 
     import model.firms as firms
@@ -269,26 +270,28 @@ def parts(inputs: Inputs, repeats: int) -> None:
         for (cls, name), original in originals.items():
             setattr(cls, name, original)
     per = {label: t / repeats / size * 1e3 for label, t in spent.items()}
+    run_ms = total / repeats / size * 1e3
     rows = [("set-up (states, projects, settings)", per["set-up"] - per["firms' set-up and draws"]),
             ("firms' set-up and random draws", per["firms' set-up and draws"]),
             ("firms' decisions", per["firms' decisions"]),
             ("the rest of each year (states, projects, market, accounts)",
              per["year"] - per["firms' decisions"]),
             ("outputs", per["outputs"])]
-    print(f"parts of a baseline run in a batch of {size} ({total / repeats / size * 1e3:.2f} ms "
-          "a run):")
+    print(f"parts of a baseline run in a batch of {size} ({run_ms:.2f} ms a run, timing the "
+          "parts included):")
     for label, ms in rows:
         print(f"  {label:<60} {ms:.3f} ms")
     prepare = compiled_decide_fn()
     if prepare is None:
         print("  the firms' decisions compiled: numba is not installed")
-        return
+        return run_ms, rows
     run = prepare(size, int(inputs.params["firms.count"]), len(inputs.years))
     compiled = median_times([run], repeats)[0] / size * 1e3  # (median_times compiles first)
     numpy_ms = per["firms' decisions"]
     print(f"  the firms' decisions compiled (numba, one loop over the batch's firms a year): "
           f"{compiled:.3f} ms, {numpy_ms / compiled:.1f}x faster; the run would take "
-          f"{total / repeats / size * 1e3 - numpy_ms + compiled:.2f} ms")
+          f"{run_ms - numpy_ms + compiled:.2f} ms")
+    return run_ms, rows
 
 
 def compiled_decide_fn():
@@ -343,11 +346,11 @@ def compiled_decide_fn():
     return prepare
 
 
-def batch_curve(inputs: Inputs, repeats: int) -> None:
+def batch_curve(inputs: Inputs, repeats: int,
+                sizes: tuple[int, ...] = (32, 64, 128, 256, 512, 1024)) -> list[float]:
     """ms a run of the baseline at several batch sizes, the runner's limits lifted."""
     import model.runner as runner
 
-    sizes = (32, 64, 128, 256, 512, 1024)
     saved = runner.BATCH_FIRM_YEARS
     runner.BATCH_FIRM_YEARS = 10**12
     try:
@@ -358,6 +361,7 @@ def batch_curve(inputs: Inputs, repeats: int) -> None:
     print("batch size: " + ", ".join(f"{s} {t / s * 1e3:.2f} ms a run"
                                      for s, t in zip(sizes, times, strict=True))
           + f" (the runner uses {BATCH_RUNS})")
+    return [t / s * 1e3 for s, t in zip(sizes, times, strict=True)]
 
 
 if __name__ == "__main__":

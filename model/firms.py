@@ -75,6 +75,9 @@ class FirmPopulation:
                 params["firms.risk_tolerance_a"], params["firms.risk_tolerance_b"], n)
             rng.standard_normal(out=noise[i])
             scale[i] = params["firms.margin_noise"]
+        if (np.signbit(scale) & (scale != 0.0)).any() or np.isnan(scale).any():
+            # (normal() refused a negative spread; the scenario checks catch it in files)
+            raise ValueError(f"firms.margin_noise must be 0 or more, got {scale.ravel().min()}")
         noise *= scale
         group_size = np.bincount(self._bins, weights=size.ravel(), minlength=N_GROUPS * r)
         self.weight = size / group_size[self._bins].reshape(r, n)
@@ -184,7 +187,7 @@ class FirmPopulation:
     def subsidy_received(self) -> np.ndarray:
         """What firms were paid in subsidies, per settled year and replication:
         (years, replications)."""
-        return np.array(self.subsidies).reshape(len(self.subsidies), -1)
+        return np.array(self.subsidies).reshape(len(self.subsidies), self.volume.shape[0])
 
     def active_counts(self) -> np.ndarray:
         """Firms that traded, per settled year, replication and (country, sector) cohort:

@@ -414,7 +414,10 @@ class World(mesa.Model):
         self.t += 1
 
     def outputs(self) -> np.ndarray:
-        """The outputs of the years stepped so far: (members, years, outputs) (see OUTPUTS)."""
+        """The outputs of the years stepped so far: (members, years, outputs) (see OUTPUTS).
+
+        A view of the World's own table (no copy), which the firm accounts are written into
+        here; later steps write only later years."""
         out = self.out[:, :self.t]
         out[:, :, FIRM_SUBSIDY] = self.firms.subsidy_received().T
         active = self.firms.active_counts().transpose(1, 0, 2)

@@ -37,13 +37,18 @@ def test_batch_run_adapter_reports_the_years_the_model_ran():
         np.testing.assert_array_equal(table[name].to_numpy(), alone[:3, COLUMN[name]])
 
 
-def test_run_speed_parts_and_floors_run(capsys):
+def test_run_speed_parts_add_up_to_the_run(capsys):
     import run_speed
 
     from model.scenario import compile_inputs, load
 
     inputs = compile_inputs(load("baseline").with_values(values={"firms.count": 40.0}))
-    run_speed.parts(inputs, repeats=1)
+    run_ms, parts = run_speed.parts(inputs, repeats=2)
+    times = dict(parts)
+    assert len(times) == 5 and all(ms > 0 for ms in times.values()), parts
+    # the parts are the whole run: set-up, the years and the outputs, less nothing between
+    assert 0.8 * run_ms < sum(times.values()) <= run_ms, (run_ms, parts)
+    curve = run_speed.batch_curve(inputs, repeats=1, sizes=(1, 3))
+    assert len(curve) == 2 and all(ms > 0 for ms in curve)
     run_speed.numpy_floor(40, 5, 1)
-    out = capsys.readouterr().out
-    assert "firms' decisions" in out and "outputs" in out
+    assert "firms' decisions" in capsys.readouterr().out

@@ -107,3 +107,15 @@ def test_a_finished_run_frees_its_model():
     del world
     gc.collect()
     assert ref() is None, "the finished World is still referenced"
+
+
+def test_a_negative_margin_noise_is_refused_not_flipped():
+    """Shocks are drawn as standard normals times the spread: a negative spread (possible
+    through the Python API, which skips the scenario checks) would flip their signs."""
+    from model.scenario import compile_inputs
+    from model.world import World
+
+    inputs = compile_inputs(load("baseline"))
+    inputs.params["firms.margin_noise"] = -0.1
+    with pytest.raises(ValueError, match="firms.margin_noise"):
+        World(inputs, rng=1)

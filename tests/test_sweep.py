@@ -311,9 +311,9 @@ def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
     one_run_bytes = rows * len(OUTPUTS) * 8
     assert parts[1] >= 20  # flushed as it went, not at the end
     # 2,800 more runs may add their bookkeeping (done set, the summary's values of a point:
-    # about 2 MB here), never a share of their outputs (53 MB)
+    # 1-2 MB here), never a share of their outputs (62 MB)
     extra = 4 * (800 - 100) * one_run_bytes
-    assert peaks[1] - peaks[0] < 0.1 * extra, peaks
+    assert peaks[1] - peaks[0] < 0.05 * extra, peaks
     assert peaks[1] < 0.2 * 4 * 800 * one_run_bytes, "results were held in memory"
 
 

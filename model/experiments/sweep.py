@@ -246,7 +246,7 @@ class Buffer:
         runs = None
         if ok:
             # The outputs as columns: each result's (rows, outputs) block is transposed into its
-            # place (no concatenated copy first: at 512 runs both are 14 MB of fresh pages).
+            # place (no concatenated copy first: at 512 runs both are 16.5 MB of fresh pages).
             columns = np.empty((len(OUTPUTS), sum(len(v) for v in values)))
             start = 0
             for block in values:
