@@ -1,5 +1,5 @@
-"""Small helpers every layer uses, each written once: did-you-mean hints, atomic file writes
-and the unit-aware number formatter.
+"""Small helpers every layer uses, each written once: did-you-mean hints, atomic file writes,
+the unit-aware number formatter and Python's power over arrays.
 
 This module sits at the bottom of the layers (see tests/test_layers.py): it imports nothing
 from hedgesim. YAML is read by :mod:`model.userfile` alone.
@@ -13,6 +13,20 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+# ---------------------------------------------------------------- power, element by element
+def power_each(base: Any, exponent: Any) -> np.ndarray:
+    """``base ** exponent`` element by element with Python's power (the C library's ``pow``),
+    arrays or numbers broadcast together. NumPy's vectorised power can differ from it in the
+    last bit on CPUs with AVX-512; the model uses this wherever it raises to a power, so a
+    run's numbers depend neither on the CPU nor on the batch it runs in, and match those
+    the calibration was fitted with."""
+    b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent))
+    return np.array([x ** y for x, y in zip(b.ravel().tolist(), e.ravel().tolist(), strict=True)],
+                    dtype=float).reshape(b.shape)
+
 
 # ---------------------------------------------------------------- did you mean
 

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from model.common import power_each
 from model.params import PATRONS, SECTORS
 from model.scenario import Inputs, MemberValues
 
@@ -92,7 +93,7 @@ class FirmPopulation:
         rho = values["firms.noise_persistence"]
         if (rho > 0.0).any():
             persist = np.where(rho > 0.0, rho, 0.0)[:, None]
-            fresh = np.array([(1.0 - x * x) ** 0.5 if x > 0.0 else 1.0 for x in rho.tolist()])
+            fresh = np.where(rho > 0.0, power_each(1.0 - rho * rho, 0.5), 1.0)
             noise[:, 1:] *= fresh[:, None, None]
             for t in range(1, n_years):
                 noise[:, t] += persist * noise[:, t - 1]

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from model.common import power_each
 from model.params import PATRONS, PROJECT_SECTORS, PROJECT_SPONSOR, PROJECTS, SECTORS
 
 NOT_PROPOSED, STALLED, BUILDING, OPERATING = 0, 1, 2, 3
@@ -62,10 +63,7 @@ class Project:
     def viable(self, risk: np.ndarray) -> np.ndarray:
         private = self.capex * (1.0 - self.support)
         free = private <= 0
-        # Python's power (the C library's), one replication at a time: NumPy's vectorised
-        # power differs from it in the last bit on some CPUs, and the calibration used it.
-        survival = np.array([x ** n for x, n in zip(np.maximum(0.0, 1.0 - risk).tolist(),
-                                                     self.build_years.tolist(), strict=True)])
+        survival = power_each(np.maximum(0.0, 1.0 - risk), self.build_years)
         return free | (self.benefit / np.where(free, 1.0, private) * survival >= self.required)
 
     def step(self, year: int, risk: np.ndarray, due: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
+from model.common import power_each
 from model.firms import N_GROUPS, N_SECTORS, FirmPopulation
 from model.outputs import COLUMN, OUTPUTS
 from model.params import EXPORT_SECTORS, GOODS_EXPORTS, IMPORT_SECTORS, PATRONS, SECTORS
@@ -91,12 +92,6 @@ def _total(rows: np.ndarray) -> np.ndarray:
     for row in rows[2:]:
         acc = acc + row
     return acc
-
-
-def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
-    """``base ** exponent`` by Python's power, replication by replication (NumPy's vector
-    power can differ in the last bit on CPUs with AVX-512)."""
-    return np.array([b ** e for b, e in zip(base.tolist(), exponent.tolist(), strict=True)])
 
 
 class World(mesa.Model):
@@ -237,7 +232,7 @@ class World(mesa.Model):
 
         # DPRK capacity and needs this year (energy feedback from last year's fuel).
         q = stance.openness
-        energy_factor = _power(self.energy, self.energy_elasticity)
+        energy_factor = power_each(self.energy, self.energy_elasticity)
         scale = self.growth_index[t] * q
         capacity = self.capacity_path[t] * scale * energy_factor
         need = self.need * scale
