@@ -28,6 +28,7 @@ import numpy as np
 
 from model.common import power_each
 from model.params import PATRONS, PROJECT_SECTORS, PROJECT_SPONSOR, PROJECTS, SECTORS
+from model.scenario import Inputs, MemberValues
 
 NOT_PROPOSED, STALLED, BUILDING, OPERATING = 0, 1, 2, 3
 STATUS_NAMES = {NOT_PROPOSED: "not proposed", STALLED: "proposed, not financed",
@@ -45,19 +46,20 @@ class Project:
         self.finished = False  # operating in every replication
 
     @staticmethod
-    def settings(name: str, params: dict) -> dict:
-        """The project's settings from one run's inputs (shared by runs of the same inputs)."""
+    def settings(name: str, values: MemberValues) -> dict:
+        """The project's settings for a batch, a value per replication, from its members'
+        registry values."""
         pre = f"projects.{name}."
         return {
-            "capex": params[pre + "capex_usd"],
-            "build_years": max(1, int(params[pre + "build_years"])),
-            "proposed": int(params[pre + "proposed_year"]),
-            "committed": int(params[pre + "committed_year"]),
-            "benefit": params[pre + "benefit_usd"],
-            "income": params[pre + "dprk_income_usd"],
-            "saving": params[pre + "transport_saving"],
-            "support": params[pre + "state_support"],
-            "required": params["firms.required_return"],
+            "capex": values[pre + "capex_usd"],
+            "build_years": np.maximum(1, values[pre + "build_years"].astype(np.int64)),
+            "proposed": values[pre + "proposed_year"].astype(np.int64),
+            "committed": values[pre + "committed_year"].astype(np.int64),
+            "benefit": values[pre + "benefit_usd"],
+            "income": values[pre + "dprk_income_usd"],
+            "saving": values[pre + "transport_saving"],
+            "support": values[pre + "state_support"],
+            "required": values["firms.required_return"],
         }
 
     def viable(self, risk: np.ndarray) -> np.ndarray:
@@ -89,10 +91,11 @@ class ProjectPortfolio:
     array per country.
     """
 
-    def __init__(self, members: Sequence) -> None:
+    def __init__(self, members: Sequence[Inputs], values: MemberValues | None = None) -> None:
+        values = MemberValues(members) if values is None else values
         self.projects = []
         for name in PROJECTS:
-            spec = _stacked_settings(members, name)
+            spec = Project.settings(name, values)
             sectors = np.array([SECTORS.index(s) for s in PROJECT_SECTORS[name]])
             spec.update(name=name, sponsor=PATRONS.index(PROJECT_SPONSOR[name]), sectors=sectors)
             self.projects.append(Project(spec))
@@ -122,11 +125,3 @@ class ProjectPortfolio:
     def statuses(self) -> list[np.ndarray]:
         return [p.status for p in self.projects]
 
-
-def _stacked_settings(members: Sequence, name: str) -> dict[str, np.ndarray]:
-    """A project's settings, each an array with a value per member (each member's built once
-    per inputs)."""
-    per_member = [m.derived((ProjectPortfolio, name),
-                            lambda i, name=name: Project.settings(name, i.params))
-                  for m in members]
-    return {key: np.array([s[key] for s in per_member]) for key in per_member[0]}

@@ -130,7 +130,7 @@ class World(mesa.Model):
         self.dprk = DPRK(self, members, self.rngs, values)
         self.china = China(self, members, values)
         self.russia = Russia(self, members, values)
-        self.projects = ProjectPortfolio(members)
+        self.projects = ProjectPortfolio(members, values)
         self.t = 0
 
         self.tension = np.zeros(r)
