@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+
 # ---------------------------------------------------------------- power, element by element
 def power_each(base: Any, exponent: Any) -> np.ndarray:
     """``base ** exponent`` element by element with Python's power (the C library's ``pow``),
