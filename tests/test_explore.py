@@ -35,7 +35,7 @@ def explorer(tmp_path_factory):
     folder = tmp_path_factory.mktemp("explore")
     shutil.copy(SCENARIO_DIR / "baseline.yaml", folder / "baseline.yaml")
     return Explorer("baseline", save_dir=folder, out=folder / "results",
-                    briefs=folder / "briefs")
+                    briefs=folder / "briefs", chart_processes=1)
 
 
 def cell(output: str, figure: str, column: int = 2) -> str:
@@ -164,7 +164,7 @@ def test_a_calibrated_slider_shows_the_draws_the_runs_use_and_sets_every_run(exp
 def test_with_the_point_estimate_a_calibrated_slider_says_so():
     from model.scenario import calibrated_values
 
-    ex = Explorer("baseline", calibration="point")
+    ex = Explorer("baseline", calibration="point", chart_processes=1)
     state = ex.lever_state(Settings("baseline"), "china.trade_subsidy_rate")
     assert state.value == calibrated_values()["china.trade_subsidy_rate"][2000]
     assert state.where == "the calibrated point estimate, in 2020" and state.spread is None
@@ -313,7 +313,7 @@ def test_the_meeting_guide_shows_the_file_the_page_writes():
     guide = (ROOT / "docs" / "how-to" / "explore-in-a-meeting.md").read_text()
     shown = re.search(r"```yaml\n(.*?)```", guide, re.S).group(1)
     written = re.search(r"<<'EOF'\n(.*?)EOF\n", guide, re.S).group(1)
-    ex = Explorer("china_enforces")
+    ex = Explorer("china_enforces", chart_processes=1)
     s = Settings("china_enforces").with_lever("sanctions.enforcement_china", 0.5)
     page = ex.document(s, "meeting_half_enforcement")
     assert yaml.safe_load(shown) == yaml.safe_load(written) == yaml.safe_load(page)

@@ -148,10 +148,6 @@ class Settings:
     def lever_values(self) -> dict[str, float]:
         return dict(self.levers)
 
-    def run_key(self) -> tuple:
-        """What the runs depend on (the year asked and the target only change the summary)."""
-        return (self.scenario, self.strategy, self.levers, self.replications)
-
 
 @dataclass
 class FigureRow:
@@ -325,7 +321,7 @@ class Explorer:
         self._scenarios: dict[str, Scenario] = {}
         self._levers: dict[tuple, LeverState] = {}
         self._runs: OrderedDict[str, pd.DataFrame] = OrderedDict()
-        self._baseline_figures: dict[tuple, pd.DataFrame] = {}
+        self._baseline_figures: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
         self._charts: OrderedDict[tuple, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.RLock()
@@ -527,12 +523,9 @@ class Explorer:
                 self._runs.popitem(last=False)
         return key, frame
 
-    def baseline_frame(self, sc: Scenario, cancelled=None) -> pd.DataFrame:
+    def _baseline_for(self, sc: Scenario) -> Scenario:
         """The shipped baseline with the settings' replications and seed (common random
         numbers: the same seeds and posterior draws as the settings' runs)."""
-        return self._run(self._baseline_for(sc), cancelled)[1]
-
-    def _baseline_for(self, sc: Scenario) -> Scenario:
         return self.scenario(BASELINE).with_values(replications=sc.replications, seed=sc.seed)
 
     def view(self, settings: Settings, cancelled=None, charts: bool = True) -> View:
@@ -582,21 +575,22 @@ class Explorer:
             key, frame = self._run(sc, cancelled)
             times["runs"] = time.perf_counter() - t1
             t1 = time.perf_counter()
-            base_sc = self._baseline_for(sc)
-            base = self._run(base_sc, cancelled)[1]
+            base_key, base = self._run(self._baseline_for(sc), cancelled)
             times["baseline"] = time.perf_counter() - t1
             t1 = time.perf_counter()
             year = settings.year
             mine = key_figures(frame, [year])
-            theirs_key = (_run_key(base_sc), year)
+            theirs_key = (base_key, year)
             with self._lock:
                 theirs = self._baseline_figures.get(theirs_key)
+                if theirs is not None:
+                    self._baseline_figures.move_to_end(theirs_key)
             if theirs is None:
                 theirs = key_figures(base, [year])
                 with self._lock:
                     self._baseline_figures[theirs_key] = theirs
                     while len(self._baseline_figures) > self._cache_size:
-                        self._baseline_figures.pop(next(iter(self._baseline_figures)))
+                        self._baseline_figures.popitem(last=False)
             rows = []
             for column, figure, unit in KEY_FIGURES:  # a figure no run defines (a ratio to zero
                 a = mine[mine["column"] == column]  # trade) is shown as '-', not dropped
