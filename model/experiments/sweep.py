@@ -102,25 +102,11 @@ def simulate(inputs, seed: int) -> np.ndarray:
     return run(inputs, seed)
 
 
-def InputsCache(scenario: Scenario, calibration: Calibration):  # noqa: N802 - stands for the class
-    """:class:`model.runner.InputsCache`, imported on first use."""
-    from model.runner import InputsCache as cache
-
-    return cache(scenario, calibration)
-
-
 def simulate_batch(members, seeds, *args, **kwargs) -> np.ndarray:
     """:func:`model.runner.simulate_batch`, imported on first use."""
     from model.runner import simulate_batch as run
 
     return run(members, seeds, *args, **kwargs)
-
-
-def batches(members, *args, **kwargs):
-    """:func:`model.runner.batches`, imported on first use."""
-    from model.runner import batches as cut
-
-    return cut(members, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -155,41 +141,42 @@ def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
     its error; if a batch raises, its runs are rerun one by one so that only the runs
     that fail are recorded as failed. A run's seconds are its share of its batch's time.
     """
+    from model.runner import InputsCache, batches
+
     values = [np.full((len(u.replications), len(u.scenario.years), len(OUTPUTS)), np.nan)
               for u in units]
     errors: list[list[str | None]] = [[None] * len(u.replications) for u in units]
     seconds = [[0.0] * len(u.replications) for u in units]
-    runs: dict[int, list[tuple[int, int, Inputs, int]]] = {}  # by years: (unit, rep, inputs, seed)
+    runs: list[tuple[int, int, Inputs, int]] = []  # (unit, replication, inputs, seed)
     for k, u in enumerate(units):
         compiled = InputsCache(u.scenario, calibration)
         for i, (seed, draw) in enumerate(zip(u.seeds, u.draws, strict=True)):
             start = time.perf_counter()
             try:
-                runs.setdefault(u.scenario.horizon, []).append((k, i, compiled[draw], seed))
+                runs.append((k, i, compiled[draw], seed))
             except Exception as exc:  # noqa: BLE001 - recorded per run
                 errors[k][i] = _describe(exc)
             seconds[k][i] = time.perf_counter() - start
-    for group in runs.values():
-        members = [inputs for _, _, inputs, _ in group]
-        for idx in batches(members):
+    members = [inputs for _, _, inputs, _ in runs]
+    for idx in batches(members):  # runs of the same years and firm layout
+        start = time.perf_counter()
+        try:
+            out = simulate_batch([members[j] for j in idx], [runs[j][3] for j in idx])
+        except Exception:  # noqa: BLE001 - find which runs fail, one by one
+            out = None
+        each = (time.perf_counter() - start) / len(idx)
+        for n, j in enumerate(idx):
+            k, i, inputs, seed = runs[j]
+            if out is not None:
+                values[k][i] = out[n]
+                seconds[k][i] += each
+                continue
             start = time.perf_counter()
             try:
-                out = simulate_batch([members[j] for j in idx], [group[j][3] for j in idx])
-            except Exception:  # noqa: BLE001 - find which runs fail, one by one
-                out = None
-            each = (time.perf_counter() - start) / len(idx)
-            for n, j in enumerate(idx):
-                k, i, inputs, seed = group[j]
-                if out is not None:
-                    values[k][i] = out[n]
-                    seconds[k][i] += each
-                    continue
-                start = time.perf_counter()
-                try:
-                    values[k][i] = simulate(inputs, seed)
-                except Exception as exc:  # noqa: BLE001 - recorded per run
-                    errors[k][i] = _describe(exc)
-                seconds[k][i] += time.perf_counter() - start
+                values[k][i] = simulate(inputs, seed)
+            except Exception as exc:  # noqa: BLE001 - recorded per run
+                errors[k][i] = _describe(exc)
+            seconds[k][i] += time.perf_counter() - start
     pid = os.getpid()
     return [UnitResult(u.point, u.replications, u.seeds, u.draws, u.scenario.years, values[k],
                        errors[k], seconds[k], pid) for k, u in enumerate(units)]
@@ -287,9 +274,9 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
     """
     task: list[Unit] = []
     size = 0
-    # Replication r draws the same member at every point: each draw is made once (a draw
+    # Replication r draws the same member at every point: the draws are made once (a draw
     # costs a random stream of its own, about 50 us).
-    drawn: dict[int, int] = {}
+    drawn = calibration.draws(experiment.seed, list(range(experiment.replications)))
     for dp in experiment.points:
         reps = [r for r in range(experiment.replications) if (dp.point, r) not in done]
         if not reps:
@@ -299,22 +286,13 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
             take, reps = reps[:chunk - size], reps[chunk - size:]
             task.append(Unit(dp.point, scenario, tuple(take),
                              tuple(run_seed(experiment.seed, dp.point, r) for r in take),
-                             tuple(_draws(calibration, experiment.seed, take, drawn))))
+                             tuple(drawn[r] for r in take)))
             size += len(take)
             if size >= chunk:
                 yield task
                 task, size = [], 0
     if task:
         yield task
-
-
-def _draws(calibration: Calibration, seed: int, replications: list[int],
-           drawn: dict[int, int]) -> list[int]:
-    """``calibration.draws(seed, replications)``, remembering them in ``drawn``."""
-    new = [r for r in replications if r not in drawn]
-    if new:
-        drawn.update(zip(new, calibration.draws(seed, new), strict=True))
-    return [drawn[r] for r in replications]
 
 
 # ---------------------------------------------------------------- what a resume must match
