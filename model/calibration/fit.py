@@ -42,6 +42,7 @@ from model.scenario import (
     calibration_file,
     compile_inputs,
     load,
+    recompile_inputs,
 )
 from model.world import OUTPUTS
 
@@ -77,9 +78,10 @@ def history_losses(scenario: Scenario, targets: list, calibrations: list[dict]) 
     if not calibrations:
         return np.empty(0)
     seeds = [run_seed(scenario.seed, r) for r in range(scenario.replications)]
+    first = compile_inputs(scenario, calibrated=calibrations[0])
     members = []
-    for values in calibrations:
-        members += [compile_inputs(scenario, calibrated=values)] * len(seeds)
+    for values in calibrations:  # each set compiled from the first: only its values differ
+        members += [recompile_inputs(first, scenario, calibrations[0], values)] * len(seeds)
     runs = simulate_batch(members, seeds * len(calibrations)).reshape(
         len(calibrations), len(seeds), len(scenario.years), -1)
     return np.array([band_loss_values(targets, r, scenario.years, OUTPUTS) for r in runs])
@@ -105,6 +107,18 @@ class Objective:
         """The loss of each vector (row) of ``points``, all run as batches."""
         return history_losses(self.scenario, self.targets,
                               [values_from_vector(x, self.params) for x in points])
+
+
+def losses_in_chunks(losses, points: np.ndarray, executor, workers: int,
+                     per_worker: int) -> np.ndarray:
+    """``losses(points)`` (a loss per row), spread over the executor in about
+    ``per_worker * workers`` chunks; in this process with one worker."""
+    if len(points) == 0:
+        return np.empty(0)
+    if workers <= 1:
+        return losses(points)
+    chunks = np.array_split(points, min(len(points), per_worker * workers))
+    return np.concatenate(list(executor.map(losses, chunks)))
 
 
 def result_loss(targets: list, result: RunResult) -> float:
@@ -167,11 +181,8 @@ def fit(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
 
         with make_executor("serial" if workers <= 1 else "local", workers) as (executor, _):
             def generation(xs: np.ndarray) -> np.ndarray:
-                points = np.atleast_2d(xs.T)
-                if workers <= 1:
-                    return objective.losses(points)
-                chunks = np.array_split(points, min(len(points), 2 * workers))
-                return np.concatenate(list(executor.map(objective.losses, chunks)))
+                return losses_in_chunks(objective.losses, np.atleast_2d(xs.T), executor,
+                                        workers, per_worker=2)
 
             result = differential_evolution(
                 generation, bounds, maxiter=maxiter, popsize=POPSIZE, init=init, seed=seed,

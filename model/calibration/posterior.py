@@ -53,8 +53,7 @@ from model.calibration.fit import (
     FIT_SEED,
     baseline_for_fit,
     history_losses,
-    result_loss,
-    run_with,
+    losses_in_chunks,
     values_from_vector,
 )
 from model.calibration.targets import load_targets
@@ -129,13 +128,9 @@ class BandLossModel:
         """Registry-scale numbers of a set on the logistic scale."""
         return np.array([float(to_range(p, v)) for p, v in zip(self.params, z, strict=True)])
 
-    def loss(self, z: np.ndarray) -> float:
-        x = self.numbers(z)
-        return result_loss(self.targets, run_with(self.scenario, values_from_vector(x, self.params)))
-
     def losses(self, points: np.ndarray) -> np.ndarray:
         """The loss of each set (row): all sets' histories run as batches through the model,
-        the same numbers as :meth:`loss` set by set, a fraction of the time."""
+        the same numbers as running them set by set, a fraction of the time."""
         return history_losses(self.scenario, self.targets,
                               [values_from_vector(self.numbers(z), self.params) for z in points])
 
@@ -184,12 +179,7 @@ class Posterior:
 
 def _evaluate(model: BandLossModel, units: np.ndarray, executor, workers: int) -> np.ndarray:
     """Losses of ``units`` (rows), spread over the executor in about ``4 * workers`` chunks."""
-    if len(units) == 0:
-        return np.empty(0)
-    if workers <= 1:
-        return model.losses(units)
-    chunks = np.array_split(units, min(len(units), 4 * workers))
-    return np.concatenate(list(executor.map(model.losses, chunks)))
+    return losses_in_chunks(model.losses, units, executor, workers, per_worker=4)
 
 
 def _steps(acceptance: float) -> int:
