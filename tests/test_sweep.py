@@ -177,6 +177,10 @@ def test_a_complete_sweeps_summary_equals_the_group_by_group_one(tmp_path, monke
     exp = load_experiment(small_experiment(tmp_path, points=3, replications=4, horizon=2022))
     report = run_sweep(exp, tmp_path / "out", executor="serial")
     fast = sweep_mod.summarise(report.folder, exp)
+    # summary.parquet, written a block at a time, and the report's summary are that table
+    pd.testing.assert_frame_equal(pd.read_parquet(report.folder / "summary.parquet"), fast,
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(report.summary, fast, check_exact=True)
     monkeypatch.setattr(sweep_mod, "_summary_by_blocks", lambda df, cols: None)
     pd.testing.assert_frame_equal(fast, sweep_mod.summarise(report.folder, exp), check_exact=True)
 

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -244,6 +244,10 @@ STATUS_SCHEMA = pa.schema([("point", pa.int32()), ("replication", pa.int32()),
 RUNS_SCHEMA = pa.schema([("point", pa.int32()), ("replication", pa.int32()),
                          ("seed", pa.uint64()), ("draw", pa.int32()), ("year", pa.int32()),
                          *((name, pa.float64()) for name in OUTPUTS)])
+SUMMARY_SCHEMA = pa.schema([("point", pa.int32()), ("year", pa.int32()), ("column", pa.string()),
+                            ("figure", pa.string()), ("unit", pa.string()),
+                            ("median", pa.float64()), ("p05", pa.float64()),
+                            ("p95", pa.float64()), ("replications", pa.int32())])
 _HASH_CHUNK = 1 << 20
 
 
@@ -406,10 +410,17 @@ class SweepStore:
             raise HedgesimError(str(path), None, "expected a readable Parquet table, damaged or "
                                 f"truncated? ({reason})") from None
 
-    def write_summary(self, summary: pd.DataFrame) -> None:
+    def write_summary(self, blocks: Iterable[pd.DataFrame]) -> None:
+        """``summary.parquet`` from the summary's blocks of points, each written as it comes
+        (a row group each), so the whole table is never held."""
+        def write(path: Path) -> None:
+            with pq.ParquetWriter(path, SUMMARY_SCHEMA, compression="zstd") as out:
+                for block in blocks:
+                    out.write_table(pa.Table.from_pandas(block, SUMMARY_SCHEMA,
+                                                         preserve_index=False))
+
         with writing(self.folder):
-            write_atomic(self.folder / "summary.parquet",
-                         lambda p: summary.to_parquet(p, index=False))
+            write_atomic(self.folder / "summary.parquet", write)
 
     def manifest_section(self, design_sha256: str) -> dict:
         """The manifest's ``store`` entry: format, design checksum, committed parts."""
@@ -651,7 +662,7 @@ class SweepStore:
     def read_runs_by_points(self, columns: list[str], years: list[int],
                             blocks: list[tuple[int, int]]) -> Iterator[pd.DataFrame]:
         """The committed runs of each block of points ``(first, stop)`` in turn (``columns``
-        of ``years`` only), each sorted by point, replication and year.
+        of ``years`` only), each sorted by point, year and replication.
 
         Read part by part, without prefetching or reader threads, and only the parts whose
         statistics show a point of the block: Arrow's dataset scanner keeps about half a
@@ -675,7 +686,7 @@ class SweepStore:
                     tables.append(table.filter(keep))
                 table = (pa.concat_tables(tables) if tables
                          else RUNS_SCHEMA.empty_table().select(cols))
-                yield table.to_pandas().sort_values(["point", "replication", "year"],
+                yield table.to_pandas().sort_values(["point", "year", "replication"],
                                                     kind="stable").reset_index(drop=True)
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise HedgesimError(str(self.runs_dir), None, "expected readable runs parts "
@@ -727,6 +738,20 @@ def read_runs(folder: str | Path, columns: list[str] | None = None,
             df = df[df["year"].isin([int(y) for y in years])].reset_index(drop=True)
         return df
     return SweepStore(folder).read_runs(columns, years)
+
+
+def read_summary(folder: str | Path) -> pd.DataFrame:
+    """A sweep folder's ``summary.parquet``: median, 5th and 95th percentiles of the key
+    figures per point and year."""
+    path = Path(folder) / "summary.parquet"
+    try:
+        return pq.read_table(path, schema=SUMMARY_SCHEMA).to_pandas()
+    except FileNotFoundError:
+        raise HedgesimError(str(path), None, "expected the sweep's summary; the sweep did not "
+                            "finish (resume it to write the summary)") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise HedgesimError(str(path), None, "expected a readable Parquet summary "
+                            f"({_arrow_reason(exc)})") from None
 
 
 def read_status(folder: str | Path) -> pd.DataFrame:

@@ -26,6 +26,7 @@ number of workers nor an interruption changes any result.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -50,6 +51,7 @@ from model.experiments.history import guard_experiment
 from model.experiments.store import (
     RUNS_SCHEMA,
     STATUS_SCHEMA,
+    SUMMARY_SCHEMA,
     SWEEP_FILES,
     SweepStore,
     base_manifest,
@@ -59,6 +61,7 @@ from model.experiments.store import (
     read_manifest,
     read_runs,  # noqa: F401 - the store's reader, importable from here as before
     read_status,
+    read_summary,
     write_json_atomic,
     writing,
 )
@@ -257,12 +260,17 @@ class SweepReport:
     missing: int
     wall_seconds: float
     design: pd.DataFrame
-    summary: pd.DataFrame | None
     manifest: dict
 
     @property
     def complete(self) -> bool:
         return self.ok == self.total
+
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """The folder's ``summary.parquet``, read when first asked for: a sweep writes it a
+        block of points at a time and does not keep it (21 MB at 10,000 points)."""
+        return read_summary(self.folder)
 
 
 def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
@@ -707,8 +715,9 @@ class _SweepSession:
         failed_total = self.failed_pending + self.failed
         state = "complete" if self.ok == self.total else "incomplete"
         try:
-            summary = summarise(self.store.folder, self.experiment, self.store)
-            self.store.write_summary(summary)
+            # block by block to the file: the driver never holds the whole summary
+            self.store.write_summary(summary_blocks(self.store.folder, self.experiment,
+                                                    self.store))
         except BaseException as exc:
             self.record_end("failed", exc)
             raise
@@ -717,7 +726,7 @@ class _SweepSession:
         with writing(self.store.folder):
             self.store.write_manifest(m)
         return SweepReport(self.store.folder, self.total, self.ok, failed_total,
-                           self.total - self.ok - failed_total, wall, self.design, summary, m)
+                           self.total - self.ok - failed_total, wall, self.design, m)
 
 
 # ---------------------------------------------------------------- summary
@@ -728,7 +737,17 @@ this many values, so the driver's memory does not grow with the sweep."""
 
 def summarise(folder: str | Path, experiment: Experiment,
               store: SweepStore | None = None, also: tuple[int, ...] = ()) -> pd.DataFrame:
-    """Median, 5th and 95th percentiles of the key figures per point and year.
+    """Median, 5th and 95th percentiles of the key figures per point and year, as one table
+    (:func:`summary_blocks` joined)."""
+    frames = list(summary_blocks(folder, experiment, store, also))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def summary_blocks(folder: str | Path, experiment: Experiment,
+                   store: SweepStore | None = None,
+                   also: tuple[int, ...] = ()) -> Iterator[pd.DataFrame]:
+    """:func:`summarise`'s table a block of points at a time, in point order (at least one
+    block, perhaps empty).
 
     Reads only the key columns of 2014, 2020, each horizon and the years in ``also`` (a
     year asked with --year), a block of points at a time, part by part (parts whose statistics
@@ -744,18 +763,14 @@ def summarise(folder: str | Path, experiment: Experiment,
     per_point = max(1, experiment.replications * len(years) * (len(cols) + 3))
     block = max(1, SUMMARY_VALUES // per_point)
     blocks = [(first, first + block) for first in range(0, max(1, experiment.size), block)]
-    # Each block's rows take their final types at once, so the whole table is copied only by
-    # the one concatenation (it is the summary's peak: 21 MB at 10,000 points).
-    frames = [_summary_rows(df, fixed, horizon_of, cols).astype(_SUMMARY_INTS)
-              for df in store.read_runs_by_points(cols, years, blocks)]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    for df in store.read_runs_by_points(cols, years, blocks):
+        yield _summary_rows(df, fixed, horizon_of, cols).astype(_SUMMARY_INTS)
 
 
 _SUMMARY_INTS = {"point": "int32", "year": "int32", "replications": "int32"}
 
 
-SUMMARY_COLUMNS = ["point", "year", "column", "figure", "unit", "median", "p05", "p95",
-                   "replications"]
+SUMMARY_COLUMNS = SUMMARY_SCHEMA.names
 
 
 def _summary_rows(df: pd.DataFrame, fixed: tuple[int, ...], horizon_of: np.ndarray,
@@ -789,8 +804,11 @@ def _summary_by_blocks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None
     one-dimensional one, row by row), a fraction of the time. None otherwise."""
     if df.empty:
         return None
-    df = df.sort_values(["point", "year"], kind="stable")
     keys = df[["point", "year"]].to_numpy()
+    if ((keys[1:, 0] < keys[:-1, 0])
+            | ((keys[1:, 0] == keys[:-1, 0]) & (keys[1:, 1] < keys[:-1, 1]))).any():
+        df = df.sort_values(["point", "year"], kind="stable")  # the store gives them in order
+        keys = df[["point", "year"]].to_numpy()
     starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
     sizes = np.diff(np.r_[starts, len(df)])
     if (sizes != sizes[0]).any():
