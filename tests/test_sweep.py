@@ -143,6 +143,9 @@ def test_a_run_that_raises_is_recorded_and_retried_on_resume(tmp_path, monkeypat
     summary = report.summary
     assert set(summary.loc[summary["point"] == 1, "replications"]) == {1}
     assert set(summary.loc[summary["point"] == 0, "replications"]) == {2}
+    # kept as the runs came in, it is what reading the runs back gives
+    pd.testing.assert_frame_equal(summary, sweep_mod.summarise(report.folder, exp),
+                                  check_exact=True)
     m = json.loads((report.folder / "manifest.json").read_text())
     assert m["runs"]["failed"] == 1 and m["state"] == "incomplete"
 
@@ -191,6 +194,9 @@ def test_the_summary_read_a_block_of_points_at_a_time_is_the_same(tmp_path, monk
     exp = load_experiment(small_experiment(tmp_path, points=5, replications=3, horizon=2022))
     report = run_sweep(exp, tmp_path / "out", executor="serial", task_runs=2, flush_runs=4)
     assert len(SweepStore(report.folder).status_files()) > 2
+    # points split over tasks: the summary kept as the runs came in is the one read back
+    pd.testing.assert_frame_equal(report.summary, sweep_mod.summarise(report.folder, exp),
+                                  check_exact=True)
     whole = sweep_mod.summarise(report.folder, exp, also=(2000,))
     assert len(whole) == 5 * 4 * len(KEY_FIGURES)
     runs = read_runs(report.folder)  # every run read at once, as the summary did before
@@ -206,6 +212,27 @@ def test_the_summary_read_a_block_of_points_at_a_time_is_the_same(tmp_path, monk
         monkeypatch.setattr(sweep_mod, "SUMMARY_VALUES", values)
         pd.testing.assert_frame_equal(sweep_mod.summarise(report.folder, exp, also=(2000,)),
                                       whole)
+
+
+def test_a_lost_tasks_points_are_summarised_from_the_runs_that_finished(tmp_path, monkeypatch):
+    """A task lost with its worker leaves its points part-run; the summary kept as the runs
+    came in holds what was committed of them, as reading the runs back does."""
+    exp = load_experiment(small_experiment(tmp_path, points=3, replications=3, horizon=2022))
+    real = sweep_mod.run_units
+
+    def losing(units, calibration):
+        if any(u.point == 1 and 0 in u.replications for u in units):
+            raise RuntimeError("worker lost")
+        return real(units, calibration)
+
+    monkeypatch.setattr(sweep_mod, "run_units", losing)
+    report = run_sweep(exp, tmp_path / "out", executor="serial", task_runs=2)
+    assert report.missing == 2  # point 0's third run and point 1's first, in one task
+    summary = report.summary
+    assert set(summary.loc[summary["point"] == 0, "replications"]) == {2}
+    assert set(summary.loc[summary["point"] == 1, "replications"]) == {2}
+    pd.testing.assert_frame_equal(summary, sweep_mod.summarise(report.folder, exp),
+                                  check_exact=True)
 
 
 def test_resume_refuses_a_different_experiment(tmp_path):

@@ -410,14 +410,13 @@ class SweepStore:
             raise HedgesimError(str(path), None, "expected a readable Parquet table, damaged or "
                                 f"truncated? ({reason})") from None
 
-    def write_summary(self, blocks: Iterable[pd.DataFrame]) -> None:
-        """``summary.parquet`` from the summary's blocks of points, each written as it comes
-        (a row group each), so the whole table is never held."""
+    def write_summary(self, blocks: Iterable[pa.Table]) -> None:
+        """``summary.parquet`` from the summary's blocks of points (SUMMARY_SCHEMA), each
+        written as it comes (a row group each), so the whole table is never held."""
         def write(path: Path) -> None:
             with pq.ParquetWriter(path, SUMMARY_SCHEMA, compression="zstd") as out:
                 for block in blocks:
-                    out.write_table(pa.Table.from_pandas(block, SUMMARY_SCHEMA,
-                                                         preserve_index=False))
+                    out.write_table(block)
 
         with writing(self.folder):
             write_atomic(self.folder / "summary.parquet", write)
