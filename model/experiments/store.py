@@ -414,7 +414,7 @@ class SweepStore:
         """``summary.parquet`` from the summary's blocks of points (SUMMARY_SCHEMA), each
         written as it comes (a row group each), so the whole table is never held."""
         def write(path: Path) -> None:
-            with pq.ParquetWriter(path, SUMMARY_SCHEMA, compression="zstd") as out:
+            with pq.ParquetWriter(path, SUMMARY_SCHEMA, **parquet_options(SUMMARY_SCHEMA)) as out:
                 for block in blocks:
                     out.write_table(block)
 
