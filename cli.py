@@ -598,7 +598,7 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     rate = report.ok / report.wall_seconds if report.wall_seconds > 0 else 0.0
     click.echo(f"{exp.name}: {report.ok} of {report.total} runs ok, {report.failed} failed, "
                f"{report.missing} missing; {report.wall_seconds:.1f} s ({rate:.0f} runs/s)")
-    if exp.size <= 30 and report.summary is not None:
+    if exp.size <= 30:
         years = sorted(int(y) for y in report.summary["year"].unique())
         summary = report.summary
         if table_year is not None and table_year not in years:  # read that year from the runs

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -251,6 +251,41 @@ SUMMARY_SCHEMA = pa.schema([("point", pa.int32()), ("year", pa.int32()), ("colum
 _HASH_CHUNK = 1 << 20
 
 
+class SummaryFile:
+    """A sweep's ``summary.parquet`` written a block of points at a time (SUMMARY_SCHEMA, a
+    row group each) under a hidden name beside it, renamed into place by :meth:`commit`, so
+    that readers see the old summary or the whole new one; :meth:`abort` removes the hidden
+    file. An OSError is a one-line error naming the folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / "summary.parquet"
+        self.tmp = folder / f".summary.parquet.{os.getpid()}.tmp"
+        self.out: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        with writing(self.folder):
+            if self.out is None:
+                self.out = pq.ParquetWriter(self.tmp, SUMMARY_SCHEMA,
+                                            **parquet_options(SUMMARY_SCHEMA))
+            self.out.write_table(table)
+
+    def commit(self) -> None:
+        with writing(self.folder):
+            if self.out is None:
+                self.write(SUMMARY_SCHEMA.empty_table())
+            self.out.close()
+            self.out = None
+            os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.out is not None:
+                self.out.close()
+        self.out = None
+        self.tmp.unlink(missing_ok=True)
+
+
 def parquet_options(schema: pa.Schema) -> dict:
     """How a table of runs is written, for a sweep's speed: zstd; dictionary encoding and
     statistics only for the identifying columns (on the outputs, distinct floats in nearly
@@ -410,16 +445,9 @@ class SweepStore:
             raise HedgesimError(str(path), None, "expected a readable Parquet table, damaged or "
                                 f"truncated? ({reason})") from None
 
-    def write_summary(self, blocks: Iterable[pa.Table]) -> None:
-        """``summary.parquet`` from the summary's blocks of points (SUMMARY_SCHEMA), each
-        written as it comes (a row group each), so the whole table is never held."""
-        def write(path: Path) -> None:
-            with pq.ParquetWriter(path, SUMMARY_SCHEMA, **parquet_options(SUMMARY_SCHEMA)) as out:
-                for block in blocks:
-                    out.write_table(block)
-
-        with writing(self.folder):
-            write_atomic(self.folder / "summary.parquet", write)
+    def summary_file(self) -> SummaryFile:
+        """``summary.parquet``, to be written a block at a time (:class:`SummaryFile`)."""
+        return SummaryFile(self.folder)
 
     def manifest_section(self, design_sha256: str) -> dict:
         """The manifest's ``store`` entry: format, design checksum, committed parts."""
@@ -743,14 +771,15 @@ def read_summary(folder: str | Path) -> pd.DataFrame:
     """A sweep folder's ``summary.parquet``: median, 5th and 95th percentiles of the key
     figures per point and year."""
     path = Path(folder) / "summary.parquet"
+    if not path.is_file():
+        raise HedgesimError(str(path), None, "expected the summary a finished sweep writes "
+                            "(a sweep that stopped early has none: resume it)")
     try:
-        return pq.read_table(path, schema=SUMMARY_SCHEMA).to_pandas()
-    except FileNotFoundError:
-        raise HedgesimError(str(path), None, "expected the sweep's summary; the sweep did not "
-                            "finish (resume it to write the summary)") from None
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise HedgesimError(str(path), None, "expected a readable Parquet summary "
-                            f"({_arrow_reason(exc)})") from None
+        return pq.read_table(path).select(SUMMARY_SCHEMA.names).cast(SUMMARY_SCHEMA).to_pandas()
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise HedgesimError(str(path), None, "expected a readable Parquet summary with the "
+                            f"columns {', '.join(SUMMARY_SCHEMA.names)} ({_arrow_reason(exc)})"
+                            ) from None
 
 
 def read_status(folder: str | Path) -> pd.DataFrame:

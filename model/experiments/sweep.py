@@ -543,8 +543,10 @@ class _SweepSession:
         self.stamp = code_stamp()  # taken once: the manifest is rewritten as the sweep goes
         self.seq = store.next_sequence()
         self.buffer = Buffer()
-        # from a folder without committed runs, the summary is kept as the runs come in
+        # from a folder without committed runs, the summary is kept as the runs come in and
+        # written a block at a time; summary.parquet appears when the session finishes
         self.tally = SummaryTally(experiment) if status.empty else None
+        self.summary = store.summary_file()
         self.last_flush = time.monotonic()
         self.info = None  # the executor's kind, workers and address, once it is up
 
@@ -643,6 +645,7 @@ class _SweepSession:
                     self.flush()
         except KeyboardInterrupt:
             interrupted = True
+            self.summary.abort()
             self.record_end("interrupted")
             if bar is not None:
                 bar.close()
@@ -650,6 +653,7 @@ class _SweepSession:
         except BaseException as exc:
             # an error the sweep stops on (disk full, an executor that cannot start) must not
             # leave the manifest saying 'running'; finished parts stay committed
+            self.summary.abort()
             self.record_end("failed", exc)
             raise
         finally:
@@ -692,15 +696,18 @@ class _SweepSession:
                     n = pending.pop(fut)
                     try:
                         results = fut.result()
-                        self.buffer.add(results)
-                        if self.tally is not None:
-                            self.tally.add(results)
                     except Exception as exc:  # noqa: BLE001 - a lost worker, not a run
                         log.warning("a task of %d runs was lost (%s); --resume reruns it",
                                     n, _describe(exc))
                         self.lost += n
                         if isinstance(exc, BrokenProcessPool):
                             broken = True
+                    else:
+                        self.buffer.add(results)
+                        if self.tally is not None:
+                            self.tally.add(results)
+                            for table in self.tally.ready():
+                                self.summary.write(table)
                     if bar is not None:
                         bar.update(n)
                 if self.flush_due():
@@ -721,12 +728,14 @@ class _SweepSession:
         state = "complete" if self.ok == self.total else "incomplete"
         try:
             # block by block to the file: the driver never holds the whole summary table
-            self.store.write_summary(
-                self.tally.blocks() if self.tally is not None
-                else (pa.Table.from_pandas(block, SUMMARY_SCHEMA, preserve_index=False)
-                      for block in summary_blocks(self.store.folder, self.experiment,
-                                                  self.store)))
+            for table in (self.tally.rest() if self.tally is not None
+                          else (pa.Table.from_pandas(block, SUMMARY_SCHEMA, preserve_index=False)
+                                for block in summary_blocks(self.store.folder, self.experiment,
+                                                            self.store))):
+                self.summary.write(table)
+            self.summary.commit()
         except BaseException as exc:
+            self.summary.abort()
             self.record_end("failed", exc)
             raise
         wall = self.wall()
@@ -802,6 +811,8 @@ def _summary_rows(df: pd.DataFrame, fixed: tuple[int, ...], horizon_of: np.ndarr
             rows.append({"point": int(point), "year": int(year), "column": col, "figure": label,
                          "unit": unit, "median": med, "p05": p5, "p95": p95,
                          "replications": int(v.size)})
+    if not rows:  # typed, so that joining it to other blocks keeps the columns' types
+        return SUMMARY_SCHEMA.empty_table().to_pandas()
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -838,6 +849,12 @@ def _summary_by_blocks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None
     })
 
 
+SUMMARY_BLOCK = 512
+"""Points a block of the summary written as a sweep goes (a row group of summary.parquet):
+what making and writing a block allocates stays in the driver's resident memory, 18 MB for
+blocks of 512 points against 48 MB for 4,096 (measured)."""
+
+
 class SummaryTally:
     """The summary of the runs a sweep session commits, kept as they arrive, so that a sweep
     started afresh writes ``summary.parquet`` without reading its runs back (at 100,000 runs,
@@ -847,79 +864,104 @@ class SummaryTally:
     A point's key figures of 2014, 2020 and its horizon are held (a few KB) until all its
     replications have finished, then reduced to their percentiles, exactly as
     :func:`summarise` computes them from the stored runs: the finite values of the runs that
-    succeeded, percentiles along the replications. Every point's percentiles stay, in arrays
-    of a few numbers a point (5 MB at 10,000 points). A session that resumes a folder with
+    succeeded, percentiles along the replications. Percentiles are kept for a block of
+    ``block`` points (300 KB) until every point of the block and of the blocks before it has
+    finished: :meth:`ready` then hands the block on to be written, so what is held does not
+    grow with the sweep (tasks go out in point order). A session that resumes a folder with
     runs already committed summarises by reading them (:func:`summary_blocks`)."""
 
-    def __init__(self, experiment: Experiment) -> None:
-        n = experiment.size
+    def __init__(self, experiment: Experiment, block: int | None = None) -> None:
+        self.size, self.block = experiment.size, block or SUMMARY_BLOCK
         self.replications = experiment.replications
         self.horizon = np.array([experiment.horizon(p.point) for p in experiment.points])
         self.cols = [c for c, _, _ in KEY_FIGURES]
         self.col_index = np.array([OUTPUTS.index(c) for c in self.cols])
-        slots = len(SUMMARY_YEARS) + 1
-        self.years = np.zeros((n, slots), dtype=np.int32)  # a point's years, ascending
-        self.stats = np.zeros((n, slots, len(self.cols), 3))  # p05, median, p95
-        self.count = np.zeros((n, slots, len(self.cols)), dtype=np.int32)  # 0: no row
-        self.seen = np.zeros(n, dtype=np.int32)
-        self.pending: dict[int, list[np.ndarray]] = {}
+        self.held: dict[int, dict[str, np.ndarray]] = {}  # block -> its points' figures
+        self.next = 0  # the first block not handed on
+        self.pending: dict[int, list[np.ndarray]] = {}  # point -> its finished runs' values
+        labels = {c: (label, unit) for c, label, unit in KEY_FIGURES}
+        self.words = {name: pa.array(list(texts)) for name, texts in (
+            ("column", self.cols), ("figure", [labels[c][0] for c in self.cols]),
+            ("unit", [labels[c][1] for c in self.cols]))}
+
+    def _block(self, b: int) -> dict[str, np.ndarray]:
+        if b not in self.held:
+            n, slots, k = min(self.block, self.size - b * self.block), len(SUMMARY_YEARS) + 1, \
+                len(self.cols)
+            self.held[b] = {"years": np.zeros((n, slots), dtype=np.int32),  # ascending
+                            "stats": np.zeros((n, slots, k, 3)),  # p05, median, p95
+                            "count": np.zeros((n, slots, k), dtype=np.int32),  # 0: no row
+                            "seen": np.zeros(n, dtype=np.int32)}
+        return self.held[b]
 
     def add(self, results: list[UnitResult]) -> None:
         for r in results:
+            held, i = self._block(r.point // self.block), r.point % self.block
             wanted = sorted({*SUMMARY_YEARS, int(self.horizon[r.point])} & set(r.years.tolist()))
-            rows = np.searchsorted(r.years, wanted)
-            self.years[r.point, :len(wanted)] = wanted
+            held["years"][i, :len(wanted)] = wanted
             ok = np.array([e is None for e in r.errors])
+            rows = np.searchsorted(r.years, wanted)
             values = r.values[ok][:, rows][:, :, self.col_index]  # (runs, years, figures)
             self.pending.setdefault(r.point, []).append(values)
-            self.seen[r.point] += len(r.replications)
-            if self.seen[r.point] >= self.replications:
+            held["seen"][i] += len(r.replications)
+            if held["seen"][i] >= self.replications:
                 self._close(r.point)
 
     def _close(self, point: int) -> None:
         values = np.concatenate(self.pending.pop(point))
+        held, i = self.held[point // self.block], point % self.block
         if not len(values):
             return
-        years = int((self.years[point] > 0).sum())
+        years = int((held["years"][i] > 0).sum())
         if np.isfinite(values).all():
-            self.stats[point, :years] = np.moveaxis(
+            held["stats"][i, :years] = np.moveaxis(
                 np.percentile(values, [5, 50, 95], axis=0), 0, -1)
-            self.count[point, :years] = len(values)
+            held["count"][i, :years] = len(values)
             return
         for y in range(years):
             for c in range(len(self.cols)):
                 v = values[:, y, c]
                 v = v[np.isfinite(v)]
                 if v.size:
-                    self.stats[point, y, c] = np.percentile(v, [5, 50, 95])
-                    self.count[point, y, c] = v.size
+                    held["stats"][i, y, c] = np.percentile(v, [5, 50, 95])
+                    held["count"][i, y, c] = v.size
 
-    def blocks(self, points: int = 512) -> Iterator[pa.Table]:
-        """The summary table, ``points`` points at a time (at least one block, perhaps
-        empty); points whose runs did not all finish are summarised from those that did.
-        Arrow tables, not frames: pandas turns each string cell into a string of its own.
-        Small blocks, because what making and writing a block allocates stays in the
-        driver's resident memory: 18 MB for blocks of 512 points, 48 MB for 4,096."""
+    def ready(self) -> Iterator[pa.Table]:
+        """The summary's next blocks whose points have all finished, in point order; each is
+        handed on once and then dropped."""
+        while self.next * self.block < self.size:
+            held = self.held.get(self.next)
+            if held is None or (held["seen"] < self.replications).any():
+                return
+            yield self._table(self.next)
+            self.next += 1
+
+    def rest(self) -> Iterator[pa.Table]:
+        """The blocks not yet handed on: points whose runs did not all finish are summarised
+        from those that did."""
         for point in list(self.pending):
             self._close(point)
-        labels = {c: (label, unit) for c, label, unit in KEY_FIGURES}
-        words = {name: pa.array(list(texts)) for name, texts in (
-            ("column", self.cols), ("figure", [labels[c][0] for c in self.cols]),
-            ("unit", [labels[c][1] for c in self.cols]))}
-        for first in range(0, max(1, len(self.seen)), points):
-            count = self.count[first:first + points]
-            p, y, c = np.nonzero(count)  # in point, year, figure order
-            stats = self.stats[first:first + points][p, y, c]
-            figure = pa.array(c.astype(np.int32))
-            columns = {
-                "point": (p + first).astype(np.int32),
-                "year": self.years[first:first + points][p, y],
-                **{name: pa.DictionaryArray.from_arrays(figure, texts).cast(pa.string())
-                   for name, texts in words.items()},
-                "median": stats[:, 1], "p05": stats[:, 0], "p95": stats[:, 2],
-                "replications": count[p, y, c],
-            }
-            yield pa.Table.from_pydict(columns, schema=SUMMARY_SCHEMA)
+        for b in range(self.next, -(-self.size // self.block)):
+            yield self._table(b)
+
+    def _table(self, b: int) -> pa.Table:
+        """Block ``b``'s rows as Arrow (pandas would turn each string cell into a string of
+        its own), in point, year and figure order."""
+        held = self.held.pop(b, None)
+        if held is None:
+            return SUMMARY_SCHEMA.empty_table()
+        count = held["count"]
+        p, y, c = np.nonzero(count)
+        stats = held["stats"][p, y, c]
+        figure = pa.array(c.astype(np.int32))
+        return pa.Table.from_pydict({
+            "point": (p + b * self.block).astype(np.int32),
+            "year": held["years"][p, y],
+            **{name: pa.DictionaryArray.from_arrays(figure, texts).cast(pa.string())
+               for name, texts in self.words.items()},
+            "median": stats[:, 1], "p05": stats[:, 0], "p95": stats[:, 2],
+            "replications": count[p, y, c],
+        }, schema=SUMMARY_SCHEMA)
 
 
 TABLE_FIGURES = ("trade_russia_usd", "china_share", "support_russia_usd", "dependence_hhi")
