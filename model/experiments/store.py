@@ -299,7 +299,6 @@ def parquet_options(schema: pa.Schema) -> dict:
             "use_byte_stream_split": floats}
 
 
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

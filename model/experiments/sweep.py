@@ -546,7 +546,7 @@ class _SweepSession:
         # from a folder without committed runs, the summary is kept as the runs come in and
         # written a block at a time; summary.parquet appears when the session finishes
         self.tally = SummaryTally(experiment) if status.empty else None
-        self.summary = store.summary_file()
+        self.summary_file = store.summary_file()
         self.last_flush = time.monotonic()
         self.info = None  # the executor's kind, workers and address, once it is up
 
@@ -645,7 +645,7 @@ class _SweepSession:
                     self.flush()
         except KeyboardInterrupt:
             interrupted = True
-            self.summary.abort()
+            self.summary_file.abort()
             self.record_end("interrupted")
             if bar is not None:
                 bar.close()
@@ -653,7 +653,7 @@ class _SweepSession:
         except BaseException as exc:
             # an error the sweep stops on (disk full, an executor that cannot start) must not
             # leave the manifest saying 'running'; finished parts stay committed
-            self.summary.abort()
+            self.summary_file.abort()
             self.record_end("failed", exc)
             raise
         finally:
@@ -707,7 +707,7 @@ class _SweepSession:
                         if self.tally is not None:
                             self.tally.add(results)
                             for table in self.tally.ready():
-                                self.summary.write(table)
+                                self.summary_file.write(table)
                     if bar is not None:
                         bar.update(n)
                 if self.flush_due():
@@ -732,10 +732,10 @@ class _SweepSession:
                           else (pa.Table.from_pandas(block, SUMMARY_SCHEMA, preserve_index=False)
                                 for block in summary_blocks(self.store.folder, self.experiment,
                                                             self.store))):
-                self.summary.write(table)
-            self.summary.commit()
+                self.summary_file.write(table)
+            self.summary_file.commit()
         except BaseException as exc:
-            self.summary.abort()
+            self.summary_file.abort()
             self.record_end("failed", exc)
             raise
         wall = self.wall()
@@ -802,18 +802,33 @@ def _summary_rows(df: pd.DataFrame, fixed: tuple[int, ...], horizon_of: np.ndarr
         return fast
     rows = []
     for (point, year), grp in df.groupby(["point", "year"], sort=True):
-        for col, label, unit in KEY_FIGURES:
-            v = grp[col].to_numpy(dtype=float)
-            v = v[np.isfinite(v)]
-            if not v.size:
-                continue
-            p5, med, p95 = np.percentile(v, [5, 50, 95])
-            rows.append({"point": int(point), "year": int(year), "column": col, "figure": label,
-                         "unit": unit, "median": med, "p05": p5, "p95": p95,
-                         "replications": int(v.size)})
+        stats, count = _percentiles(grp[cols].to_numpy(dtype=float))
+        for (col, label, unit), (p5, med, p95), n in zip(KEY_FIGURES, stats, count, strict=True):
+            if n:
+                rows.append({"point": int(point), "year": int(year), "column": col,
+                             "figure": label, "unit": unit, "median": med, "p05": p5,
+                             "p95": p95, "replications": int(n)})
     if not rows:  # typed, so that joining it to other blocks keeps the columns' types
         return SUMMARY_SCHEMA.empty_table().to_pandas()
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _percentiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The summary's rule, in one place: the 5th, 50th and 95th percentiles of the finite
+    values along the first axis (the runs), and how many there were (0: none, no row).
+    ``values`` is (runs, ...); returns the percentiles (..., 3) and the counts (...)."""
+    shape = values.shape[1:]
+    if len(values) and np.isfinite(values).all():
+        return (np.moveaxis(np.percentile(values, [5, 50, 95], axis=0), 0, -1),
+                np.full(shape, len(values), dtype=np.int32))
+    stats, count = np.zeros((*shape, 3)), np.zeros(shape, dtype=np.int32)
+    cells = values.reshape(len(values), count.size)  # (runs, cells)
+    cell_stats, cell_count = stats.reshape(-1, 3), count.reshape(-1)  # views
+    for j in range(count.size):
+        v = cells[:, j][np.isfinite(cells[:, j])]
+        if v.size:
+            cell_stats[j], cell_count[j] = np.percentile(v, [5, 50, 95]), v.size
+    return stats, count
 
 
 def _summary_by_blocks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
@@ -886,8 +901,8 @@ class SummaryTally:
 
     def _block(self, b: int) -> dict[str, np.ndarray]:
         if b not in self.held:
-            n, slots, k = min(self.block, self.size - b * self.block), len(SUMMARY_YEARS) + 1, \
-                len(self.cols)
+            n = min(self.block, self.size - b * self.block)
+            slots, k = len(SUMMARY_YEARS) + 1, len(self.cols)
             self.held[b] = {"years": np.zeros((n, slots), dtype=np.int32),  # ascending
                             "stats": np.zeros((n, slots, k, 3)),  # p05, median, p95
                             "count": np.zeros((n, slots, k), dtype=np.int32),  # 0: no row
@@ -908,23 +923,10 @@ class SummaryTally:
                 self._close(r.point)
 
     def _close(self, point: int) -> None:
-        values = np.concatenate(self.pending.pop(point))
+        values = np.concatenate(self.pending.pop(point))  # (runs, years, figures)
         held, i = self.held[point // self.block], point % self.block
-        if not len(values):
-            return
-        years = int((held["years"][i] > 0).sum())
-        if np.isfinite(values).all():
-            held["stats"][i, :years] = np.moveaxis(
-                np.percentile(values, [5, 50, 95], axis=0), 0, -1)
-            held["count"][i, :years] = len(values)
-            return
-        for y in range(years):
-            for c in range(len(self.cols)):
-                v = values[:, y, c]
-                v = v[np.isfinite(v)]
-                if v.size:
-                    held["stats"][i, y, c] = np.percentile(v, [5, 50, 95])
-                    held["count"][i, y, c] = v.size
+        years = values.shape[1]
+        held["stats"][i, :years], held["count"][i, :years] = _percentiles(values)
 
     def ready(self) -> Iterator[pa.Table]:
         """The summary's next blocks whose points have all finished, in point order; each is
