@@ -5,6 +5,7 @@ User mistakes (HedgesimError) become one line on stderr and exit status 2.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -853,5 +854,17 @@ def _ranges(values: list[int], limit: int = 8) -> str:
     return ", ".join(spans[:limit]) + (", ..." if len(spans) > limit else "")
 
 
+def entry() -> None:
+    """The ``hedgesim`` command: :func:`main`, then an exit without the interpreter's last
+    garbage collections. With the model, pandas, SciPy and Arrow loaded, those walk every
+    object the imports made and took about 0.2 s of each command's exit; frozen (the objects
+    are still freed and files closed as modules are torn down, and exit handlers run:
+    the sweep's workers are shut down), the exit takes about 0.04 s."""
+    try:
+        main(prog_name="hedgesim")
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":
-    main()
+    entry()

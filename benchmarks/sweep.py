@@ -247,7 +247,7 @@ def startup(repeats: int = 5) -> dict:
     and the phases of the median one."""
     walls, phases = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-c", "import sys; from cli import main; main(prog_name='hedgesim')",
+        cmd = [sys.executable, "-c", "from cli import entry; entry()",
                *_tiny_command(Path(tmp))]
         for _ in range(repeats):
             start = time.perf_counter()
