@@ -46,7 +46,7 @@ def made(tmp_path_factory):
     dataset an uninterrupted sweep gives."""
     base = tmp_path_factory.mktemp("store")
     exp_file = small_experiment(base, points=3, replications=2, horizon=2016)
-    report = run_sweep(load_experiment(exp_file), base / "out", executor="serial", flush_runs=2)
+    report = run_sweep(load_experiment(exp_file), base / "out", executor="serial", task_runs=2)
     assert report.complete and len(SweepStore(report.folder).status_files()) >= 2
     return {"exp": exp_file, "folder": report.folder, "clean": read_runs(report.folder),
             "status": read_status(report.folder)}
@@ -203,7 +203,7 @@ def test_a_second_writer_is_refused_in_one_line(made, tmp_path):
 def test_two_concurrent_resumes_leave_no_duplicate_rows(tmp_path):
     exp_file = small_experiment(tmp_path, points=3, replications=2, horizon=2016)
     folder = run_sweep(load_experiment(exp_file), tmp_path / "out", executor="serial",
-                       flush_runs=2).folder
+                       task_runs=2).folder
     # make it partial: drop the later parts as a kill would have
     for kind, suffix in (("runs", "parquet"), ("status", "parquet"), ("commits", "json")):
         for p in sorted((folder / kind).glob(f"part-*.{suffix}"))[1:]:
@@ -265,14 +265,14 @@ def test_a_full_disk_mid_sweep_is_one_line_and_the_manifest_says_failed(tmp_path
 
     monkeypatch.setattr(SweepStore, "write_part", full)
     with pytest.raises(HedgesimError) as caught:
-        run_sweep(load_experiment(exp_file), tmp_path / "out", executor="serial", flush_runs=2)
+        run_sweep(load_experiment(exp_file), tmp_path / "out", executor="serial", task_runs=2)
     text = str(caught.value)
     assert "No space left on device" in text and "nothing already written was changed" in text
     assert "\n" not in text
     folder = next((tmp_path / "out" / "small").iterdir())
     m = json.loads((folder / "manifest.json").read_text())
     assert m["state"] == "failed" and "No space left" in m["sessions"][-1]["error"]
-    assert m["runs"]["ok"] == 3  # the first part stayed committed
+    assert m["runs"]["ok"] == 2  # the first part (a task of 2 runs) stayed committed
     monkeypatch.setattr(SweepStore, "write_part", real)
     again = cli("sweep", exp_file, "-e", "serial", "--resume", "--out", folder)
     assert again.exit_code == 0 and "6 of 6 runs ok" in again.output, again.output

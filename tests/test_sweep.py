@@ -68,8 +68,8 @@ def test_serial_local_and_dask_give_identical_datasets(tmp_path, monkeypatch):
 
 
 def test_same_seed_same_results_across_executors_and_batch_sizes(tmp_path, monkeypatch):
-    """Runs per task (what a worker returns at once) and runs per part (the store's row groups)
-    change how work is cut, never a number: every combination equals each run alone."""
+    """Runs per task (what a worker returns at once, a part of the store) change how work is
+    cut, never a number: every executor and task size equals each run alone."""
     monkeypatch.chdir(tmp_path)
     exp = load_experiment(small_experiment(tmp_path, points=3, replications=3, horizon=2015))
     calibration = load_calibration()
@@ -78,18 +78,18 @@ def test_same_seed_same_results_across_executors_and_batch_sizes(tmp_path, monke
         for r, draw in enumerate(calibration.draws(exp.seed, list(range(3)))):
             inputs = compile_inputs(exp.scenario_for(dp), calibration.values(draw))
             alone[dp.point, r] = simulate(inputs, run_seed(exp.seed, dp.point, r))
-    cases = [("serial", None, 1024), ("serial", 1, 1), ("serial", 4, 2), ("local", 1, 1),
-             ("local", 5, 1024)]
+    cases = [("serial", None), ("serial", 1), ("serial", 4), ("local", 1), ("local", 5)]
     if importlib.util.find_spec("distributed") is not None:
-        cases.append(("dask", 2, 3))
+        cases.append(("dask", 2))
     frames = []
-    for i, (kind, task_runs, flush_runs) in enumerate(cases):
+    for i, (kind, task_runs) in enumerate(cases):
         report = run_sweep(exp, tmp_path / f"out{i}", executor=kind, workers=2,
-                           task_runs=task_runs, flush_runs=flush_runs, calibration=calibration)
-        assert report.complete, (kind, task_runs, flush_runs)
+                           task_runs=task_runs, calibration=calibration)
+        assert report.complete, (kind, task_runs)
         df = read_runs(report.folder)
-        if task_runs == 1 and flush_runs == 1:  # written as it went, in several parts
-            assert len(SweepStore(report.folder).status_files()) > 1
+        if task_runs is not None:  # a part per task, written as it went
+            parts = len(SweepStore(report.folder).status_files())
+            assert parts == -(-exp.total_runs // task_runs), (kind, task_runs, parts)
         for (point, rep), values in alone.items():
             one = df[(df["point"] == point) & (df["replication"] == rep)]
             np.testing.assert_array_equal(one[list(OUTPUTS)].to_numpy(), values,
@@ -193,7 +193,7 @@ def test_the_summary_read_a_block_of_points_at_a_time_is_the_same(tmp_path, monk
     """The summary reads a few points at a time so that the driver's memory stays flat; the
     blocks (one point, a few, all) never change a number, whatever parts the runs are in."""
     exp = load_experiment(small_experiment(tmp_path, points=5, replications=3, horizon=2022))
-    report = run_sweep(exp, tmp_path / "out", executor="serial", task_runs=2, flush_runs=4)
+    report = run_sweep(exp, tmp_path / "out", executor="serial", task_runs=2)
     assert len(SweepStore(report.folder).status_files()) > 2
     # points split over tasks: the summary kept as the runs came in is the one read back
     pd.testing.assert_frame_equal(report.summary, sweep_mod.summarise(report.folder, exp),
@@ -356,15 +356,14 @@ def test_results_stream_to_disk_with_flat_memory(tmp_path, monkeypatch):
         exp = load_experiment(small_experiment(tmp_path, points=4, replications=reps))
         tracemalloc.start()
         # tasks of a fixed size (the default grows with the sweep up to TASK_RUNS), so that
-        # what is held depends on the store's flushing alone
-        report = run_sweep(exp, tmp_path / f"out{reps}", executor="serial", flush_runs=50,
-                           task_runs=16)
+        # what is held depends on the store's committing alone
+        report = run_sweep(exp, tmp_path / f"out{reps}", executor="serial", task_runs=16)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         assert report.ok == 4 * reps
         parts.append(len(SweepStore(report.folder).status_files()))
     one_run_bytes = rows * len(OUTPUTS) * 8
-    assert parts[1] >= 20  # flushed as it went, not at the end
+    assert parts[1] == 4 * 800 // 16  # committed task by task, not at the end
     # 2,800 more runs may add their bookkeeping (done set, the summary's values of a point:
     # 1-2 MB here), never a share of their outputs (62 MB)
     extra = 4 * (800 - 100) * one_run_bytes

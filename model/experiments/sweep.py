@@ -26,6 +26,7 @@ number of workers nor an interruption changes any result.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -53,6 +54,7 @@ from model.experiments.store import (
     STATUS_SCHEMA,
     SUMMARY_SCHEMA,
     SWEEP_FILES,
+    EncodedRuns,
     SweepStore,
     base_manifest,
     code_stamp,
@@ -75,14 +77,11 @@ log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
 TASK_RUNS = 256
 """Most runs a worker gets per task (results in flight: about workers x 3 tasks); a task's
-runs go through the model in batches (model.runner.BATCH_RUNS), so larger tasks run faster."""
+runs go through the model in batches (model.runner.BATCH_RUNS), so larger tasks run faster.
+A task's runs are one part of the store (a row group of 12,288 rows at 48 years)."""
 TASKS_PER_WORKER = 4
 """Fewest tasks each worker gets (while tasks are under TASK_RUNS): the end of a sweep waits
 for at most about 1/TASKS_PER_WORKER of one worker's share."""
-FLUSH_RUNS, FLUSH_SECONDS = 512, 1.0
-"""A part is written when this many runs have finished, or this many seconds after the last:
-row groups of up to 24,576 rows in a fast sweep (twice the 256 runs before), at most about a
-second's work lost to a kill, and at most 512 runs' outputs (16 MB at 48 years) held."""
 RUN_KEYS = ("point", "replication", "seed", "year")
 
 
@@ -119,8 +118,13 @@ class Unit:
     point: int
     scenario: Scenario
     replications: tuple[int, ...]
-    seeds: tuple[int, ...]
+    base_seed: int  # the experiment's: a run's seed is run_seed(base_seed, point, replication)
     draws: tuple[int, ...]
+
+    def seeds(self) -> tuple[int, ...]:
+        """The replications' seeds, worked out where the unit runs (10 us each, which the
+        driver, that every worker waits on, need not spend)."""
+        return tuple(run_seed(self.base_seed, self.point, r) for r in self.replications)
 
 
 @dataclass
@@ -130,10 +134,90 @@ class UnitResult:
     seeds: tuple[int, ...]
     draws: tuple[int, ...]
     years: np.ndarray
-    values: np.ndarray  # (replications, years, outputs); NaN where a run failed
+    values: np.ndarray | None  # (replications, years, outputs); NaN where a run failed
     errors: list[str | None]
     seconds: list[float]
     pid: int
+    # The summary's key figures of the runs that succeeded, in the summary's years:
+    # (ok runs, figure_years, KEY_FIGURES). Set by encode_task, which drops ``values``.
+    figure_years: tuple[int, ...] = ()
+    figures: np.ndarray | None = None
+
+
+@dataclass
+class TaskResult:
+    """A task's runs as the worker hands them back, ready to commit: the runs that succeeded
+    encoded as a runs part (None if every run failed), every run's status row, and each
+    unit's key figures for the summary (the units' outputs themselves are not sent)."""
+
+    units: list[UnitResult]
+    runs: EncodedRuns | None
+    status: pa.Table
+    ok: int
+    failed: int
+
+
+def run_task(units: list[Unit], calibration: Calibration) -> TaskResult:
+    """What a sweep's worker runs: :func:`run_units`, then its results encoded where they were
+    made (:func:`encode_task`), so the driver, which all workers wait on, only writes them."""
+    return encode_task(run_units(units, calibration))
+
+
+_FIGURE_COLUMNS = [OUTPUTS.index(c) for c, _, _ in KEY_FIGURES]
+
+
+def encode_task(results: list[UnitResult]) -> TaskResult:
+    """A task's results as a :class:`TaskResult`: the runs table (ok runs only, unit by unit
+    in task order, a row per year) encoded as Parquet, the status table, the key figures."""
+    run_cols: list[list[np.ndarray]] = [[] for _ in range(5)]  # point ... year
+    values: list[np.ndarray] = []
+    st: dict[str, list] = {f.name: [] for f in STATUS_SCHEMA}
+    ok = failed = 0
+    units = []
+    for r in results:
+        good = np.array([e is None for e in r.errors], dtype=bool)
+        ny = len(r.years)
+        st["point"] += [r.point] * len(good)
+        st["replication"] += r.replications
+        st["seed"] += r.seeds
+        st["draw"] += r.draws
+        st["status"] += ["ok" if err is None else "error" for err in r.errors]
+        st["error"] += r.errors
+        st["seconds"] += r.seconds
+        st["pid"] += [r.pid] * len(good)
+        n = int(good.sum())
+        ok += n
+        failed += len(good) - n
+        kept = r.values if n == len(good) else r.values[good]
+        wanted = sorted({*SUMMARY_YEARS, int(r.years[-1])} & set(r.years.tolist()))
+        rows = np.searchsorted(r.years, wanted)
+        units.append(dataclasses.replace(r, values=None, figure_years=tuple(wanted),
+                                         figures=kept[:, rows][:, :, _FIGURE_COLUMNS]))
+        if not n:
+            continue
+        reps = np.asarray(r.replications, dtype=np.int32)[good]
+        seeds = np.asarray(r.seeds, dtype=np.uint64)[good]
+        draws = np.asarray(r.draws, dtype=np.int32)[good]
+        run_cols[0].append(np.full(n * ny, r.point, dtype=np.int32))
+        run_cols[1].append(np.repeat(reps, ny))
+        run_cols[2].append(np.repeat(seeds, ny))
+        run_cols[3].append(np.repeat(draws, ny))
+        run_cols[4].append(np.tile(r.years.astype(np.int32), n))
+        values.append(kept.reshape(n * ny, len(OUTPUTS)))
+    runs = None
+    if ok:
+        # The outputs as columns: each result's (rows, outputs) block is transposed into its
+        # place (no concatenated copy first).
+        columns = np.empty((len(OUTPUTS), sum(len(v) for v in values)))
+        start = 0
+        for block in values:
+            columns[:, start:start + len(block)] = block.T
+            start += len(block)
+        runs = EncodedRuns.of(pa.Table.from_arrays(
+            [pa.array(np.concatenate(c)) for c in run_cols]
+            + [pa.array(column) for column in columns], schema=RUNS_SCHEMA))
+    status = pa.Table.from_pydict(st, schema=STATUS_SCHEMA)
+    return TaskResult(units, runs, status, ok, failed)
 
 
 def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
@@ -151,9 +235,10 @@ def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
     errors: list[list[str | None]] = [[None] * len(u.replications) for u in units]
     seconds = [[0.0] * len(u.replications) for u in units]
     runs: list[tuple[int, int, Inputs, int]] = []  # (unit, replication, inputs, seed)
+    seeds = [u.seeds() for u in units]
     for k, u in enumerate(units):
         compiled = InputsCache(u.scenario, calibration)
-        for i, (seed, draw) in enumerate(zip(u.seeds, u.draws, strict=True)):
+        for i, (seed, draw) in enumerate(zip(seeds[k], u.draws, strict=True)):
             start = time.perf_counter()
             try:
                 runs.append((k, i, compiled[draw], seed))
@@ -181,73 +266,13 @@ def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
                 errors[k][i] = _describe(exc)
             seconds[k][i] += time.perf_counter() - start
     pid = os.getpid()
-    return [UnitResult(u.point, u.replications, u.seeds, u.draws, u.scenario.years, values[k],
+    return [UnitResult(u.point, u.replications, seeds[k], u.draws, u.scenario.years, values[k],
                        errors[k], seconds[k], pid) for k, u in enumerate(units)]
 
 
 def _describe(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return text[:500]
-
-
-# ---------------------------------------------------------------- results in memory
-class Buffer:
-    """Finished runs not yet on disk; flushed by size or age so memory stays flat."""
-
-    def __init__(self) -> None:
-        self.results: list[UnitResult] = []
-        self.runs = 0
-
-    def add(self, results: list[UnitResult]) -> None:
-        self.results.extend(results)
-        self.runs += sum(len(r.replications) for r in results)
-
-    def tables(self) -> tuple[pa.Table | None, pa.Table, int, int]:
-        run_cols: list[list[np.ndarray]] = [[] for _ in range(5)]  # point ... year
-        values: list[np.ndarray] = []
-        st: dict[str, list] = {f.name: [] for f in STATUS_SCHEMA}
-        ok = failed = 0
-        for r in self.results:
-            good = np.array([e is None for e in r.errors])
-            ny = len(r.years)
-            st["point"] += [r.point] * len(good)
-            st["replication"] += r.replications
-            st["seed"] += r.seeds
-            st["draw"] += r.draws
-            st["status"] += ["ok" if err is None else "error" for err in r.errors]
-            st["error"] += r.errors
-            st["seconds"] += r.seconds
-            st["pid"] += [r.pid] * len(good)
-            n = int(good.sum())
-            ok += n
-            failed += len(good) - n
-            if not n:
-                continue
-            reps = np.asarray(r.replications, dtype=np.int32)[good]
-            seeds = np.asarray(r.seeds, dtype=np.uint64)[good]
-            draws = np.asarray(r.draws, dtype=np.int32)[good]
-            run_cols[0].append(np.full(n * ny, r.point, dtype=np.int32))
-            run_cols[1].append(np.repeat(reps, ny))
-            run_cols[2].append(np.repeat(seeds, ny))
-            run_cols[3].append(np.repeat(draws, ny))
-            run_cols[4].append(np.tile(r.years.astype(np.int32), n))
-            values.append((r.values if n == len(good) else r.values[good])
-                          .reshape(n * ny, len(OUTPUTS)))
-        runs = None
-        if ok:
-            # The outputs as columns: each result's (rows, outputs) block is transposed into its
-            # place (no concatenated copy first: at 512 runs both are 16.5 MB of fresh pages).
-            columns = np.empty((len(OUTPUTS), sum(len(v) for v in values)))
-            start = 0
-            for block in values:
-                columns[:, start:start + len(block)] = block.T
-                start += len(block)
-            runs = pa.Table.from_arrays([pa.array(np.concatenate(c)) for c in run_cols]
-                                        + [pa.array(column) for column in columns],
-                                        schema=RUNS_SCHEMA)
-        status = pa.Table.from_pydict(st, schema=STATUS_SCHEMA)
-        self.results, self.runs = [], 0
-        return runs, status, ok, failed
 
 
 # ---------------------------------------------------------------- the sweep
@@ -292,8 +317,7 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
         scenario = experiment.scenario_for(dp)
         while reps:
             take, reps = reps[:chunk - size], reps[chunk - size:]
-            task.append(Unit(dp.point, scenario, tuple(take),
-                             tuple(run_seed(experiment.seed, dp.point, r) for r in take),
+            task.append(Unit(dp.point, scenario, tuple(take), experiment.seed,
                              tuple(drawn[r] for r in take)))
             size += len(take)
             if size >= chunk:
@@ -445,8 +469,7 @@ def _open_for_resume(folder: Path, notice: Callable[[str], None]) -> SweepStore:
 def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: str = "local",
               workers: int | None = None, resume: bool = False,
               progress: Callable[[int, int], Any] | None = None,
-              scheduler: str | None = None, flush_runs: int = FLUSH_RUNS,
-              flush_seconds: float = FLUSH_SECONDS, calibration: Calibration | None = None,
+              scheduler: str | None = None, calibration: Calibration | None = None,
               notice: Callable[[str], None] | None = None,
               announce: Callable[[], Any] | None = None,
               task_runs: int | None = None) -> SweepReport:
@@ -459,9 +482,9 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     receives one-line messages the user must see (parts moved aside on resume);
     ``announce()`` is called once the folder is checked, locked and about to run
     (so a refusal is the only line the user sees).
-    Finished runs are written as one part of at most ``flush_runs`` runs, or of what
-    finished within ``flush_seconds``. ``task_runs`` fixes how many runs a worker gets per
-    task (default: by the sweep's size, at most :data:`TASK_RUNS`); results never depend on it.
+    Each task's runs are committed as one part as soon as its worker hands them back.
+    ``task_runs`` fixes how many runs a worker gets per task (default: by the sweep's size,
+    at most :data:`TASK_RUNS`); results never depend on it.
     Ctrl-C (or SIGTERM, which the CLI turns into it) raises
     :class:`SweepInterrupted` after everything finished is on disk. The
     folder's ``writer.lock`` is held throughout: a second writer is refused.
@@ -493,16 +516,16 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
         if announce is not None:
             announce()
         return _run_locked(experiment, design, calibration, store, previous, executor, workers,
-                           progress, scheduler, flush_runs, flush_seconds, task_runs)
+                           progress, scheduler, task_runs)
 
 
 def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
                 store: SweepStore, previous: dict | None, executor: str, workers: int | None,
-                progress, scheduler: str | None, flush_runs: int,
-                flush_seconds: float, task_runs: int | None = None) -> SweepReport:
+                progress, scheduler: str | None,
+                task_runs: int | None = None) -> SweepReport:
     """Run what is missing of a locked sweep folder, then summarise it."""
     return _SweepSession(experiment, design, calibration, store, previous, executor, workers,
-                         flush_runs, flush_seconds, task_runs).run(progress, scheduler)
+                         task_runs).run(progress, scheduler)
 
 
 class _SweepSession:
@@ -511,17 +534,16 @@ class _SweepSession:
 
     The manifest is written when the session starts (``running``), once the executor is up,
     and when it ends: ``complete`` or ``incomplete``, ``interrupted`` (Ctrl-C, SIGTERM) or
-    ``failed`` (an error the sweep stops on). Finished runs are committed in parts of about
-    ``flush_runs`` runs, or every ``flush_seconds``.
+    ``failed`` (an error the sweep stops on). Each task's runs are committed as one part as
+    soon as they come back.
     """
 
     def __init__(self, experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
                  store: SweepStore, previous: dict | None, executor: str, workers: int | None,
-                 flush_runs: int, flush_seconds: float, task_runs: int | None = None) -> None:
+                 task_runs: int | None = None) -> None:
         self.experiment, self.design, self.calibration = experiment, design, calibration
         self.store, self.previous = store, previous
         self.executor, self.workers = executor, workers
-        self.flush_runs, self.flush_seconds = flush_runs, flush_seconds
         self.task_runs = task_runs
         self.start_wall = time.perf_counter()
         self.started = now_utc()
@@ -542,12 +564,10 @@ class _SweepSession:
         self.marks = fingerprints(experiment, calibration)
         self.stamp = code_stamp()  # taken once: the manifest is rewritten as the sweep goes
         self.seq = store.next_sequence()
-        self.buffer = Buffer()
         # from a folder without committed runs, the summary is kept as the runs come in and
         # written a block at a time; summary.parquet appears when the session finishes
         self.tally = SummaryTally(experiment) if status.empty else None
         self.summary_file = store.summary_file()
-        self.last_flush = time.monotonic()
         self.info = None  # the executor's kind, workers and address, once it is up
 
     # ------------------------------------------------------------ the manifest
@@ -609,23 +629,15 @@ class _SweepSession:
                 error=_describe(error) if error is not None else None))
 
     # ------------------------------------------------------------ committing runs
-    def flush(self) -> None:
-        """Commit the finished runs in memory as one part."""
-        if not self.buffer.results:
-            return
-        retried = sum(1 for r in self.buffer.results for rep in r.replications
+    def commit(self, task: TaskResult) -> None:
+        """Commit a task's runs as one part and count them."""
+        retried = sum(1 for r in task.units for rep in r.replications
                       if (r.point, rep) in self.failed_keys)
-        runs_table, status_table, n_ok, n_failed = self.buffer.tables()
-        self.store.write_part(self.seq, runs_table, status_table)
+        self.store.write_part(self.seq, task.runs, task.status)
         self.seq += 1
-        self.ok += n_ok
-        self.failed += n_failed
+        self.ok += task.ok
+        self.failed += task.failed
         self.failed_pending -= retried
-        self.last_flush = time.monotonic()
-
-    def flush_due(self) -> bool:
-        return (self.buffer.runs >= self.flush_runs
-                or time.monotonic() - self.last_flush >= self.flush_seconds)
 
     # ------------------------------------------------------------ running
     def run(self, progress, scheduler: str | None) -> SweepReport:
@@ -639,10 +651,7 @@ class _SweepSession:
                 self.info = info
                 self.store.write_manifest(self.manifest("running", self.ok_before,
                                                         self.failed_before, 0.0))
-                try:
-                    self.feed(ex, info, bar)
-                finally:
-                    self.flush()
+                self.feed(ex, info, bar)
         except KeyboardInterrupt:
             interrupted = True
             self.summary_file.abort()
@@ -683,7 +692,7 @@ class _SweepSession:
                         exhausted = True
                         break
                     try:
-                        fut = ex.submit(run_units, task, self.calibration)
+                        fut = ex.submit(run_task, task, self.calibration)
                     except (BrokenProcessPool, RuntimeError) as exc:
                         log.warning("executor stopped accepting work: %s", exc)
                         broken = True
@@ -703,23 +712,22 @@ class _SweepSession:
                         if isinstance(exc, BrokenProcessPool):
                             broken = True
                     else:
-                        self.buffer.add(results)
+                        self.commit(results)
                         if self.tally is not None:
-                            self.tally.add(results)
+                            self.tally.add(results.units)
                             for table in self.tally.ready():
                                 self.summary_file.write(table)
                     if bar is not None:
                         bar.update(n)
-                if self.flush_due():
-                    self.flush()
         except KeyboardInterrupt:
             for fut in pending:
                 fut.cancel()
             for fut in [f for f in pending if f.done() and not f.cancelled()]:
                 try:
-                    self.buffer.add(fut.result())
+                    results = fut.result()
                 except Exception:  # noqa: BLE001, S110 - rerun on resume
-                    pass
+                    continue
+                self.commit(results)
             raise
 
     def finish(self) -> SweepReport:
@@ -888,9 +896,7 @@ class SummaryTally:
     def __init__(self, experiment: Experiment, block: int | None = None) -> None:
         self.size, self.block = experiment.size, block or SUMMARY_BLOCK
         self.replications = experiment.replications
-        self.horizon = np.array([experiment.horizon(p.point) for p in experiment.points])
         self.cols = [c for c, _, _ in KEY_FIGURES]
-        self.col_index = np.array([OUTPUTS.index(c) for c in self.cols])
         self.held: dict[int, dict[str, np.ndarray]] = {}  # block -> its points' figures
         self.next = 0  # the first block not handed on
         self.pending: dict[int, list[np.ndarray]] = {}  # point -> its finished runs' values
@@ -910,23 +916,29 @@ class SummaryTally:
         return self.held[b]
 
     def add(self, results: list[UnitResult]) -> None:
+        finished = []
         for r in results:
             held, i = self._block(r.point // self.block), r.point % self.block
-            wanted = sorted({*SUMMARY_YEARS, int(self.horizon[r.point])} & set(r.years.tolist()))
-            held["years"][i, :len(wanted)] = wanted
-            ok = np.array([e is None for e in r.errors])
-            rows = np.searchsorted(r.years, wanted)
-            values = r.values[ok][:, rows][:, :, self.col_index]  # (runs, years, figures)
-            self.pending.setdefault(r.point, []).append(values)
+            held["years"][i, :len(r.figure_years)] = r.figure_years
+            self.pending.setdefault(r.point, []).append(r.figures)  # (ok runs, years, figures)
             held["seen"][i] += len(r.replications)
             if held["seen"][i] >= self.replications:
-                self._close(r.point)
+                finished.append(r.point)
+        self._close(finished)
 
-    def _close(self, point: int) -> None:
-        values = np.concatenate(self.pending.pop(point))  # (runs, years, figures)
-        held, i = self.held[point // self.block], point % self.block
-        years = values.shape[1]
-        held["stats"][i, :years], held["count"][i, :years] = _percentiles(values)
+    def _close(self, points: list[int]) -> None:
+        """Reduce finished points to their percentiles: points with as many runs and years go
+        through one percentile call (along an axis it is the same one-dimensional percentile,
+        point by point; a call per point cost the driver 0.007 ms a run at 10 runs a point)."""
+        alike: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        for point in points:
+            values = np.concatenate(self.pending.pop(point))  # (runs, years, figures)
+            alike.setdefault(values.shape, []).append((point, values))
+        for (_, years, _), group in alike.items():
+            stats, count = _percentiles(np.stack([v for _, v in group], axis=1))
+            for j, (point, _) in enumerate(group):
+                held, i = self.held[point // self.block], point % self.block
+                held["stats"][i, :years], held["count"][i, :years] = stats[j], count[j]
 
     def ready(self) -> Iterator[pa.Table]:
         """The summary's next blocks whose points have all finished, in point order; each is
@@ -941,8 +953,7 @@ class SummaryTally:
     def rest(self) -> Iterator[pa.Table]:
         """The blocks not yet handed on: points whose runs did not all finish are summarised
         from those that did."""
-        for point in list(self.pending):
-            self._close(point)
+        self._close(list(self.pending))
         for b in range(self.next, -(-self.size // self.block)):
             yield self._table(b)
 
