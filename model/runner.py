@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model.ensemble import POINT_DRAW, Calibration, load_calibration
-from model.scenario import Inputs, Scenario, compile_inputs, recompile_inputs
+from model.scenario import Inputs, Scenario, compile_inputs, recompile_inputs, same_frame
 from model.seeds import run_seed
 from model.world import OUTPUTS, World, batch_key
 
@@ -126,27 +126,51 @@ def run_scenario(
 
 
 class InputsCache:
-    """Compiled inputs per ensemble member of one scenario, built on first use.
+    """Compiled inputs per scenario and ensemble member, built on first use.
 
     Compiling and deriving a member's inputs costs about as much as a run, so
-    replications that draw the same member share them; a new member is compiled
-    from the first one, recompiling only the values whose calibration differs.
+    replications that draw the same member share them, and a new pair is compiled from
+    one already made (:func:`model.scenario.recompile_inputs`), recompiling only the values
+    that differ: from the same member at another scenario (a sweep's points differ in the
+    values they vary, and replication ``r`` draws the same member at every point), else
+    from the scenario's first member (members differ in their free parameters).
+
+    ``cache[draw]`` is ``scenario``'s; :meth:`get` takes any scenario (a sweep task's
+    points share one cache). Scenarios are told apart by identity: pass the same object
+    for the same scenario.
     """
 
-    def __init__(self, scenario: Scenario, calibration: Calibration) -> None:
+    def __init__(self, scenario: Scenario | None, calibration: Calibration) -> None:
         self.scenario, self.calibration = scenario, calibration
-        self._by_draw: dict[int, Inputs] = {}
-        self._first: tuple[dict, Inputs] | None = None
+        self._made: dict[tuple[int, int], Inputs] = {}  # (id(scenario), draw)
+        self._scenarios: dict[int, Scenario] = {}  # keeps each id's scenario alive
+        self._values: dict[int, dict] = {}  # calibrated values per draw
+        self._by_draw: dict[int, tuple[Scenario, Inputs]] = {}  # the last made per draw
+        self._first: dict[int, tuple[dict, Inputs]] = {}  # per scenario id
 
     def __getitem__(self, draw: int) -> Inputs:
+        return self.get(self.scenario, draw)
+
+    def get(self, scenario: Scenario, draw: int) -> Inputs:
+        key = (id(scenario), draw)
         try:
-            return self._by_draw[draw]
+            return self._made[key]
         except KeyError:
-            values = self.calibration.values(draw)
-            if self._first is None:
-                made = compile_inputs(self.scenario, values)
-                self._first = (values, made)
-            else:
-                made = recompile_inputs(self._first[1], self.scenario, self._first[0], values)
-            self._by_draw[draw] = made
-            return made
+            pass
+        try:
+            values = self._values[draw]
+        except KeyError:
+            values = self._values[draw] = self.calibration.values(draw)
+        other = self._by_draw.get(draw)
+        if other is not None and same_frame(other[0], scenario):
+            made = recompile_inputs(other[1], other[0], values, values, scenario)
+        elif key[0] in self._first:
+            first_values, inputs = self._first[key[0]]
+            made = recompile_inputs(inputs, scenario, first_values, values)
+        else:
+            made = compile_inputs(scenario, values)
+        self._scenarios[key[0]] = scenario
+        self._first.setdefault(key[0], (values, made))
+        self._by_draw[draw] = (scenario, made)
+        self._made[key] = made
+        return made

@@ -643,28 +643,48 @@ def compile_inputs(scenario: Scenario, calibrated: dict | None = None) -> Inputs
 
 
 def recompile_inputs(inputs: Inputs, scenario: Scenario, calibrated: dict,
-                     new_calibrated: dict) -> Inputs:
-    """``compile_inputs(scenario, new_calibrated)``, given ``inputs`` compiled from
-    ``(scenario, calibrated)``: only the values whose calibration differs are compiled
-    again (a posterior member differs from another in its free parameters alone), the same
-    inputs, a fraction of the time.
+                     new_calibrated: dict, new_scenario: Scenario | None = None) -> Inputs:
+    """``compile_inputs(new_scenario, new_calibrated)``, given ``inputs`` compiled from
+    ``(scenario, calibrated)``: only the values that differ are compiled again, the same
+    inputs in a fraction of the time. A posterior member differs from another in its free
+    parameters alone, and a sweep's design point from another in the values it varies.
+
+    ``new_scenario`` defaults to ``scenario``. A scenario that differs in anything but its
+    values (years, policy start, shocks, strategy: :func:`same_frame`) is compiled afresh.
     """
-    if calibrated.keys() != new_calibrated.keys():
-        return compile_inputs(scenario, new_calibrated)
-    changed = [name for name, v in new_calibrated.items()
-               if name in REGISTRY and v is not calibrated[name] and v != calibrated[name]]
-    shocked = {_shock_target(shock) for shock in scenario.shocks}
+    new_scenario = scenario if new_scenario is None else new_scenario
+    if calibrated.keys() != new_calibrated.keys() or not same_frame(scenario, new_scenario):
+        return compile_inputs(new_scenario, new_calibrated)
+    changed = set()
+    if new_calibrated is not calibrated:
+        changed.update(name for name, v in new_calibrated.items()
+                       if name in REGISTRY and v is not calibrated[name] and v != calibrated[name])
+    if new_scenario.values is not scenario.values:
+        # By identity: recompiling a value that did not change gives the same input, and
+        # equality would take 1 for 1.0 (whose timelines differ in type).
+        old, new = scenario.values, new_scenario.values
+        changed.update(name for name in old.keys() | new.keys()
+                       if name in REGISTRY and old.get(name) is not new.get(name))
+    shocked = {_shock_target(shock) for shock in new_scenario.shocks}
     if shocked.intersection(changed):  # a shock writes over it: compile it all again
-        return compile_inputs(scenario, new_calibrated)
+        return compile_inputs(new_scenario, new_calibrated)
     params = dict(inputs.params)
     years = inputs.years
     for name in changed:
-        value = _compiled_value(REGISTRY[name], new_calibrated[name], scenario.values.get(name),
-                                scenario.policy_start, years)
+        p = REGISTRY[name]
+        value = _compiled_value(p, new_calibrated.get(name, p.default),
+                                new_scenario.values.get(name), new_scenario.policy_start, years)
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
         params[name] = value
     return Inputs(years, params, inputs.strategy)
+
+
+def same_frame(a: Scenario, b: Scenario) -> bool:
+    """Whether two scenarios compile alike but for their values: the same years, policy
+    start, shocks and strategy."""
+    return a is b or (a.horizon == b.horizon and a.policy_start == b.policy_start
+                      and a.shocks == b.shocks and a.strategy == b.strategy)
 
 
 # ---------------------------------------------------------------- history

@@ -83,3 +83,48 @@ def test_a_posterior_member_compiled_from_another_equals_one_compiled_afresh(bas
             assert fast.params.keys() == full.params.keys() and fast.strategy == full.strategy
             for name, value in full.params.items():
                 np.testing.assert_array_equal(fast.params[name], value, err_msg=name)
+
+
+def test_inputs_compiled_from_another_point_equal_ones_compiled_afresh(baseline):
+    """A sweep task's points share one cache: a member's inputs at a point are compiled from
+    the same member at the previous point, recompiling only the values the points differ in.
+    Whatever the order and whatever differs (a number, a timeline, 1 against 1.0, a value a
+    shock writes over, the policy start, the years, the shocks, the strategy), the inputs
+    must be those of a full compile."""
+    from model.scenario import load
+
+    calibration = load_calibration()
+    rate = "russia.trade_subsidy_rate"
+    shocked = load("oil_collapse").with_values(horizon=2025)
+    later = baseline.with_values(horizon=2025, values={rate: 0.2})
+    points = [
+        later,
+        later.with_values(policy_start=2018),  # the same values from another year
+        shocked,
+        shocked.with_values(strategy={2016: "pivot_russia"}),  # the same values, another plan
+        shocked,
+        shocked.with_values(shocks=()),  # the same values without the shocks
+        baseline.with_values(horizon=2025, values={rate: 0.1}),
+        baseline.with_values(horizon=2025, values={rate: {2015: 0.1, 2020: 0.25}}),
+        baseline.with_values(horizon=2025, values={rate: 1, "firms.ramp_up": 0.5}),
+        baseline.with_values(horizon=2025, values={rate: 1.0}),
+        baseline.with_values(horizon=2025, policy_start=2018, values={rate: {2015: 0.1}}),
+        baseline.with_values(horizon=2025),
+        baseline.with_values(horizon=2030, values={rate: 0.1}),
+        shocked.with_values(values={"world.oil_price_usd_per_bbl": 60.0}),
+        shocked.with_values(values={rate: 0.3}),
+        baseline.with_values(horizon=2025, strategy={2015: "pivot_russia"}, values={rate: 0.1}),
+    ]
+    draws = calibration.draws(7, list(range(4)))
+    cache = InputsCache(None, calibration)
+    order = [(p, d) for p in range(len(points)) for d in draws]
+    order += [order[i] for i in np.random.default_rng(1).permutation(len(order))]
+    for p, draw in order:
+        fast = cache.get(points[p], draw)
+        full = compile_inputs(points[p], calibration.values(draw))
+        assert fast.params.keys() == full.params.keys() and fast.strategy == full.strategy
+        np.testing.assert_array_equal(fast.years, full.years)
+        for name, value in full.params.items():
+            np.testing.assert_array_equal(fast.params[name], value, err_msg=f"{p} {name}")
+            assert np.asarray(fast.params[name]).dtype == np.asarray(value).dtype, (p, name)
+    assert cache.get(points[0], draws[0]) is cache.get(points[0], draws[0])

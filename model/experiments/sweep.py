@@ -223,6 +223,9 @@ def encode_task(results: list[UnitResult]) -> TaskResult:
 def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
     """A task: compile each point's inputs once per drawn member, run, catch failures.
 
+    A member's inputs at a point are compiled from the same member at the task's previous
+    point (:class:`model.runner.InputsCache`), recompiling only the values the points vary.
+
     The task's runs go through the model in batches (:func:`model.runner.simulate_batch`:
     the same numbers as run by run). A run whose inputs do not compile is recorded with
     its error; if a batch raises, its runs are rerun one by one so that only the runs
@@ -236,12 +239,12 @@ def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
     seconds = [[0.0] * len(u.replications) for u in units]
     runs: list[tuple[int, int, Inputs, int]] = []  # (unit, replication, inputs, seed)
     seeds = [u.seeds() for u in units]
+    compiled = InputsCache(None, calibration)  # the task's points share members' inputs
     for k, u in enumerate(units):
-        compiled = InputsCache(u.scenario, calibration)
         for i, (seed, draw) in enumerate(zip(seeds[k], u.draws, strict=True)):
             start = time.perf_counter()
             try:
-                runs.append((k, i, compiled[draw], seed))
+                runs.append((k, i, compiled.get(u.scenario, draw), seed))
             except Exception as exc:  # noqa: BLE001 - recorded per run
                 errors[k][i] = _describe(exc)
             seconds[k][i] = time.perf_counter() - start
