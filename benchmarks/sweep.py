@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import gc
 import json
 import os
 import resource
@@ -211,13 +212,13 @@ def child_startup(_runs: int, _workers: int) -> None:
 
         def feed(self, ex, info, bar):
             mark("manifest, workers started")
-            add = self.buffer.add
+            commit = self.commit
 
             def first(results):
                 mark("workers' first result")
-                add(results)
+                commit(results)
 
-            self.buffer.add = first
+            self.commit = first
             super().feed(ex, info, bar)
             mark("the other runs")
 
@@ -228,6 +229,7 @@ def child_startup(_runs: int, _workers: int) -> None:
                 contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
             cli.main(_tiny_command(Path(tmp)), prog_name="hedgesim", standalone_mode=False)
             mark("summary, manifest, output")
+            gc.freeze()  # as cli.entry, the command, does before its exit
     finally:
         sw._SweepSession = real
     usage = resource.getrusage(resource.RUSAGE_SELF)

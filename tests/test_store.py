@@ -225,6 +225,41 @@ def test_two_concurrent_resumes_leave_no_duplicate_rows(tmp_path):
     assert len(runs[["point", "replication"]].drop_duplicates()) == 6
 
 
+def test_an_interrupted_resume_leaves_no_summary_of_fewer_runs(tmp_path, monkeypatch):
+    """summary.parquet describes the runs the folder holds: a resume that is interrupted
+    after committing more runs must not leave the previous session's summary behind; the
+    next session that finishes writes the summary of every run."""
+    from model.experiments import sweep as sweep_mod
+
+    exp = load_experiment(small_experiment(tmp_path, points=3, replications=2, horizon=2016))
+    folder = run_sweep(exp, tmp_path / "out", executor="serial", task_runs=2).folder
+    for kind, suffix in (("runs", "parquet"), ("status", "parquet"), ("commits", "json")):
+        for p in sorted((folder / kind).glob(f"part-*.{suffix}"))[1:]:
+            p.unlink()  # as a kill would have left it: one task of two runs committed
+    (folder / "manifest.json").write_text(json.dumps(
+        {**json.loads((folder / "manifest.json").read_text()), "state": "interrupted"}))
+    real, calls = sweep_mod.run_task, []
+
+    def interrupted(units, calibration):
+        calls.append(units)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(units, calibration)
+
+    monkeypatch.setattr(sweep_mod, "run_task", interrupted)
+    with pytest.raises(sweep_mod.SweepInterrupted):
+        run_sweep(exp, folder, executor="serial", task_runs=2, resume=True)
+    assert len(read_runs(folder)[["point", "replication"]].drop_duplicates()) == 4
+    assert not (folder / "summary.parquet").exists()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".summary")]
+    monkeypatch.setattr(sweep_mod, "run_task", real)
+    report = run_sweep(exp, folder, executor="serial", resume=True)
+    assert report.complete
+    pd.testing.assert_frame_equal(report.summary, sweep_mod.summarise(folder, exp),
+                                  check_exact=True)
+    assert set(report.summary["replications"]) == {2}
+
+
 def test_two_sweeps_into_one_out_in_the_same_second(tmp_path, monkeypatch):
     monkeypatch.setattr(store_mod, "utc_stamp", lambda: "20260101T000000Z")
     exp = load_experiment(small_experiment(tmp_path, points=2, replications=1, horizon=2016))

@@ -278,6 +278,13 @@ class SummaryFile:
             self.out = None
             os.replace(self.tmp, self.path)
 
+    def retire(self) -> None:
+        """Remove the summary a previous session wrote, as a session that will commit more
+        runs starts: until it finishes, no summary is truer than one of fewer runs than the
+        folder holds (an interrupted resume left it behind)."""
+        with writing(self.folder):
+            self.path.unlink(missing_ok=True)
+
     def abort(self) -> None:
         with contextlib.suppress(Exception):
             if self.out is not None:

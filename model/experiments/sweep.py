@@ -649,6 +649,8 @@ class _SweepSession:
         try:
             self.store.write_manifest(self.manifest("running", self.ok_before,
                                                     self.failed_before, 0.0))
+            if len(self.done) < self.total:
+                self.summary_file.retire()
             bar = progress(self.total, len(self.done)) if progress is not None else None
             with make_executor(self.executor, self.workers, scheduler) as (ex, info):
                 self.info = info
