@@ -149,6 +149,8 @@ class InputsCache:
         self._first: dict[int, tuple[dict, Inputs]] = {}  # per scenario id
 
     def __getitem__(self, draw: int) -> Inputs:
+        if self.scenario is None:
+            raise TypeError("InputsCache(None, ...) has no scenario of its own: use get()")
         return self.get(self.scenario, draw)
 
     def get(self, scenario: Scenario, draw: int) -> Inputs:

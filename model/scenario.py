@@ -670,7 +670,7 @@ def recompile_inputs(inputs: Inputs, scenario: Scenario, calibrated: dict,
         return compile_inputs(new_scenario, new_calibrated)
     params = dict(inputs.params)
     years = inputs.years
-    for name in changed:
+    for name in [n for n in REGISTRY if n in changed]:  # in order: the same first error
         p = REGISTRY[name]
         value = _compiled_value(p, new_calibrated.get(name, p.default),
                                 new_scenario.values.get(name), new_scenario.policy_start, years)

@@ -227,8 +227,9 @@ def test_two_concurrent_resumes_leave_no_duplicate_rows(tmp_path):
 
 def test_an_interrupted_resume_leaves_no_summary_of_fewer_runs(tmp_path, monkeypatch):
     """summary.parquet describes the runs the folder holds: a resume that is interrupted
-    after committing more runs must not leave the previous session's summary behind; the
-    next session that finishes writes the summary of every run."""
+    after committing more runs must not leave the previous session's summary behind (one
+    interrupted before it commits anything leaves it as it was); the next session that
+    finishes writes the summary of every run."""
     from model.experiments import sweep as sweep_mod
 
     exp = load_experiment(small_experiment(tmp_path, points=3, replications=2, horizon=2016))
@@ -238,16 +239,22 @@ def test_an_interrupted_resume_leaves_no_summary_of_fewer_runs(tmp_path, monkeyp
             p.unlink()  # as a kill would have left it: one task of two runs committed
     (folder / "manifest.json").write_text(json.dumps(
         {**json.loads((folder / "manifest.json").read_text()), "state": "interrupted"}))
-    real, calls = sweep_mod.run_task, []
+    real, calls, stop_at = sweep_mod.run_task, [], [1]
 
     def interrupted(units, calibration):
         calls.append(units)
-        if len(calls) == 2:
+        if len(calls) == stop_at[0]:
             raise KeyboardInterrupt
         return real(units, calibration)
 
     monkeypatch.setattr(sweep_mod, "run_task", interrupted)
-    with pytest.raises(sweep_mod.SweepInterrupted):
+    before = (folder / "summary.parquet").read_bytes()
+    with pytest.raises(sweep_mod.SweepInterrupted):  # before it commits anything
+        run_sweep(exp, folder, executor="serial", task_runs=2, resume=True)
+    assert (folder / "summary.parquet").read_bytes() == before  # still true of the folder
+    calls.clear()
+    stop_at[0] = 2
+    with pytest.raises(sweep_mod.SweepInterrupted):  # after committing a task of two runs
         run_sweep(exp, folder, executor="serial", task_runs=2, resume=True)
     assert len(read_runs(folder)[["point", "replication"]].drop_duplicates()) == 4
     assert not (folder / "summary.parquet").exists()

@@ -285,7 +285,7 @@ def _wait_for_parts(folder_root, timeout=60.0):
 
 
 def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
-    exp_file = small_experiment(tmp_path, points=30, replications=4, firms=10000)
+    exp_file = small_experiment(tmp_path, points=60, replications=4, firms=10000)
     exp = load_experiment(exp_file)
     out = tmp_path / "out"
     proc = subprocess.Popen(_cli(exp_file, "--executor", "serial", "--out", out), cwd=ROOT,

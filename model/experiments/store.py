@@ -279,9 +279,9 @@ class SummaryFile:
             os.replace(self.tmp, self.path)
 
     def retire(self) -> None:
-        """Remove the summary a previous session wrote, as a session that will commit more
-        runs starts: until it finishes, no summary is truer than one of fewer runs than the
-        folder holds (an interrupted resume left it behind)."""
+        """Remove the summary a previous session wrote, as a session commits its first runs:
+        until it finishes, no summary is truer than one of fewer runs than the folder holds
+        (an interrupted resume left it behind)."""
         with writing(self.folder):
             self.path.unlink(missing_ok=True)
 

@@ -13,10 +13,11 @@ A sweep folder ``OUT/<experiment>/<UTC time>/`` holds:
   for 2014, 2020 and the horizon;
 - ``manifest.json``: the experiment, the design, seeds, versions, counts.
 
-Parts are written under hidden temporary names and renamed into place; a
-status part is written after its runs part and is what commits both, so a
-killed sweep leaves at worst an orphan runs part, which ``resume`` deletes
-before running only the runs that have no ``ok`` status. Each run's seed is
+Each task's runs are one part, written under hidden temporary names and renamed
+into place: its runs part, its status part, then the commit record
+(``commits/part-NNNNNN.json``) that makes both count, so a killed sweep leaves
+at worst an uncommitted part, which ``resume`` deletes before running only the
+runs that have no ``ok`` status. Each run's seed is
 ``run_seed(seed, point, replication)`` and its posterior draw depends on
 ``(seed, replication)`` alone (``model.ensemble``): every design point sees the
 same parameter sets (common random numbers), and neither the executor, the
@@ -82,6 +83,10 @@ A task's runs are one part of the store (a row group of 12,288 rows at 48 years)
 TASKS_PER_WORKER = 4
 """Fewest tasks each worker gets (while tasks are under TASK_RUNS): the end of a sweep waits
 for at most about 1/TASKS_PER_WORKER of one worker's share."""
+MIN_TASK_RUNS = 64
+"""Fewest runs a task gets however many workers there are (a task is a part of the store: 64
+Dask workers would otherwise cut 10,000 runs into 257 parts of 39 runs, each a few
+milliseconds of the driver's disk flushes and of every later read)."""
 RUN_KEYS = ("point", "replication", "seed", "year")
 
 
@@ -566,7 +571,7 @@ class _SweepSession:
                          for s in (previous or {}).get("sessions", []) if isinstance(s, dict)]
         self.marks = fingerprints(experiment, calibration)
         self.stamp = code_stamp()  # taken once: the manifest is rewritten as the sweep goes
-        self.seq = store.next_sequence()
+        self.seq = self.first_seq = store.next_sequence()
         # from a folder without committed runs, the summary is kept as the runs come in and
         # written a block at a time; summary.parquet appears when the session finishes
         self.tally = SummaryTally(experiment) if status.empty else None
@@ -633,11 +638,16 @@ class _SweepSession:
 
     # ------------------------------------------------------------ committing runs
     def commit(self, task: TaskResult) -> None:
-        """Commit a task's runs as one part and count them."""
+        """Commit a task's runs as one part and count them. The session's first commit
+        removes the summary a previous session left (it no longer describes the folder)."""
         retried = sum(1 for r in task.units for rep in r.replications
                       if (r.point, rep) in self.failed_keys)
-        self.store.write_part(self.seq, task.runs, task.status)
-        self.seq += 1
+        if self.seq == self.first_seq:
+            self.summary_file.retire()
+        # the number is taken before writing: a Ctrl-C within the write cannot make the next
+        # commit reuse it (the half-written part is never recorded; resume deletes it)
+        seq, self.seq = self.seq, self.seq + 1
+        self.store.write_part(seq, task.runs, task.status)
         self.ok += task.ok
         self.failed += task.failed
         self.failed_pending -= retried
@@ -649,8 +659,6 @@ class _SweepSession:
         try:
             self.store.write_manifest(self.manifest("running", self.ok_before,
                                                     self.failed_before, 0.0))
-            if len(self.done) < self.total:
-                self.summary_file.retire()
             bar = progress(self.total, len(self.done)) if progress is not None else None
             with make_executor(self.executor, self.workers, scheduler) as (ex, info):
                 self.info = info
@@ -683,8 +691,9 @@ class _SweepSession:
         # Tasks of up to TASK_RUNS runs: batches large enough for the model's batched step and
         # few round trips to the workers, at least TASKS_PER_WORKER each (2 instead of 4
         # changed nothing measurable at 1,000 runs: 81-83% against 76-82% efficiency).
-        chunk = self.task_runs or max(1, min(TASK_RUNS,
-                                             remaining // max(1, info.workers * TASKS_PER_WORKER)))
+        chunk = self.task_runs or max(
+            1, min(remaining, MIN_TASK_RUNS),
+            min(TASK_RUNS, remaining // max(1, info.workers * TASKS_PER_WORKER)))
         window = max(2, info.workers * 3)
         tasks = _tasks(self.experiment, self.done, chunk, self.calibration)
         pending: dict[Future, int] = {}
