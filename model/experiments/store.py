@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -707,7 +708,9 @@ class SweepStore:
         try:
             ds = pads.dataset(files, format="parquet", schema=RUNS_SCHEMA)
             flt = None if years is None else pads.field("year").isin([int(y) for y in years])
-            df = ds.to_table(columns=cols, filter=flt).to_pandas()
+            pool = _reading_pool()
+            df = ds.to_table(columns=cols, filter=flt, memory_pool=pool).to_pandas(
+                memory_pool=pool)
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise HedgesimError(str(self.runs_dir), None, "expected readable runs parts "
                                 f"({_arrow_reason(exc)})") from None
@@ -746,6 +749,19 @@ class SweepStore:
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise HedgesimError(str(self.runs_dir), None, "expected readable runs parts "
                                 f"({_arrow_reason(exc)})") from None
+
+
+@functools.cache
+def _reading_pool() -> pa.MemoryPool:
+    """The memory pool runs are read into: jemalloc where this pyarrow has it, else the
+    default. With the default (mimalloc), reading 10,000 runs in a fresh process took
+    0.65-0.9 s or 1.7-2.5 s, about half the time each (16 reads, whatever the part size);
+    with jemalloc 0.73-1.1 s (16 reads). The copy into pandas and its sort were the slow
+    parts, not the Parquet decoding."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except (NotImplementedError, pa.ArrowException, AttributeError):
+        return pa.default_memory_pool()
 
 
 def _point_ranges(meta: pq.FileMetaData) -> list[tuple[int, float, float]]:
