@@ -403,3 +403,31 @@ def test_marker_labels_stay_in_the_axes_and_off_the_year_asked(tmp_path, monkeyp
             assert not policy.x0 < asked < policy.x1  # the label does not cross the line
             checked += 1
     assert checked == 6
+
+
+def test_a_dense_response_line_marks_a_dozen_settings_a_sparse_one_each(folders, tmp_path,
+                                                                       monkeypatch):
+    """Markers name a response line in greyscale: every swept setting while there are few; past
+    MARKED_SETTINGS about a dozen, or a long sweep's markers merge into one thick band."""
+    from model.analysis import response
+    from model.analysis.results import load_results
+    from model.experiments.sweep import run_sweep
+
+    exp = _write(tmp_path / "dense.yaml", f"""name: dense
+scenario: {folders["grid"].parents[2] / "experiments" / "short.yaml"}
+replications: 1
+seed: 3
+vary:
+  levers.russia.trade_subsidy_rate: {{from: 0.0, to: 0.4, n: 60}}
+""")
+    dense = run_sweep(exp, tmp_path / "out", executor="serial").folder
+    figures = []
+    monkeypatch.setattr(response, "save", lambda fig, path: figures.append(fig) or path)
+    marked = []
+    for folder in (dense, folders["grid"]):
+        response.response_chart(load_results(folder), "trade_russia_usd", tmp_path / "r.png")
+        lines = [ln for ln in figures[-1].axes[0].lines if ln.get_marker() not in ("None", None, "")]
+        assert lines
+        marked.append([len(ln.get_xdata()[::ln.get_markevery()]) for ln in lines])
+    assert all(10 <= n <= 13 for n in marked[0]), marked  # 60 settings, a dozen marks
+    assert marked[1] == [2] * len(marked[1])  # the grid's two subsidy settings, both marked

@@ -228,7 +228,7 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
             t = sub[sub["group"] == g].sort_values(lever)
             if t.empty:
                 continue
-            st = series_style(i) | {"markevery": 1, "markersize": 8}
+            st = series_style(i) | {"markevery": marks_every(len(t)), "markersize": 8}
             ax.fill_between(t[lever], t[0.05], t[0.95], color=st["color"], alpha=0.12,
                             linewidth=0)
             for edge in (0.05, 0.95):
@@ -248,6 +248,17 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
     axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.13), frameon=False,
                    ncols=min(4, len(groups) + 1), fontsize=12)
     return save(fig, path)
+
+
+MARKED_SETTINGS = 25
+"""Up to this many swept settings a response line marks each one; past it, about a dozen
+evenly spaced marks name the series (in greyscale), else a 1,000-point sweep's markers merge
+into a band thicker than its interval."""
+
+
+def marks_every(settings: int) -> int:
+    """Mark every n-th setting of a response line of ``settings`` settings."""
+    return 1 if settings <= MARKED_SETTINGS else -(-settings // 12)
 
 
 def answers_for_title(results: Results, target: Outcome, year: int, column: str,
