@@ -93,9 +93,8 @@ def _process_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        # the model first: Mesa's module loggers walk the stack and every loaded module
-        # (inspect.stack): mesa.model took 190-230 ms so, 240-265 ms after the sweep's modules
-        ctx.set_forkserver_preload(["model.runner", "model.experiments.sweep"])
+        # the model, with only the parts of Mesa it uses (see worker_imports)
+        ctx.set_forkserver_preload(["model.experiments.worker_imports"])
         return ctx
     return multiprocessing.get_context("spawn")
 
