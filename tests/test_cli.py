@@ -38,3 +38,25 @@ def test_help_has_example(cmd):
 def test_list_shows_shipped():
     result = CliRunner().invoke(main, ["list"])
     assert "russia_1bn_push" in result.output and "baseline" in result.output
+
+
+def test_the_command_with_mesas_core_alone_gives_the_librarys_numbers(tmp_path):
+    """The ``hedgesim`` command imports only Mesa's Model and Agent (model.mesacore); a run
+    through it equals the same run here, where Mesa was imported whole."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from model.runner import run_scenario
+    from model.scenario import load
+    from model.world import OUTPUTS
+    from tests.conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-c", "import cli; cli.entry()", "run", "baseline", "-n", "2", "--no-charts",
+                          "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    df = pd.read_parquet(next((tmp_path / "baseline").iterdir()) / "runs.parquet")
+    here = run_scenario(load(ROOT / "scenarios" / "baseline.yaml"), replications=[0, 1])
+    np.testing.assert_array_equal(df[list(OUTPUTS)].to_numpy(),
+                                  here.values.reshape(-1, len(OUTPUTS)))

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("model.errors", "model.userfile", "model.sources", "model.common",
-              "model.version", "model.figures")),
+              "model.version", "model.figures", "model.mesacore")),
     ("scenario", ("model.params", "model.strategies", "model.scenario")),
     ("model", ("model.firms", "model.projects", "model.states", "model.world", "model.outputs")),
     ("runner", ("model.ensemble", "model.runner", "model.seeds")),

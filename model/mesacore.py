@@ -1,0 +1,65 @@
+"""Mesa's ``Model`` and ``Agent`` without the rest of Mesa, for the processes hedgesim owns.
+
+The model needs two things from Mesa: ``mesa.Model`` (the World) and ``mesa.Agent`` (the
+three states). ``import mesa`` runs Mesa's package ``__init__``, which also imports its batch
+runner and data collector (pandas), its spaces (SciPy's spatial module, NetworkX) and, in
+Mesa 3.5, its experimental package's spaces too: 0.5-0.6 s of the 1.0-1.2 s it takes to
+import the model.
+
+:func:`import_mesa_core` imports ``mesa.model`` and ``mesa.agent`` without running the
+package's ``__init__`` (nor, in Mesa 3.5, that of ``mesa.experimental``, which
+``mesa.model`` imports from): the package's module is made from its spec, not executed, and
+``Model`` and ``Agent`` are set on it. The classes are Mesa's own, so the World is a
+``mesa.Model`` and its runs are the same to the bit. Other submodules still import as usual
+(``import mesa.space``); attributes the package's ``__init__`` would have set
+(``mesa.batch_run``, ``mesa.DataCollector``) are missing, which the model never uses. So it
+is called only in processes that run nothing but hedgesim: the local executor's workers
+(:mod:`model.experiments.worker_imports`) and the ``hedgesim`` command (``cli.entry``), never
+on importing the model as a library, where a user's own code may use the rest of Mesa.
+
+Call it before anything imports Mesa, while little else is loaded: Mesa's module loggers walk
+the call stack (``inspect.stack``), which looks at every loaded module. Where it fails (a
+Mesa whose ``mesa.model`` needs its package initialised), everything of Mesa it imported is
+forgotten and the next ``import mesa`` imports it whole.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+# Packages whose __init__ is skipped: the ones mesa.model's own imports would run.
+_SKIPPED_INITS = ("mesa", "mesa.experimental")
+
+
+def import_mesa_core() -> bool:
+    """Import ``mesa.Model`` and ``mesa.Agent`` without the rest of Mesa; True if done so,
+    False if Mesa was already imported or this could not be done (then nothing of Mesa is
+    left imported)."""
+    if "mesa" in sys.modules:
+        return False
+    try:
+        for name in _SKIPPED_INITS:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.submodule_search_locations is None:
+                raise ImportError(f"{name} is not a package")
+            package = importlib.util.module_from_spec(spec)  # made, not executed
+            sys.modules[name] = package
+            parent, _, child = name.rpartition(".")
+            if parent:
+                setattr(sys.modules[parent], child, package)
+        from mesa.agent import Agent
+        from mesa.model import Model
+
+        mesa = sys.modules["mesa"]
+        mesa.Agent, mesa.Model = Agent, Model
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure: import Mesa whole instead
+        for name in [m for m in sys.modules if m == "mesa" or m.startswith("mesa.")]:
+            del sys.modules[name]
+        log.debug("importing Mesa whole: %s", exc)
+        return False
+
