@@ -17,7 +17,9 @@ is called only in processes that run nothing but hedgesim: the local executor's 
 (:mod:`model.experiments.worker_imports`) and the ``hedgesim`` command (``cli.entry``), never
 on importing the model as a library, where a user's own code may use the rest of Mesa.
 
-Call it before anything imports Mesa, while little else is loaded: Mesa's module loggers walk
+Before it returns, a model with an agent is made and stepped, so a Mesa whose classes need
+more of the package at run time is caught here. Call it before anything imports Mesa, while
+little else is loaded: Mesa's module loggers walk
 the call stack (``inspect.stack``), which looks at every loaded module. Where it fails (a
 Mesa whose ``mesa.model`` needs its package initialised), everything of Mesa it imported is
 forgotten and the next ``import mesa`` imports it whole.
@@ -56,6 +58,7 @@ def import_mesa_core() -> bool:
 
         mesa = sys.modules["mesa"]
         mesa.Agent, mesa.Model = Agent, Model
+        _try(Model, Agent)
         return True
     except Exception as exc:  # noqa: BLE001 - any failure: import Mesa whole instead
         for name in [m for m in sys.modules if m == "mesa" or m.startswith("mesa.")]:
@@ -63,3 +66,13 @@ def import_mesa_core() -> bool:
         log.debug("importing Mesa whole: %s", exc)
         return False
 
+
+def _try(model_class: type, agent_class: type) -> None:
+    """Make a model with an agent and step it, as the World does: a Mesa whose classes need
+    more of the package at run time fails here (and is imported whole), not in every run."""
+    model = model_class(rng=0)
+    agent_class(model)
+    model.step()
+    ids = getattr(agent_class, "_ids", None)  # Mesa < 3.5 keeps every model (see World.release)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
