@@ -17,6 +17,21 @@ from model.errors import HedgesimError
 DEFAULT_OUT = Path("results")
 
 
+_COMMAND = False  # run as the hedgesim command (entry), not main() called from Python
+
+
+def _model_here() -> None:
+    """This command runs the model in its own process. Run as the ``hedgesim`` command, that
+    process runs nothing but hedgesim, so it imports only the parts of Mesa the model uses
+    (:mod:`model.mesacore`): Mesa's whole package took 0.5 s of ``hedgesim run``. Called first
+    by each such command, before anything imports Mesa; ``main()`` called from Python (tests,
+    a user's script) imports Mesa as usual, and so do the commands that only read results."""
+    if _COMMAND:
+        from model.mesacore import import_mesa_core
+
+        import_mesa_core()
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that the same clean-up runs: a run's temporary folder is
     removed, a sweep commits what finished, marks its manifest and shuts its workers down."""
@@ -164,6 +179,7 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
       hedgesim run scenarios/russia_1bn_push.yaml --replications 50 --seed 7
       hedgesim run scenarios/russia_1bn_push.yaml --year 2020 --target "trade_russia_usd@2020>=1e9"
     """
+    _model_here()
     from model.analysis import charts
     from model.ensemble import load_calibration
     from model.experiments.budget import check_budget, estimate_run
@@ -337,6 +353,7 @@ def calibrate(point_fit, check_only, population, generations, max_simulations, m
       hedgesim calibrate --check
       hedgesim calibrate --point --workers 2 --seed 1
     """
+    _model_here()
     from model.calibration import fit as cal
 
     if future_out:
@@ -553,6 +570,8 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     from model.experiments.executors import prestart
 
     prestart(executor)  # the workers' server imports the model while this process starts up
+    if executor == "serial":
+        _model_here()
     from model.ensemble import load_calibration
     from model.experiments.budget import check_budget, estimate_sweep
     from model.experiments.design import load_experiment
@@ -758,6 +777,7 @@ def seek(scenario: str, lever: str, target: str, probability: float, replication
           --strategy pivot_russia
       hedgesim seek baseline russia.trade_subsidy_rate "trade_russia_usd@2020>=1e9" -p 0.9
     """
+    _model_here()
     from model.analysis.results import parse_outcome
     from model.analysis.seek import seek as find
     from model.ensemble import load_calibration
@@ -812,6 +832,7 @@ def explore(scenario: str, port: int, save_dir: Path | None, out: Path, briefs: 
       hedgesim explore                      # the baseline
       hedgesim explore russia_1bn_push --port 0
     """
+    _model_here()
     from model.explore import serve
 
     serve(scenario, port=port, save_dir=save_dir, out=out, briefs=briefs,
@@ -863,12 +884,9 @@ def entry() -> None:
     cycles are not finalised then: clean-up at exit must be explicit (context managers,
     exit handlers), never left to the garbage collector.
 
-    The command imports only the parts of Mesa the model uses (:mod:`model.mesacore`): it runs
-    nothing but hedgesim, and Mesa's whole package took 0.5 s of every command that runs the
-    model in this process (``hedgesim run``, ``explore``, ``calibrate``)."""
-    from model.mesacore import import_mesa_core
-
-    import_mesa_core()
+    Commands run so import only the parts of Mesa the model uses (:func:`_model_here`)."""
+    global _COMMAND
+    _COMMAND = True
     try:
         main(prog_name="hedgesim")
     finally:

@@ -2,27 +2,30 @@
 
 The model needs two things from Mesa: ``mesa.Model`` (the World) and ``mesa.Agent`` (the
 three states). ``import mesa`` runs Mesa's package ``__init__``, which also imports its batch
-runner and data collector (pandas), its spaces (SciPy's spatial module, NetworkX) and, in
-Mesa 3.5, its experimental package's spaces too: 0.5-0.6 s of the 1.0-1.2 s it takes to
-import the model.
+runner and data collector, its spaces (SciPy's spatial module, NetworkX) and, in Mesa 3.5,
+its experimental package's spaces too: 0.5-0.6 s of the 1.0-1.2 s it takes to import the
+model. (pandas is imported all the same, by the model's own modules and, in Mesa 3.5, by
+``mesa.agent``.)
 
-:func:`import_mesa_core` imports ``mesa.model`` and ``mesa.agent`` without running the
-package's ``__init__`` (nor, in Mesa 3.5, that of ``mesa.experimental``, which
-``mesa.model`` imports from): the package's module is made from its spec, not executed, and
-``Model`` and ``Agent`` are set on it. The classes are Mesa's own, so the World is a
-``mesa.Model`` and its runs are the same to the bit. Other submodules still import as usual
-(``import mesa.space``); attributes the package's ``__init__`` would have set
-(``mesa.batch_run``, ``mesa.DataCollector``) are missing, which the model never uses. So it
-is called only in processes that run nothing but hedgesim: the local executor's workers
-(:mod:`model.experiments.worker_imports`) and the ``hedgesim`` command (``cli.entry``), never
-on importing the model as a library, where a user's own code may use the rest of Mesa.
+:func:`import_mesa_core` imports ``mesa.model`` and ``mesa.agent`` (and the Mesa modules
+they import) without running the package's ``__init__`` (nor, in Mesa 3.5, that of
+``mesa.experimental``, which ``mesa.model`` imports from): the package's module is made from
+its spec, not executed, and ``Model`` and ``Agent`` are set on it. The classes are Mesa's
+own, so the World is a ``mesa.Model`` and its runs are the same to the bit. Other submodules
+still import as usual (``import mesa.space``); attributes the package's ``__init__`` would
+have set (``mesa.batch_run``, ``mesa.DataCollector``) are missing, which the model never
+uses. So it is called only in processes that run nothing but hedgesim: the local executor's
+workers (:mod:`model.experiments.worker_imports`) and the ``hedgesim`` commands that run the
+model in their own process (``cli._model_here``); never on importing the model as a library,
+where a user's own code may use the rest of Mesa.
 
 Before it returns, a model with an agent is made and stepped, so a Mesa whose classes need
-more of the package at run time is caught here. Call it before anything imports Mesa, while
-little else is loaded: Mesa's module loggers walk
-the call stack (``inspect.stack``), which looks at every loaded module. Where it fails (a
-Mesa whose ``mesa.model`` needs its package initialised), everything of Mesa it imported is
-forgotten and the next ``import mesa`` imports it whole.
+more of their package at run time is caught here. Where anything fails (a Mesa whose
+``mesa.model`` needs its package initialised), everything of Mesa it imported is forgotten
+and the next ``import mesa`` imports it whole. Call it at a process's start-up, before
+anything imports Mesa and before another thread could (the package's module is in
+``sys.modules`` before ``Model`` is set on it), while little else is loaded: Mesa's module
+loggers walk the call stack (``inspect.stack``), which looks at every loaded module.
 """
 
 from __future__ import annotations
@@ -60,9 +63,11 @@ def import_mesa_core() -> bool:
         mesa.Agent, mesa.Model = Agent, Model
         _try(Model, Agent)
         return True
-    except Exception as exc:  # noqa: BLE001 - any failure: import Mesa whole instead
+    except BaseException as exc:  # noqa: BLE001 - any failure: import Mesa whole instead
         for name in [m for m in sys.modules if m == "mesa" or m.startswith("mesa.")]:
             del sys.modules[name]
+        if not isinstance(exc, Exception):  # Ctrl-C: nothing half-imported left, then stop
+            raise
         log.debug("importing Mesa whole: %s", exc)
         return False
 

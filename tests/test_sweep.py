@@ -431,36 +431,72 @@ def test_a_sweeps_driver_does_not_import_the_model():
     assert out.stdout.strip() == "[]", out.stdout
 
 
+def test_the_sweep_commands_driver_runs_a_sweep_without_the_model(tmp_path):
+    """The same through the command (cli.entry) and a whole local sweep: the driver never
+    imports Mesa or the model; a serial sweep, which runs the model in the driver, imports
+    Mesa's core only."""
+    exp = small_experiment(tmp_path, points=2, replications=2, horizon=2015)
+    code = ("import atexit, sys, cli; atexit.register(lambda: print('after:', "
+            "sorted(m for m in ('mesa', 'model.world', 'scipy', 'networkx') if m in sys.modules), "
+            "hasattr(sys.modules.get('mesa'), 'batch_run'))); cli.entry()")
+    for executor, after in (("local", "after: [] False"),
+                            ("serial", "after: ['mesa', 'model.world'] False")):
+        out = subprocess.run([sys.executable, "-c", code, "sweep", str(exp), "-e", executor,
+                              "-w", "2", "--out", str(tmp_path / executor)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines()[-1] == after, (executor, out.stdout)
+
+
 def test_the_workers_import_only_the_parts_of_mesa_the_model_uses():
     """The local executor's workers skip Mesa's package __init__ (its batch runner, data
     collector and spaces: half a second of every local sweep's start-up, on its critical
-    path); the model still gets Mesa's own Model and Agent."""
-    from model.experiments.executors import make_executor
+    path); the model still gets Mesa's own Model and Agent. In a fresh process: a fork server
+    another test started without the preload would leave the workers importing Mesa whole."""
+    in_worker = ("(__import__('mesa'), __import__('mesa.model'), __import__('model.world'), "
+                 "__import__('model.states'), __import__('sys'))[-1]")
+    expr = ("(lambda sys: (lambda mesa: [hasattr(mesa, 'batch_run'), "
+            "'model.experiments.worker_imports' in sys.modules, "
+            "sorted(m for m in ('networkx', 'scipy.spatial', 'mesa.space') if m in sys.modules), "
+            "mesa.Model is sys.modules['mesa.model'].Model, "
+            "issubclass(sys.modules['model.world'].World, mesa.Model), "
+            "issubclass(sys.modules['model.states'].DPRK, mesa.Agent)])(sys.modules['mesa']))"
+            f"({in_worker})")
+    script = "\n".join([
+        "from model.experiments.executors import make_executor",
+        "if __name__ == '__main__':",
+        "    with make_executor('local', 1) as (ex, _):",
+        f"        print(ex.submit(eval, {expr!r}).result(timeout=120))",
+    ])
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=180, check=True)
+    assert out.stdout.strip() == "[False, True, [], True, True, True]", out.stdout + out.stderr
 
-    code = ("(sorted(m for m in ('networkx', 'scipy.spatial', 'mesa.space', 'mesa.batchrunner') "
-            "if m in __import__('sys').modules), "
-            "__import__('mesa').Model is __import__('mesa.model').model.Model, "
-            "issubclass(__import__('model.world').world.World, __import__('mesa').Model), "
-            "issubclass(__import__('model.states').states.DPRK, __import__('mesa').Agent))")
-    with make_executor("local", 1) as (ex, _):
-        assert ex.submit(eval, code).result(timeout=120) == ([], True, True, True)
 
-
-def test_where_mesas_core_cannot_be_imported_alone_mesa_is_imported_whole():
-    """A Mesa whose mesa.model needs its package initialised: nothing half-imported is left,
-    and the model is built on the whole package."""
+@pytest.mark.parametrize("fails_at", ["finding mesa.experimental", "trying the classes"])
+def test_where_mesas_core_cannot_be_imported_alone_mesa_is_imported_whole(fails_at):
+    """A Mesa whose mesa.model needs its package initialised, or whose classes need more of it
+    at run time: nothing half-imported is left, and the model is built on the whole package."""
+    if fails_at == "finding mesa.experimental":
+        inject = ["find = importlib.util.find_spec",
+                  "importlib.util.find_spec = lambda n, *a: "
+                  "None if n == 'mesa.experimental' else find(n, *a)"]
+        undo = ["importlib.util.find_spec = find"]
+    else:
+        inject = ["def fail(*a): raise AttributeError('needs the whole package')",
+                  "mesacore._try = fail"]
+        undo = []
     code = "\n".join([
         "import importlib.util, sys",
-        "find = importlib.util.find_spec",
-        "importlib.util.find_spec = lambda n, *a: None if n == 'mesa.experimental' else find(n, *a)",
-        "from model.mesacore import import_mesa_core",
-        "done = import_mesa_core()",
+        "from model import mesacore",
+        *inject,
+        "done = mesacore.import_mesa_core()",
         "left = [m for m in sys.modules if m.split('.')[0] == 'mesa']",
-        "importlib.util.find_spec = find",
+        *undo,
         "import mesa, mesa.agent, mesa.model, model.states, model.world",
         "print(done, left, hasattr(mesa, 'batch_run'), mesa.Model is mesa.model.Model,",
         "      issubclass(model.world.World, mesa.Model), issubclass(model.states.DPRK, mesa.Agent))",
     ])
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+                         timeout=120, check=True)
     assert out.stdout.split() == ["False", "[]", "True", "True", "True", "True"], out.stdout

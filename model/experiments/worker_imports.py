@@ -3,8 +3,9 @@ with only the parts of Mesa it uses (:mod:`model.mesacore`).
 
 The server starts with the command (:func:`model.experiments.executors.prestart`), and every
 local sweep's first result waits on its imports: with Mesa whole they took 1.0-1.2 s, with
-its core 0.5-0.6 s. Only the worker processes forked from that server import Mesa so; the
-serial executor and Dask workers import it as usual.
+its core 0.5-0.6 s. The server is this process's multiprocessing fork server: where another
+library started it first without this preload, workers import the model (and Mesa whole)
+themselves, on their first task.
 """
 
 from model.mesacore import import_mesa_core
