@@ -232,7 +232,8 @@ def read_manifest(folder: str | Path) -> dict:
 # record with its size, row count and SHA-256, checked on every resume and read, keep runs/ and
 # status/ plain Parquet that any reader can open, and hold a file lock while writing.
 
-SWEEP_FILES = ("design.parquet", "runs/", "status/", "commits/", "summary.parquet", "manifest.json")
+SUMMARY_FILE = "summary.parquet"
+SWEEP_FILES = ("design.parquet", "runs/", "status/", "commits/", SUMMARY_FILE, "manifest.json")
 STORE_FORMAT = 2
 """1: a status part committed its runs part (no checksums); 2: a commit record per part."""
 PART = re.compile(r"^part-(\d{6})\.parquet$")
@@ -260,8 +261,8 @@ class SummaryFile:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.path = folder / "summary.parquet"
-        self.tmp = folder / f".summary.parquet.{os.getpid()}.tmp"
+        self.path = folder / SUMMARY_FILE
+        self.tmp = folder / f".{SUMMARY_FILE}.{os.getpid()}.tmp"
         self.out: pq.ParquetWriter | None = None
 
     def write(self, table: pa.Table) -> None:
@@ -814,7 +815,7 @@ def read_runs(folder: str | Path, columns: list[str] | None = None,
 def read_summary(folder: str | Path) -> pd.DataFrame:
     """A sweep folder's ``summary.parquet``: median, 5th and 95th percentiles of the key
     figures per point and year."""
-    path = Path(folder) / "summary.parquet"
+    path = Path(folder) / SUMMARY_FILE
     if not path.is_file():
         raise HedgesimError(str(path), None, "expected the summary a finished sweep writes "
                             "(a sweep that stopped early has none: resume it)")

@@ -169,6 +169,7 @@ def run_task(units: list[Unit], calibration: Calibration) -> TaskResult:
 
 
 _FIGURE_COLUMNS = [OUTPUTS.index(c) for c, _, _ in KEY_FIGURES]
+_FIGURE_WORDS = {c: (label, unit) for c, label, unit in KEY_FIGURES}  # column -> label, unit
 
 
 def encode_task(results: list[UnitResult]) -> TaskResult:
@@ -874,13 +875,12 @@ def _summary_by_blocks(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None
         return None
     groups, k = len(starts), int(sizes[0])
     stats = np.percentile(values.reshape(groups, k, len(cols)), [5, 50, 95], axis=1)
-    labels = {c: (label, unit) for c, label, unit in KEY_FIGURES}
     return pd.DataFrame({  # in SUMMARY_COLUMNS' order
         "point": np.repeat(keys[starts, 0], len(cols)),
         "year": np.repeat(keys[starts, 1], len(cols)),
         "column": np.tile(cols, groups),
-        "figure": np.tile([labels[c][0] for c in cols], groups),
-        "unit": np.tile([labels[c][1] for c in cols], groups),
+        "figure": np.tile([_FIGURE_WORDS[c][0] for c in cols], groups),
+        "unit": np.tile([_FIGURE_WORDS[c][1] for c in cols], groups),
         "median": stats[1].ravel(), "p05": stats[0].ravel(), "p95": stats[2].ravel(),
         "replications": np.full(groups * len(cols), k),
     })
@@ -914,10 +914,9 @@ class SummaryTally:
         self.held: dict[int, dict[str, np.ndarray]] = {}  # block -> its points' figures
         self.next = 0  # the first block not handed on
         self.pending: dict[int, list[np.ndarray]] = {}  # point -> its finished runs' values
-        labels = {c: (label, unit) for c, label, unit in KEY_FIGURES}
         self.words = {name: pa.array(list(texts)) for name, texts in (
-            ("column", self.cols), ("figure", [labels[c][0] for c in self.cols]),
-            ("unit", [labels[c][1] for c in self.cols]))}
+            ("column", self.cols), ("figure", [_FIGURE_WORDS[c][0] for c in self.cols]),
+            ("unit", [_FIGURE_WORDS[c][1] for c in self.cols]))}
 
     def _block(self, b: int) -> dict[str, np.ndarray]:
         if b not in self.held:
