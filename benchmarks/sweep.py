@@ -149,13 +149,19 @@ def child_ema(runs: int, workers: int) -> None:
 def _child(kind: str, runs: int, workers: int) -> dict:
     """Run ``--child KIND RUNS`` in a fresh interpreter; its JSON line, plus the whole
     process's wall time (interpreter start to exit) as ``process_s``."""
-    start = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(runs),
-                          "--workers", str(workers)], capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if out.returncode:
-        raise RuntimeError(f"--child {kind} {runs} failed:\n{out.stderr[-2000:]}")
-    return {**json.loads(out.stdout.strip().splitlines()[-1]), "process_s": wall}
+    # Output to files, not pipes: the workers' fork server and the resource tracker inherit
+    # the child's stdout and close it only after the child has exited, and a pipe's reader
+    # waits for them (0.1 s more than the command's own exit, which a terminal does not wait).
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        code = subprocess.run([sys.executable, __file__, "--child", kind, str(runs),
+                               "--workers", str(workers)], stdout=out, stderr=err).returncode
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if code:
+            raise RuntimeError(f"--child {kind} {runs} failed:\n{err.read()[-2000:]}")
+        return {**json.loads(out.read().strip().splitlines()[-1]), "process_s": wall}
 
 
 def ema_missing() -> str | None:
@@ -266,8 +272,9 @@ def startup(repeats: int = 5) -> dict:
         cmd = [sys.executable, "-c", "from cli import entry; entry()",
                *_tiny_command(Path(tmp))]
         for _ in range(repeats):
-            start = time.perf_counter()
-            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+            start = time.perf_counter()  # output to nowhere, not a pipe (see _child)
+            subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
             walls.append(time.perf_counter() - start)
         for _ in range(repeats):
             phases.append(_child("startup", 20, 2))
