@@ -20,7 +20,8 @@ model in their own process (``cli._model_here``); never on importing the model a
 where a user's own code may use the rest of Mesa.
 
 Before it returns, a model with an agent is made and stepped, so a Mesa whose classes need
-more of their package at run time is caught here. Where anything fails (a Mesa whose
+more of their package at run time is caught here. Asking the package for anything it lacks
+imports the rest of it (:func:`_completing`): code that wants more of Mesa gets it. Where anything fails (a Mesa whose
 ``mesa.model`` needs its package initialised), everything of Mesa it imported is forgotten
 and the next ``import mesa`` imports it whole. Call it at a process's start-up, before
 anything imports Mesa and before another thread could (the package's module is in
@@ -33,6 +34,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+import threading
+from types import ModuleType
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +44,9 @@ _SKIPPED_INITS = ("mesa", "mesa.experimental")
 
 
 def import_mesa_core() -> bool:
-    """Import ``mesa.Model`` and ``mesa.Agent`` without the rest of Mesa; True if done so,
-    False if Mesa was already imported or this could not be done (then nothing of Mesa is
-    left imported)."""
+    """Import ``mesa.Model`` and ``mesa.Agent`` without the rest of Mesa; True if done so.
+    False if Mesa was already imported, or if this could not be done (then nothing of Mesa it
+    imported is left)."""
     if "mesa" in sys.modules:
         return False
     try:
@@ -52,6 +55,7 @@ def import_mesa_core() -> bool:
             if spec is None or spec.submodule_search_locations is None:
                 raise ImportError(f"{name} is not a package")
             package = importlib.util.module_from_spec(spec)  # made, not executed
+            package.__getattr__ = _completing(package, spec)
             sys.modules[name] = package
             parent, _, child = name.rpartition(".")
             if parent:
@@ -81,3 +85,25 @@ def _try(model_class: type, agent_class: type) -> None:
     ids = getattr(agent_class, "_ids", None)  # Mesa < 3.5 keeps every model (see World.release)
     if isinstance(ids, dict):
         ids.pop(model, None)
+
+
+def _completing(package: ModuleType, spec) -> object:
+    """The package's module ``__getattr__`` (PEP 562) while its ``__init__`` has not run: the
+    first attribute asked for that the package lacks runs the ``__init__`` into it, then is
+    looked up again. Code that wants the rest of Mesa (``mesa.DataCollector``, ``from mesa
+    import batch_run``) in a process that imported only the core gets it, 0.5 s later: a
+    user's own worker processes forked from a sweep's fork server, say, which has imported
+    the core (Python 3.14 makes that server the default way to start processes)."""
+    lock = threading.Lock()
+
+    def __getattr__(name: str):
+        if name.startswith("__") and name.endswith("__") and name not in ("__all__",
+                                                                         "__version__"):
+            raise AttributeError(name)  # introspection's probes (__wrapped__, __test__, ...)
+        with lock:
+            if package.__dict__.pop("__getattr__", None) is not None:
+                log.debug("importing the rest of %s for %r", spec.name, name)
+                spec.loader.exec_module(package)
+        return getattr(package, name)
+
+    return __getattr__

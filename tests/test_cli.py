@@ -55,7 +55,7 @@ def test_the_command_with_mesas_core_alone_gives_the_librarys_numbers(tmp_path):
 
     # as the console script runs it (cli.entry), saying at exit whether Mesa came whole
     code = ("import atexit, sys, cli; atexit.register(lambda: print('whole mesa:', "
-            "hasattr(sys.modules['mesa'], 'batch_run'))); cli.entry()")
+            "'mesa.batchrunner' in sys.modules)); cli.entry()")
     out = subprocess.run([sys.executable, "-c", code, "run", "baseline", "-n", "2", "--no-charts",
                           "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                          timeout=300)

@@ -438,7 +438,7 @@ def test_the_sweep_commands_driver_runs_a_sweep_without_the_model(tmp_path):
     exp = small_experiment(tmp_path, points=2, replications=2, horizon=2015)
     code = ("import atexit, sys, cli; atexit.register(lambda: print('after:', "
             "sorted(m for m in ('mesa', 'model.world', 'scipy', 'networkx') if m in sys.modules), "
-            "hasattr(sys.modules.get('mesa'), 'batch_run'))); cli.entry()")
+            "'mesa.batchrunner' in sys.modules)); cli.entry()")
     for executor, after in (("local", "after: [] False"),
                             ("serial", "after: ['mesa', 'model.world'] False")):
         out = subprocess.run([sys.executable, "-c", code, "sweep", str(exp), "-e", executor,
@@ -455,7 +455,7 @@ def test_the_workers_import_only_the_parts_of_mesa_the_model_uses():
     another test started without the preload would leave the workers importing Mesa whole."""
     in_worker = ("(__import__('mesa'), __import__('mesa.model'), __import__('model.world'), "
                  "__import__('model.states'), __import__('sys'))[-1]")
-    expr = ("(lambda sys: (lambda mesa: [hasattr(mesa, 'batch_run'), "
+    expr = ("(lambda sys: (lambda mesa: ['mesa.batchrunner' in sys.modules, "
             "'model.experiments.worker_imports' in sys.modules, "
             "sorted(m for m in ('networkx', 'scipy.spatial', 'mesa.space') if m in sys.modules), "
             "mesa.Model is sys.modules['mesa.model'].Model, "
@@ -494,9 +494,30 @@ def test_where_mesas_core_cannot_be_imported_alone_mesa_is_imported_whole(fails_
         "left = [m for m in sys.modules if m.split('.')[0] == 'mesa']",
         *undo,
         "import mesa, mesa.agent, mesa.model, model.states, model.world",
-        "print(done, left, hasattr(mesa, 'batch_run'), mesa.Model is mesa.model.Model,",
+        "print(done, left, 'mesa.batchrunner' in sys.modules, mesa.Model is mesa.model.Model,",
         "      issubclass(model.world.World, mesa.Model), issubclass(model.states.DPRK, mesa.Agent))",
     ])
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.split() == ["False", "[]", "True", "True", "True", "True"], out.stdout
+
+
+def test_asking_mesas_core_for_the_rest_of_mesa_imports_it():
+    """A process that imported only Mesa's core (a user's own worker forked from a sweep's fork
+    server) still gets the rest of Mesa when it asks, and the same Model class."""
+    code = "\n".join([
+        "import sys",
+        "from model.mesacore import import_mesa_core",
+        "done = import_mesa_core()",
+        "core = 'mesa.batchrunner' not in sys.modules",
+        "import mesa, mesa.model",
+        "model = mesa.Model",
+        "from mesa import DataCollector, batch_run",
+        "import mesa.datacollection",
+        "print(done, core, DataCollector is mesa.datacollection.DataCollector,",
+        "      mesa.Model is model is mesa.model.Model, callable(batch_run),",
+        "      isinstance(mesa.__version__, str))",
+    ])
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.split() == ["True"] * 6, out.stdout
