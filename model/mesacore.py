@@ -12,16 +12,15 @@ they import) without running the package's ``__init__`` (nor, in Mesa 3.5, that 
 ``mesa.experimental``, which ``mesa.model`` imports from): the package's module is made from
 its spec, not executed, and ``Model`` and ``Agent`` are set on it. The classes are Mesa's
 own, so the World is a ``mesa.Model`` and its runs are the same to the bit. Other submodules
-still import as usual (``import mesa.space``); attributes the package's ``__init__`` would
-have set (``mesa.batch_run``, ``mesa.DataCollector``) are missing, which the model never
-uses. So it is called only in processes that run nothing but hedgesim: the local executor's
-workers (:mod:`model.experiments.worker_imports`) and the ``hedgesim`` commands that run the
-model in their own process (``cli._model_here``); never on importing the model as a library,
-where a user's own code may use the rest of Mesa.
+still import as usual (``import mesa.space``); what the package's ``__init__`` would have
+set (``mesa.batch_run``, ``mesa.DataCollector``), which the model never uses, is imported
+when first asked for (:func:`_completing`). It is called only in processes that run nothing
+but hedgesim: the local executor's workers (:mod:`model.experiments.worker_imports`) and the
+``hedgesim`` commands that run the model in their own process (``cli._model_here``). Importing
+the model as a library imports Mesa as usual.
 
 Before it returns, a model with an agent is made and stepped, so a Mesa whose classes need
-more of their package at run time is caught here. Asking the package for anything it lacks
-imports the rest of it (:func:`_completing`): code that wants more of Mesa gets it. Where anything fails (a Mesa whose
+more of their package at run time is caught here. Where anything fails (a Mesa whose
 ``mesa.model`` needs its package initialised), everything of Mesa it imported is forgotten
 and the next ``import mesa`` imports it whole. Call it at a process's start-up, before
 anything imports Mesa and before another thread could (the package's module is in
@@ -87,23 +86,52 @@ def _try(model_class: type, agent_class: type) -> None:
         ids.pop(model, None)
 
 
+_COMPLETING = threading.RLock()  # one for both packages: their __init__s import each other
+_RUNNING: set[str] = set()  # packages whose __init__ this process is running now
+
+
 def _completing(package: ModuleType, spec) -> object:
     """The package's module ``__getattr__`` (PEP 562) while its ``__init__`` has not run: the
-    first attribute asked for that the package lacks runs the ``__init__`` into it, then is
-    looked up again. Code that wants the rest of Mesa (``mesa.DataCollector``, ``from mesa
-    import batch_run``) in a process that imported only the core gets it, 0.5 s later: a
-    user's own worker processes forked from a sweep's fork server, say, which has imported
-    the core (Python 3.14 makes that server the default way to start processes)."""
-    lock = threading.Lock()
+    first attribute asked for that the package lacks runs the ``__init__`` into it (its parent
+    package's first, as an import would), then is looked up again. Code that wants the rest
+    of Mesa (``mesa.DataCollector``, ``from mesa import batch_run``) in a process that imported
+    only the core gets it, 0.5 s later: a user's own processes forked from a sweep's fork
+    server, say, which has imported the core (Python 3.14 makes that server the default way
+    to start processes).
+
+    As with an import: other threads asking meanwhile wait for it; the thread running an
+    ``__init__`` that asks its package for a name not yet defined gets AttributeError; an
+    ``__init__`` that fails (a missing dependency, Ctrl-C) leaves the hook in place, so the
+    next question runs it again and raises the real error again."""
 
     def __getattr__(name: str):
         if name.startswith("__") and name.endswith("__") and name not in ("__all__",
                                                                          "__version__"):
             raise AttributeError(name)  # introspection's probes (__wrapped__, __test__, ...)
-        with lock:
-            if package.__dict__.pop("__getattr__", None) is not None:
-                log.debug("importing the rest of %s for %r", spec.name, name)
-                spec.loader.exec_module(package)
+        _complete(package, spec, hook)
         return getattr(package, name)
 
-    return __getattr__
+    hook = __getattr__
+    return hook
+
+
+def _complete(package: ModuleType, spec, hook) -> None:
+    """Run ``package``'s ``__init__`` into it, once (see :func:`_completing`)."""
+    with _COMPLETING:
+        if package.__dict__.get("__getattr__") is not hook:
+            return  # completed meanwhile
+        if spec.name in _RUNNING:
+            raise AttributeError(f"module {spec.name!r} is still being imported")
+        parent = sys.modules.get(spec.name.rpartition(".")[0])  # (a package's spec.parent is
+        parent_hook = getattr(parent, "__dict__", {}).get("__getattr__")  # itself)
+        if parent_hook is not None and getattr(parent_hook, "__qualname__", "").startswith(
+                "_completing."):
+            _complete(parent, parent.__spec__, parent_hook)
+        _RUNNING.add(spec.name)
+        try:
+            log.debug("importing the rest of %s", spec.name)
+            spec.loader.exec_module(package)
+        finally:
+            _RUNNING.discard(spec.name)
+        if package.__dict__.get("__getattr__") is hook:
+            del package.__getattr__

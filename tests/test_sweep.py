@@ -521,3 +521,40 @@ def test_asking_mesas_core_for_the_rest_of_mesa_imports_it():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.split() == ["True"] * 6, out.stdout
+
+
+def test_the_rest_of_mesa_imported_on_demand_behaves_as_an_import():
+    """Threads asking at once all get their answer (none finds the package half-done); an
+    __init__ that fails raises the real error each time it is asked, until it can succeed."""
+    code = "\n".join([
+        "import sys, threading",
+        "from model.mesacore import import_mesa_core",
+        "assert import_mesa_core()",
+        "import mesa, mesa.experimental",
+        "sys.modules['mesa.batchrunner'] = None  # an __init__ that cannot finish",
+        "errors = []",
+        "for _ in range(2):",
+        "    try:",
+        "        mesa.DataCollector",
+        "    except ImportError as exc:",
+        "        errors.append(type(exc).__name__)",
+        "del sys.modules['mesa.batchrunner']",
+        "got = []",
+        "def ask(f):",
+        "    try:",
+        "        got.append(f() is not None)",
+        "    except Exception as exc:",
+        "        got.append(repr(exc))",
+        "asks = [lambda: mesa.DataCollector, lambda: mesa.experimental.devs,",
+        "        lambda: __import__('mesa').batch_run, lambda: mesa.space]",
+        "threads = [threading.Thread(target=ask, args=(f,)) for f in asks]",
+        "for t in threads:",
+        "    t.start()",
+        "for t in threads:",
+        "    t.join()",
+        "print(errors, sorted(map(str, got)), '__getattr__' in vars(mesa))",
+    ])
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == ("['ModuleNotFoundError', 'ModuleNotFoundError'] "
+                                  "['True', 'True', 'True', 'True'] False"), out.stdout

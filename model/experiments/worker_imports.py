@@ -3,10 +3,10 @@ with only the parts of Mesa it uses (:mod:`model.mesacore`).
 
 The server starts with the command (:func:`model.experiments.executors.prestart`), and every
 local sweep's first result waits on its imports: with Mesa whole they took 1.0-1.2 s, with
-its core 0.4-0.6 s. Other processes later forked from the same server (a user's own, with
-Python 3.14's default start method) get the rest of Mesa when they ask for it. The server is this process's multiprocessing fork server: where another
+its core 0.4-0.6 s. The server is this process's multiprocessing fork server: where another
 library started it first without this preload, workers import the model (and Mesa whole)
-themselves, on their first task.
+themselves, on their first task; other processes later forked from it (a user's own, with
+Python 3.14's default start method) get the rest of Mesa when they ask for it.
 """
 
 from model.mesacore import import_mesa_core
