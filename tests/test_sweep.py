@@ -473,6 +473,12 @@ def test_the_workers_import_only_the_parts_of_mesa_the_model_uses():
     assert out.stdout.strip() == "[False, True, [], True, True, True]", out.stdout + out.stderr
 
 
+def _fresh_python(lines: list[str]) -> str:
+    """What a fresh interpreter in the checkout prints running ``lines`` (Mesa not imported)."""
+    return subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+
+
 @pytest.mark.parametrize("fails_at", ["finding mesa.experimental", "trying the classes"])
 def test_where_mesas_core_cannot_be_imported_alone_mesa_is_imported_whole(fails_at):
     """A Mesa whose mesa.model needs its package initialised, or whose classes need more of it
@@ -486,7 +492,7 @@ def test_where_mesas_core_cannot_be_imported_alone_mesa_is_imported_whole(fails_
         inject = ["def fail(*a): raise AttributeError('needs the whole package')",
                   "mesacore._try = fail"]
         undo = []
-    code = "\n".join([
+    stdout = _fresh_python([
         "import importlib.util, sys",
         "from model import mesacore",
         *inject,
@@ -497,15 +503,13 @@ def test_where_mesas_core_cannot_be_imported_alone_mesa_is_imported_whole(fails_
         "print(done, left, 'mesa.batchrunner' in sys.modules, mesa.Model is mesa.model.Model,",
         "      issubclass(model.world.World, mesa.Model), issubclass(model.states.DPRK, mesa.Agent))",
     ])
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, check=True)
-    assert out.stdout.split() == ["False", "[]", "True", "True", "True", "True"], out.stdout
+    assert stdout.split() == ["False", "[]", "True", "True", "True", "True"], stdout
 
 
 def test_asking_mesas_core_for_the_rest_of_mesa_imports_it():
     """A process that imported only Mesa's core (a user's own worker forked from a sweep's fork
     server) still gets the rest of Mesa when it asks, and the same Model class."""
-    code = "\n".join([
+    stdout = _fresh_python([
         "import sys",
         "from model.mesacore import import_mesa_core",
         "done = import_mesa_core()",
@@ -518,15 +522,13 @@ def test_asking_mesas_core_for_the_rest_of_mesa_imports_it():
         "      mesa.Model is model is mesa.model.Model, callable(batch_run),",
         "      isinstance(mesa.__version__, str))",
     ])
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, check=True)
-    assert out.stdout.split() == ["True"] * 6, out.stdout
+    assert stdout.split() == ["True"] * 6, stdout
 
 
 def test_the_rest_of_mesa_imported_on_demand_behaves_as_an_import():
     """Threads asking at once all get their answer (none finds the package half-done); an
     __init__ that fails raises the real error each time it is asked, until it can succeed."""
-    code = "\n".join([
+    stdout = _fresh_python([
         "import sys, threading",
         "from model.mesacore import import_mesa_core",
         "assert import_mesa_core()",
@@ -554,7 +556,5 @@ def test_the_rest_of_mesa_imported_on_demand_behaves_as_an_import():
         "    t.join()",
         "print(errors, sorted(map(str, got)), '__getattr__' in vars(mesa))",
     ])
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, check=True)
-    assert out.stdout.strip() == ("['ModuleNotFoundError', 'ModuleNotFoundError'] "
-                                  "['True', 'True', 'True', 'True'] False"), out.stdout
+    assert stdout.strip() == ("['ModuleNotFoundError', 'ModuleNotFoundError'] "
+                              "['True', 'True', 'True', 'True'] False"), stdout
