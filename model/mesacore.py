@@ -54,7 +54,7 @@ def import_mesa_core() -> bool:
             if spec is None or spec.submodule_search_locations is None:
                 raise ImportError(f"{name} is not a package")
             package = importlib.util.module_from_spec(spec)  # made, not executed
-            package.__getattr__ = _completing(package, spec)
+            package.__getattr__ = _PENDING[name] = _completing(package, spec)
             sys.modules[name] = package
             parent, _, child = name.rpartition(".")
             if parent:
@@ -69,6 +69,7 @@ def import_mesa_core() -> bool:
     except BaseException as exc:  # noqa: BLE001 - any failure: import Mesa whole instead
         for name in [m for m in sys.modules if m == "mesa" or m.startswith("mesa.")]:
             del sys.modules[name]
+        _PENDING.clear()
         if not isinstance(exc, Exception):  # Ctrl-C: nothing half-imported left, then stop
             raise
         log.debug("importing Mesa whole: %s", exc)
@@ -87,6 +88,7 @@ def _try(model_class: type, agent_class: type) -> None:
 
 
 _COMPLETING = threading.RLock()  # one for both packages: their __init__s import each other
+_PENDING: dict[str, object] = {}  # package name -> its hook, while its __init__ has not run
 _RUNNING: set[str] = set()  # packages whose __init__ this process is running now
 
 
@@ -108,30 +110,29 @@ def _completing(package: ModuleType, spec) -> object:
         if name.startswith("__") and name.endswith("__") and name not in ("__all__",
                                                                          "__version__"):
             raise AttributeError(name)  # introspection's probes (__wrapped__, __test__, ...)
-        _complete(package, spec, hook)
+        _complete(package, spec)
         return getattr(package, name)
 
-    hook = __getattr__
-    return hook
+    return __getattr__
 
 
-def _complete(package: ModuleType, spec, hook) -> None:
+def _complete(package: ModuleType, spec) -> None:
     """Run ``package``'s ``__init__`` into it, once (see :func:`_completing`)."""
+    name = spec.name
     with _COMPLETING:
-        if package.__dict__.get("__getattr__") is not hook:
+        if name not in _PENDING:
             return  # completed meanwhile
-        if spec.name in _RUNNING:
-            raise AttributeError(f"module {spec.name!r} is still being imported")
-        parent = sys.modules.get(spec.name.rpartition(".")[0])  # (a package's spec.parent is
-        parent_hook = getattr(parent, "__dict__", {}).get("__getattr__")  # itself)
-        if parent_hook is not None and getattr(parent_hook, "__qualname__", "").startswith(
-                "_completing."):
-            _complete(parent, parent.__spec__, parent_hook)
-        _RUNNING.add(spec.name)
+        if name in _RUNNING:
+            raise AttributeError(f"module {name!r} is still being imported")
+        parent = name.rpartition(".")[0]
+        if parent in _PENDING:
+            _complete(sys.modules[parent], sys.modules[parent].__spec__)
+        _RUNNING.add(name)
         try:
-            log.debug("importing the rest of %s", spec.name)
+            log.debug("importing the rest of %s", name)
             spec.loader.exec_module(package)
         finally:
-            _RUNNING.discard(spec.name)
-        if package.__dict__.get("__getattr__") is hook:
+            _RUNNING.discard(name)
+        hook = _PENDING.pop(name)
+        if package.__dict__.get("__getattr__") is hook:  # (not an __init__'s own __getattr__)
             del package.__getattr__
