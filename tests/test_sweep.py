@@ -419,16 +419,21 @@ def test_the_drivers_seed_rule_is_the_runners():
         np.random.SeedSequence([11, 3, 9]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
+def _fresh_python(lines: list[str], timeout: float = 120) -> str:
+    """What a fresh interpreter in the checkout prints running ``lines`` (Mesa not imported)."""
+    return subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=True).stdout
+
+
 def test_a_sweeps_driver_does_not_import_the_model():
     """Mesa, SciPy and NetworkX load in the workers only: half a second of every sweep's
     start-up on the cores the workers need for their own imports."""
-    code = ("import sys, cli, model.experiments.sweep, model.experiments.budget, "
-            "model.experiments.history, model.ensemble; "
-            "print(sorted(m for m in ('mesa', 'model.world', 'model.runner', 'scipy', 'networkx') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]", out.stdout
+    stdout = _fresh_python([
+        "import sys, cli, model.experiments.sweep, model.experiments.budget, "
+        "model.experiments.history, model.ensemble",
+        "print(sorted(m for m in ('mesa', 'model.world', 'model.runner', 'scipy', 'networkx') "
+        "if m in sys.modules))"])
+    assert stdout.strip() == "[]", stdout
 
 
 def test_the_sweep_commands_driver_runs_a_sweep_without_the_model(tmp_path):
@@ -462,21 +467,13 @@ def test_the_workers_import_only_the_parts_of_mesa_the_model_uses():
             "issubclass(sys.modules['model.world'].World, mesa.Model), "
             "issubclass(sys.modules['model.states'].DPRK, mesa.Agent)])(sys.modules['mesa']))"
             f"({in_worker})")
-    script = "\n".join([
+    stdout = _fresh_python([
         "from model.experiments.executors import make_executor",
         "if __name__ == '__main__':",
         "    with make_executor('local', 1) as (ex, _):",
         f"        print(ex.submit(eval, {expr!r}).result(timeout=120))",
-    ])
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, timeout=180, check=True)
-    assert out.stdout.strip() == "[False, True, [], True, True, True]", out.stdout + out.stderr
-
-
-def _fresh_python(lines: list[str]) -> str:
-    """What a fresh interpreter in the checkout prints running ``lines`` (Mesa not imported)."""
-    return subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=True).stdout
+    ], timeout=180)
+    assert stdout.strip() == "[False, True, [], True, True, True]", stdout
 
 
 @pytest.mark.parametrize("fails_at", ["finding mesa.experimental", "trying the classes"])
