@@ -296,8 +296,8 @@ def parts(inputs: Inputs, repeats: int) -> tuple[float, list[tuple[str, float]]]
 
 def compiled_decide_fn():
     """FirmPopulation.decide's arithmetic for a batch as one numba loop, or None without numba:
-    a year's margins, clip, ramp, volumes, incumbency, cohort sums and counts, as decide does
-    them, over (replications, firms) arrays."""
+    a year's margin shocks, margins, clip, ramp, volumes, incumbency, cohort sums and counts, as
+    decide does them, over (replications, firms) arrays."""
     try:
         import numba
     except ImportError:
@@ -305,13 +305,17 @@ def compiled_decide_fn():
 
     @numba.njit(cache=False)
     def year(t, group, margin, risk, potential, aversion, noise, bonus, intensity, weight,
-             inv_sat, incumbency, ramp, volume, wanted, counts):
+             inv_sat, incumbency, ramp, scale, fresh, persist, shock, volume, wanted, counts):
         r, n = aversion.shape
         for j in range(r):
             for i in range(n):
                 g = group[i]
                 m = margin[j, g] - risk[j, g] * aversion[j, i]
-                m += noise[j, t, i]
+                z = noise[j, t, i] * scale[j]  # the year's margin shock (AR(1) from year 1)
+                if t > 0:
+                    z = z * fresh[j] + persist[j] * shock[j, i]
+                shock[j, i] = z
+                m += z
                 m += bonus[j, i]
                 m *= inv_sat[j]
                 m = min(max(m, 0.0), 1.0)
@@ -330,8 +334,9 @@ def compiled_decide_fn():
         group = np.arange(n) % N_GROUPS
         arrays = (rng.random((r, N_GROUPS)), rng.random((r, N_GROUPS)) * 0.1,
                   rng.random((r, N_GROUPS)) * 1e8, rng.random((r, n)),
-                  rng.normal(0.0, 0.04, (r, years, n)), np.zeros((r, n)), np.zeros((r, n)),
-                  rng.random((r, n)), np.full(r, 1 / 0.15), np.full(r, 0.02), np.full(r, 0.3))
+                  rng.standard_normal((r, years, n)), np.zeros((r, n)), np.zeros((r, n)),
+                  rng.random((r, n)), np.full(r, 1 / 0.15), np.full(r, 0.02), np.full(r, 0.3),
+                  np.full(r, 0.04), np.full(r, 0.6), np.full(r, 0.8), np.zeros((r, n)))
         volume = np.empty((r, n))
         wanted, counts = np.zeros((r, N_GROUPS)), np.zeros((r, N_GROUPS), dtype=np.int64)
 
