@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,21 +200,25 @@ class MemberValues(Mapping):
 
     def __init__(self, members: Sequence[Inputs]) -> None:
         self.members = members
-        self.same = all(m is members[0] for m in members)
+        self._params = [m.params for m in members]
         self._values: dict[str, np.ndarray] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         try:
             return self._values[name]
         except KeyError:
-            if self.same:
-                one = np.asarray(self.members[0].params[name], dtype=float)
-                value = np.repeat(one[..., None], len(self.members), axis=-1)
+            each = list(map(operator.itemgetter(name), self._params))
+            first = each[0]
+            # Members compiled from one another (recompile_inputs: a sweep's, a scenario's
+            # replications) share the values they do not differ in, the same object: repeated,
+            # not stacked (a fifth of the time; the same array).
+            if all(map(operator.is_, each, itertools.repeat(first))):
+                one = np.asarray(first, dtype=float)
+                value = np.repeat(one[..., None], len(each), axis=-1)
             else:
                 # One array of every member's value, the member axis moved last (a copy, so
                 # that a year's row is contiguous).
-                stacked = np.array([m.params[name] for m in self.members], dtype=float)
-                value = np.ascontiguousarray(np.moveaxis(stacked, 0, -1))
+                value = np.ascontiguousarray(np.moveaxis(np.array(each, dtype=float), 0, -1))
             value.setflags(write=False)
             self._values[name] = value
             return value
