@@ -695,7 +695,10 @@ class _SweepSession:
         chunk = self.task_runs or max(
             1, min(remaining, MIN_TASK_RUNS),
             min(TASK_RUNS, remaining // max(1, info.workers * TASKS_PER_WORKER)))
-        window = max(2, info.workers * 3)
+        # Tasks in flight: enough to keep every worker busy while the driver commits. The
+        # serial executor runs a task when it is handed over, so it gets one at a time: each
+        # is committed (and counted on the progress bar) before the next starts.
+        window = 1 if info.kind == "serial" else max(2, info.workers * 3)
         tasks = _tasks(self.experiment, self.done, chunk, self.calibration)
         pending: dict[Future, int] = {}
         exhausted = broken = False
