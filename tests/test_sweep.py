@@ -158,6 +158,22 @@ def test_a_run_that_raises_is_recorded_and_retried_on_resume(tmp_path, monkeypat
     pd.testing.assert_frame_equal(read_runs(again.folder), read_runs(clean.folder))
 
 
+def test_a_serial_sweep_commits_each_task_before_running_the_next(tmp_path, monkeypatch):
+    """A kill loses at most the task that was running, and the progress bar moves a task at a
+    time (the serial executor runs a task as it is handed over)."""
+    exp = load_experiment(small_experiment(tmp_path, points=4, replications=2))
+    committed_before = []
+    run_task = sweep_mod.run_task
+
+    def counting(units, calibration):
+        committed_before.append(len(list((tmp_path / "out").glob("*/*/commits/part-*.json"))))
+        return run_task(units, calibration)
+
+    monkeypatch.setattr(sweep_mod, "run_task", counting)
+    report = run_sweep(exp, tmp_path / "out", executor="serial", task_runs=2)
+    assert report.complete and committed_before == [0, 1, 2, 3]
+
+
 def test_summary_gives_median_and_interval_per_point_and_year(tmp_path):
     exp = load_experiment(small_experiment(tmp_path, points=2, replications=5, horizon=2025))
     report = run_sweep(exp, tmp_path / "out", executor="serial")
