@@ -319,7 +319,8 @@ def compiled_decide_fn():
                 m += bonus[j, i]
                 m *= inv_sat[j]
                 m = min(max(m, 0.0), 1.0)
-                m = min(m, intensity[j, i] + ramp[j])
+                if t > 0:
+                    m = min(m, intensity[j, i] + ramp[j])
                 intensity[j, i] = m
                 v = potential[j, g] * weight[j, i] * m
                 volume[j, i] = v

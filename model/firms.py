@@ -76,9 +76,13 @@ class FirmPopulation:
                 params["firms.risk_tolerance_a"], params["firms.risk_tolerance_b"], n)
             rng.standard_normal(out=noise[i])
             scale[i] = params["firms.margin_noise"]
-        if (np.signbit(scale) & (scale != 0.0)).any() or np.isnan(scale).any():
-            # (normal() refused a negative spread; the scenario checks catch it in files)
-            raise ValueError(f"firms.margin_noise must be 0 or more, got {scale.ravel().min()}")
+        bad = (np.signbit(scale) & (scale != 0.0)) | ~np.isfinite(scale)
+        if bad.any():
+            # (normal() refused a negative spread; an infinite one gave a run alone infinite
+            # shocks but NaN batched beside a persistent member, 0 x inf; the scenario checks
+            # catch both in files)
+            raise ValueError("firms.margin_noise must be a finite number, 0 or more, got "
+                             f"{scale[bad].ravel()[0]}")
         group_size = np.bincount(self._bins, weights=size.ravel(), minlength=N_GROUPS * r)
         self.weight = size / group_size[self._bins].reshape(r, n)
         rank = np.argsort(np.argsort(size, axis=1, kind="quicksort"), axis=1)
@@ -96,7 +100,8 @@ class FirmPopulation:
         if self._persistent:
             self._persist = np.where(rho > 0.0, rho, 0.0)[:, None]
             self._fresh = np.where(rho > 0.0, power_each(1.0 - rho * rho, 0.5), 1.0)[:, None]
-        self._shock: np.ndarray | None = None
+        self._shock: np.ndarray | None = None  # last year's shocks
+        self._next = 0  # the year index decide() must be asked for next
         self.bonus = np.zeros((r, n))
         self.intensity = np.zeros((r, n))
         self._inv_saturation = (1.0 / values["firms.margin_saturation"])[:, None]
@@ -185,6 +190,11 @@ class FirmPopulation:
         each replication's spread, carrying ``rho`` of last year's shocks with persistence.
         Made as the years come (decide runs every year in order), not all up front: three
         passes over a batch's 29 MB of normals cost 0.045 ms a run, more than these."""
+        if t != self._next:
+            # a year skipped or repeated would carry the wrong year's shocks (twice, repeated)
+            raise ValueError(f"the firms decide year index {self._next} next, not {t}: "
+                             "decide() runs once a year, in order")
+        self._next = t + 1
         shock = self.noise[:, t] * self._scale
         if self._persistent and t > 0:
             shock *= self._fresh

@@ -422,7 +422,13 @@ class World(mesa.Model):
         return out
 
     def run(self) -> np.ndarray:
-        """Step through every year; returns the outputs, (members, years, outputs)."""
+        """Step through every year; returns the outputs, (members, years, outputs).
+
+        A World runs once: it lets its state go when it finishes or fails (:meth:`release`);
+        step it yourself (:meth:`step`, :meth:`outputs`) to look at it on the way."""
+        if not vars(self):
+            raise RuntimeError("this World has run (or failed) and let its state go: a World "
+                               "runs once, make a new one")
         try:
             for _ in range(len(self.years)):
                 self.step()

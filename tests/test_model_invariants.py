@@ -1,5 +1,7 @@
 """Accounting invariants a user relies on when reading any chart."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -73,9 +75,8 @@ def test_support_builds_up_linearly_and_is_cut_at_once():
 
 
 def test_a_finished_batch_frees_its_arrays_before_the_garbage_collector_runs():
-    """A World and its Mesa agents refer to one another, so the World waits for a collection;
-    its firm arrays (most of a batch's memory) must not wait with it, or a sweep worker's
-    memory grows with the sweep."""
+    """A finished batch's firm arrays (most of its memory) go without waiting for a
+    collection, or a sweep worker's memory grows with the sweep."""
     import gc
     import weakref
 
@@ -116,13 +117,33 @@ def test_a_finished_run_frees_its_model_without_waiting_for_the_collector():
         gc.enable()
 
 
-def test_a_negative_margin_noise_is_refused_not_flipped():
+@pytest.mark.parametrize("spread", [-0.1, math.inf, math.nan])
+def test_a_negative_or_infinite_margin_noise_is_refused(spread):
     """Shocks are drawn as standard normals times the spread: a negative spread (possible
-    through the Python API, which skips the scenario checks) would flip their signs."""
+    through the Python API, which skips the scenario checks) would flip their signs, and an
+    infinite one gives a run alone infinite shocks but NaN beside a persistent member."""
     from model.scenario import compile_inputs
     from model.world import World
 
     inputs = compile_inputs(load("baseline"))
-    inputs.params["firms.margin_noise"] = -0.1
+    inputs.params["firms.margin_noise"] = spread
     with pytest.raises(ValueError, match="firms.margin_noise"):
         World(inputs, rng=1)
+
+
+def test_the_firms_refuse_a_year_out_of_order_and_a_world_runs_once():
+    """The firms' shocks carry last year's: a year repeated (a step retried after an error) or
+    skipped is refused, not given the wrong shocks; a finished World says it has run."""
+    from model.scenario import compile_inputs
+    from model.world import World
+
+    world = World(compile_inputs(load("baseline").with_values(horizon=2015)), rng=1)
+    world.step()
+    r = len(world.members)
+    table = np.zeros((16, r))
+    with pytest.raises(ValueError, match="decide year index 1 next, not 0"):
+        world.firms.decide(0, table, table, np.zeros(r), table)
+    fresh = World(compile_inputs(load("baseline").with_values(horizon=2015)), rng=1)
+    fresh.run()
+    with pytest.raises(RuntimeError, match="runs once"):
+        fresh.run()

@@ -82,10 +82,12 @@ runs go through the model in batches (model.runner.BATCH_RUNS), so larger tasks 
 A task's runs are one part of the store (a row group of 12,288 rows at 48 years)."""
 TASKS_PER_WORKER = 2
 """Fewest tasks each worker gets (while tasks are under TASK_RUNS): the end of a sweep waits
-for at most about 1/TASKS_PER_WORKER of one worker's share. More, smaller tasks cost more than
-they balance: a run in a batch of 128 takes 15% longer than in one of 256, and a 1,000-run
-sweep on 2 workers had a parallel efficiency of 77% in tasks of 125 runs against 83% in tasks
-of 250 (medians of 8 paired runs)."""
+for at most about 1/TASKS_PER_WORKER of one worker's share. With four, a 1,000-run sweep on 2
+workers ran in tasks of 125, half a batch, where a run takes 15% longer than in one of 256:
+in tasks of 250 it took 0.61 s instead of 0.69 (medians of 6 paired runs; parallel efficiency
+85% against 76%; 83% against 77% in another 8, and 81-83% against 76-82% in a first, noisier
+trial). Only sweeps of under 256 x workers x 4 runs are affected; where their runs differ in
+cost (a design varying the firm count or the horizon) the end may wait longer."""
 MIN_TASK_RUNS = 64
 """Fewest runs a task gets however many workers there are (a task is a part of the store: 64
 Dask workers would otherwise cut 10,000 runs into 257 parts of 39 runs, each a few
