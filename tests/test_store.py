@@ -434,3 +434,20 @@ def test_sigterm_on_run_leaves_no_folder_behind(tmp_path):
     assert proc.returncode == 143, err
     assert "Traceback" not in err
     assert list((out / "slow").iterdir()) == []
+
+
+def test_the_code_version_names_the_checkouts_commit_and_whether_it_was_edited(monkeypatch):
+    """Every manifest records it: the commit and '-dirty' for uncommitted changes to tracked
+    files; without git, the package version alone (no traceback)."""
+    from model.version import __version__
+
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    edited = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert store_mod.code_version() == f"{__version__}+g{head}" + ("-dirty" if edited else "")
+    monkeypatch.setenv("PATH", "")
+    assert store_mod.code_version() == __version__
