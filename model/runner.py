@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from model.common import OnFirstUse
 from model.ensemble import POINT_DRAW, Calibration, load_calibration
 from model.scenario import Inputs, Scenario, compile_inputs, recompile_inputs, same_frame
 from model.seeds import run_seed
 from model.world import OUTPUTS, World, batch_key
+
+pd = OnFirstUse("pandas")  # not imported by a sweep's workers, which never use it
 
 BATCH_RUNS = 256
 """Most replications one World runs at once: the yearly step's Python cost is paid once per

@@ -40,9 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from model.common import did_you_mean
+from model.common import OnFirstUse, did_you_mean
 from model.errors import HedgesimError, show
 from model.params import REGISTRY, Param
 from model.scenario import (
@@ -59,6 +58,8 @@ from model.scenario import (
 )
 from model.strategies import STRATEGIES
 from model.userfile import is_file
+
+pd = OnFirstUse("pandas")  # not imported by a sweep's workers, which never use it
 
 EXPERIMENT_KEYS = {
     "name": "a short identifier for the results folder",

@@ -28,17 +28,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from model.common import write_atomic
+from model.common import OnFirstUse, write_atomic
 from model.errors import HedgesimError, show
 from model.outputs import OUTPUTS
 from model.userfile import is_dir
 from model.version import __version__
+
+# Not imported by a sweep's workers, which never use them (they encode their runs with
+# pyarrow and pyarrow.parquet alone): see OnFirstUse.
+pd = OnFirstUse("pandas")
+pc = OnFirstUse("pyarrow.compute")
+pads = OnFirstUse("pyarrow.dataset")
 
 PACKAGES = ("numpy", "scipy", "pandas", "pyarrow", "mesa", "matplotlib", "pyyaml", "click",
             "filelock", "dask", "distributed")
@@ -318,6 +322,41 @@ def parquet_options(schema: pa.Schema) -> dict:
     keys = [f.name for f in schema if f.name not in floats]
     return {"compression": "zstd", "use_dictionary": keys, "write_statistics": keys,
             "use_byte_stream_split": floats}
+
+
+def arrow_table(columns: dict[str, Any], schema: pa.Schema) -> pa.Table:
+    """A table of ``schema`` from plain columns: NumPy arrays or lists of numbers, lists of
+    strings (``None`` for a missing one).
+
+    Built from Arrow's buffers, without ``pa.array``, which imports pandas to ask whether its
+    input is a pandas object: a sweep's workers build their tables here and never import it.
+    The same table as ``pa.Table.from_pydict(columns, schema=schema)``."""
+    arrays = []
+    for field in schema:
+        values = columns[field.name]
+        if pa.types.is_string(field.type):
+            arrays.append(_string_array(values))
+        else:
+            data = np.ascontiguousarray(values, dtype=_NUMPY_TYPES[field.type])
+            arrays.append(pa.Array.from_buffers(field.type, len(data),
+                                                [None, pa.py_buffer(data)]))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_NUMPY_TYPES = {pa.int32(): np.int32, pa.int64(): np.int64, pa.uint64(): np.uint64,
+                pa.float64(): np.float64}
+"""The NumPy type of each numeric Arrow type the store's schemas hold (arrow_table)."""
+
+
+def _string_array(values: list[str | None]) -> pa.Array:
+    data = [b"" if v is None else v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    missing = sum(v is None for v in values)
+    valid = (None if not missing else
+             pa.py_buffer(np.packbits([v is not None for v in values], bitorder="little")))
+    return pa.StringArray.from_buffers(len(data), pa.py_buffer(offsets),
+                                       pa.py_buffer(b"".join(data)), valid, missing)
 
 
 @dataclass(frozen=True)

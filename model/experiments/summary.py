@@ -5,11 +5,11 @@ The figures themselves (column, label, unit) are the output registry's ``KEY_FIG
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from model.common import format_value
+from model.common import OnFirstUse, format_value
 from model.outputs import KEY_FIGURES
 
+pd = OnFirstUse("pandas")  # not imported by a sweep's workers, which never use it
 
 def key_figures(df: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     rows = []

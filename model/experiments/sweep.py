@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from model.common import OnFirstUse
 from model.ensemble import Calibration, load_calibration
 from model.errors import HedgesimError, show
 from model.experiments.design import Experiment, load_experiment
@@ -57,6 +57,7 @@ from model.experiments.store import (
     SWEEP_FILES,
     EncodedRuns,
     SweepStore,
+    arrow_table,
     base_manifest,
     code_stamp,
     new_run_dir,
@@ -73,6 +74,8 @@ from model.outputs import KEY_FIGURES, OUTPUTS
 from model.params import REGISTRY
 from model.scenario import Inputs, Scenario, calibrated_values
 from model.seeds import run_seed
+
+pd = OnFirstUse("pandas")  # not imported by a sweep's workers, which never use it
 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
@@ -224,11 +227,11 @@ def encode_task(results: list[UnitResult]) -> TaskResult:
         for block in values:
             columns[:, start:start + len(block)] = block.T
             start += len(block)
-        runs = EncodedRuns.of(pa.Table.from_arrays(
-            [pa.array(np.concatenate(c)) for c in run_cols]
-            + [pa.array(column) for column in columns], schema=RUNS_SCHEMA))
-    status = pa.Table.from_pydict(st, schema=STATUS_SCHEMA)
-    return TaskResult(units, runs, status, ok, failed)
+        table = {name: np.concatenate(c)
+                 for name, c in zip(RUNS_SCHEMA.names[:len(run_cols)], run_cols, strict=True)}
+        table.update(zip(OUTPUTS, columns, strict=True))
+        runs = EncodedRuns.of(arrow_table(table, RUNS_SCHEMA))
+    return TaskResult(units, runs, arrow_table(st, STATUS_SCHEMA), ok, failed)
 
 
 def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
