@@ -35,7 +35,14 @@ class OnFirstUse:
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") or attr == "_name":
+            # probes (copy, pickle, inspect.unwrap) do not import it; nor does a half-made
+            # proxy ask for its own name forever
+            raise AttributeError(attr)
         return getattr(importlib.import_module(self._name), attr)
+
+    def __reduce__(self) -> tuple:
+        return OnFirstUse, (self._name,)
 
     def __repr__(self) -> str:
         return f"<{self._name}, imported on first use>"

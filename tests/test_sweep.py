@@ -469,6 +469,22 @@ def test_the_sweep_commands_driver_runs_a_sweep_without_the_model(tmp_path):
         assert out.stdout.splitlines()[-1] == after, (executor, out.stdout)
 
 
+def test_the_sweep_command_imports_pandas_only_once_its_runs_are_under_way(tmp_path):
+    """pandas (0.2 s to import) is for the summary at the end: the command's driver takes it in
+    a thread once the folder is ready and the workers about to start, not before; the summary
+    still comes out."""
+    exp = small_experiment(tmp_path, points=2, replications=2, horizon=2015)
+    code = ("import sys, cli; later = cli._import_beside; seen = []; "
+            "cli._import_beside = lambda name: (seen.append(name in sys.modules), later(name)); "
+            "import atexit; atexit.register(lambda: print('pandas already:', seen)); cli.entry()")
+    out = subprocess.run([sys.executable, "-c", code, "sweep", str(exp), "--out",
+                          str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "pandas already: [False]", out.stdout
+    assert "DPRK-Russia trade" in out.stdout
+
+
 def test_the_workers_import_only_the_parts_of_mesa_the_model_uses():
     """The local executor's workers skip Mesa's package __init__ (its batch runner, data
     collector and spaces: half a second of every local sweep's start-up, on its critical
@@ -540,6 +556,34 @@ def test_the_stores_tables_built_without_pandas_are_arrows_own(tmp_path):
     runs[RUNS_SCHEMA.names[5]][2] = np.nan  # outputs hold NaN (not nulls): Parquet alike
     assert (EncodedRuns.of(arrow_table(runs, RUNS_SCHEMA)).data == EncodedRuns.of(
         pa.Table.from_pydict({k: list(v) for k, v in runs.items()}, schema=RUNS_SCHEMA)).data)
+    # what a type cannot hold exactly is refused, as from_pydict refuses it, not cast
+    for column, bad in (("point", np.array([2**31, 0, 0])), ("seed", np.array([-1, 0, 0])),
+                        ("draw", [0.5, 1, 2]), ("draw", np.array([np.nan, 1, 2])),
+                        ("seconds", [None, 1.0, 2.0]), ("point", [2**31, 0, 0])):
+        with pytest.raises(ValueError, match=f"^{column}: expected a column of"):
+            arrow_table({**status, column: bad}, STATUS_SCHEMA)
+
+
+def test_a_module_imported_on_first_use_is_imported_by_its_first_use_alone():
+    """The workers' modules hold pandas this way: probing, copying or pickling the holder
+    imports nothing (and does not recurse), asking it for anything imports the module."""
+    import copy
+    import pickle
+
+    from model.common import OnFirstUse
+
+    stdout = _fresh_python([
+        "import copy, pickle, sys",
+        "from model.common import OnFirstUse",
+        "held = OnFirstUse('fractions')",
+        "print(hasattr(held, '__wrapped__'), repr(copy.deepcopy(held)), "
+        "repr(pickle.loads(pickle.dumps(held))), 'fractions' in sys.modules)",
+        "print(held.Fraction(1, 3), 'fractions' in sys.modules)"])
+    assert stdout.splitlines() == [
+        "False <fractions, imported on first use> <fractions, imported on first use> False",
+        "1/3 True"], stdout
+    assert copy.copy(OnFirstUse("json")).dumps([1]) == "[1]"
+    assert pickle.loads(pickle.dumps(OnFirstUse("json"))).loads("2") == 2
 
 
 @pytest.mark.parametrize("fails_at", ["finding mesa.experimental", "trying the classes"])

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from model.common import OnFirstUse
 from model.errors import HedgesimError
 from model.experiments.store import StoredResults, read_results
+
+pd = OnFirstUse("pandas")  # the sweep command checks --target with this before its runs
 
 DEFAULT_POLICY_START = 2015
 

@@ -137,7 +137,13 @@ class Experiment:
 
     def design_frame(self) -> pd.DataFrame:
         """``point, scenario, strategy`` and a float column per varied parameter."""
-        rows = {
+        return pd.DataFrame(self.design_columns())
+
+    def design_columns(self) -> dict[str, Any]:
+        """The design's columns (:meth:`design_frame`'s) as NumPy arrays and lists of strings:
+        a sweep writes them without pandas, which its driver then imports while its first
+        tasks run."""
+        rows: dict[str, Any] = {
             "point": np.array([p.point for p in self.points], dtype=np.int32),
             "scenario": [self.scenarios[p.scenario].name for p in self.points],
             "strategy": [p.strategy if p.strategy is not None
@@ -148,7 +154,7 @@ class Experiment:
             rows["sobol_sample"] = np.array([p.sobol[1] for p in self.points], dtype=np.int32)
         for name in self.parameters:
             rows[name] = np.array([p.values[name] for p in self.points], dtype=float)
-        return pd.DataFrame(rows)
+        return rows
 
     def history_note(self) -> str:
         """'counterfactual history: settings change before 2015' if the experiment or one of its

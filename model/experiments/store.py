@@ -330,17 +330,38 @@ def arrow_table(columns: dict[str, Any], schema: pa.Schema) -> pa.Table:
 
     Built from Arrow's buffers, without ``pa.array``, which imports pandas to ask whether its
     input is a pandas object: a sweep's workers build their tables here and never import it.
-    The same table as ``pa.Table.from_pydict(columns, schema=schema)``."""
+    The same table as ``pa.Table.from_pydict(columns, schema=schema)``; a value the field's
+    type cannot hold exactly (out of range, a fraction for an integer, a missing number) is
+    refused, not cast."""
     arrays = []
     for field in schema:
         values = columns[field.name]
         if pa.types.is_string(field.type):
-            arrays.append(_string_array(values))
-        else:
-            data = np.ascontiguousarray(values, dtype=_NUMPY_TYPES[field.type])
-            arrays.append(pa.Array.from_buffers(field.type, len(data),
-                                                [None, pa.py_buffer(data)]))
+            arrays.append(string_array(values))
+            continue
+        data = _exact(values, _NUMPY_TYPES[field.type])
+        if data is None:
+            raise ValueError(f"{field.name}: expected a column of {field.type}, got values it "
+                             "cannot hold exactly (or a missing one)")
+        arrays.append(pa.Array.from_buffers(field.type, len(data), [None, pa.py_buffer(data)]))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _exact(values: Any, dtype: type) -> np.ndarray | None:
+    """``values`` as a contiguous 1-D array of ``dtype``, or None where that would change one
+    (out of range, a fraction or NaN for an integer, None for a number)."""
+    try:
+        if isinstance(values, np.ndarray):
+            with np.errstate(invalid="ignore"):
+                data = np.ascontiguousarray(values, dtype=dtype)
+            same = values.dtype == data.dtype or np.array_equal(
+                values, data, equal_nan=values.dtype.kind == data.dtype.kind == "f")
+        else:
+            data = np.array(values, dtype=dtype)
+            same = None not in values and (data.dtype.kind == "f" or data.tolist() == values)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return data if same and data.ndim == 1 else None
 
 
 _NUMPY_TYPES = {pa.int32(): np.int32, pa.int64(): np.int64, pa.uint64(): np.uint64,
@@ -348,10 +369,15 @@ _NUMPY_TYPES = {pa.int32(): np.int32, pa.int64(): np.int64, pa.uint64(): np.uint
 """The NumPy type of each numeric Arrow type the store's schemas hold (arrow_table)."""
 
 
-def _string_array(values: list[str | None]) -> pa.Array:
+def string_array(values: list[str | None]) -> pa.Array:
+    """Strings (``None`` for a missing one) as an Arrow string array, without pandas (see
+    :func:`arrow_table`)."""
     data = [b"" if v is None else v.encode("utf-8") for v in values]
-    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
     np.cumsum([len(d) for d in data], out=offsets[1:])
+    if offsets[-1] > np.iinfo(np.int32).max:
+        raise ValueError("more than 2 GiB of text in one string column")
+    offsets = offsets.astype(np.int32)
     missing = sum(v is None for v in values)
     valid = (None if not missing else
              pa.py_buffer(np.packbits([v is not None for v in values], bitorder="little")))
@@ -499,10 +525,19 @@ class SweepStore:
     def write_manifest(self, manifest: dict) -> None:
         write_json_atomic(self.manifest_path, manifest)
 
-    def write_design(self, design: pd.DataFrame) -> str:
-        """Write ``design.parquet`` (a row per point); returns its SHA-256 for the manifest."""
+    def write_design(self, design: pd.DataFrame | dict[str, Any]) -> str:
+        """Write ``design.parquet`` (a row per point) from a frame or from
+        :meth:`~model.experiments.design.Experiment.design_columns` (without pandas; read back,
+        the same frame); returns its SHA-256 for the manifest."""
+        if isinstance(design, dict):
+            table = arrow_table(design, pa.schema([
+                (name, pa.from_numpy_dtype(v.dtype) if isinstance(v, np.ndarray) else pa.string())
+                for name, v in design.items()]))
+            write: Callable[[Path], None] = lambda p: pq.write_table(table, p)  # noqa: E731
+        else:
+            write = lambda p: design.to_parquet(p, index=False)  # noqa: E731
         with writing(self.folder):
-            write_atomic(self.design_path, lambda p: design.to_parquet(p, index=False))
+            write_atomic(self.design_path, write)
         return sha256_file(self.design_path)
 
     def design_sha256(self, manifest: dict) -> str:

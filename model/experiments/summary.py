@@ -11,6 +11,7 @@ from model.outputs import KEY_FIGURES
 
 pd = OnFirstUse("pandas")  # not imported by a sweep's workers, which never use it
 
+
 def key_figures(df: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     rows = []
     for col, label, unit in KEY_FIGURES:

@@ -66,6 +66,7 @@ from model.experiments.store import (
     read_runs,  # noqa: F401 - the store's reader, importable from here as before
     read_status,
     read_summary,
+    string_array,
     write_json_atomic,
     writing,
 )
@@ -511,7 +512,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
         experiment = load_experiment(experiment)
     calibrated = calibrated_values()
     guard_experiment(experiment, calibrated)  # before any folder is made
-    design = experiment.design_frame()
+    design = experiment.design_columns()  # a frame (pandas) only to check a resume
     calibration = load_calibration() if calibration is None else calibration
     notice = notice or (lambda text: log.warning("%s", text))
     with contextlib.ExitStack() as stack:
@@ -521,7 +522,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
                 raise HedgesimError(str(folder), "--resume", "expected a sweep folder (with "
                                     "manifest.json and design.parquet) to resume; pass it as --out")
             stack.enter_context(SweepStore(folder).lock())
-            previous = _check_resume(folder, experiment, design, calibration)
+            previous = _check_resume(folder, experiment, experiment.design_frame(), calibration)
             store = _open_for_resume(folder, notice)
         else:
             folder = new_run_dir(Path(out), experiment.name)
@@ -536,7 +537,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
                            progress, scheduler, task_runs)
 
 
-def _run_locked(experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
+def _run_locked(experiment: Experiment, design: dict[str, Any], calibration: Calibration,
                 store: SweepStore, previous: dict | None, executor: str, workers: int | None,
                 progress, scheduler: str | None,
                 task_runs: int | None = None) -> SweepReport:
@@ -555,7 +556,7 @@ class _SweepSession:
     soon as they come back.
     """
 
-    def __init__(self, experiment: Experiment, design: pd.DataFrame, calibration: Calibration,
+    def __init__(self, experiment: Experiment, design: dict[str, Any], calibration: Calibration,
                  store: SweepStore, previous: dict | None, executor: str, workers: int | None,
                  task_runs: int | None = None) -> None:
         self.experiment, self.design, self.calibration = experiment, design, calibration
@@ -566,7 +567,9 @@ class _SweepSession:
         self.started = now_utc()
         self.design_sha = (store.write_design(design) if previous is None
                            else store.design_sha256(previous))
-        status = store.status()
+        # the runs a resumed folder holds (a new one holds none: no need of pandas to say so)
+        status = (store.status() if previous is not None
+                  else {"point": [], "replication": [], "status": []})
         self.done = {(int(p), int(r)) for p, r, s in zip(
             status["point"], status["replication"], status["status"], strict=True) if s == "ok"}
         # runs that failed before and are retried now are counted again when they finish
@@ -574,7 +577,7 @@ class _SweepSession:
             status["point"], status["replication"], status["status"], strict=True) if s == "error"}
         self.total = experiment.total_runs
         self.ok = self.ok_before = len(self.done)
-        self.failed_before = self.failed_pending = int((status["status"] == "error").sum())
+        self.failed_before = self.failed_pending = len(self.failed_keys)
         self.failed = self.lost = 0
         self.sessions = [s if s.get("state") != "running" else {**s, "state": "killed"}
                          for s in (previous or {}).get("sessions", []) if isinstance(s, dict)]
@@ -583,7 +586,7 @@ class _SweepSession:
         self.seq = self.first_seq = store.next_sequence()
         # from a folder without committed runs, the summary is kept as the runs come in and
         # written a block at a time; summary.parquet appears when the session finishes
-        self.tally = SummaryTally(experiment) if status.empty else None
+        self.tally = SummaryTally(experiment) if not len(status["point"]) else None
         self.summary_file = store.summary_file()
         self.info = None  # the executor's kind, workers and address, once it is up
 
@@ -612,7 +615,7 @@ class _SweepSession:
                      "note": experiment.history_note()},
             design={"points": experiment.size, "method": experiment.method,
                     "parameters": list(experiment.parameters),
-                    "columns": list(self.design.columns)},
+                    "columns": list(self.design)},
             replications=experiment.replications,
             seed=experiment.seed,
             seed_rule="model.runner.run_seed(seed, point, replication): "
@@ -776,7 +779,8 @@ class _SweepSession:
         with writing(self.store.folder):
             self.store.write_manifest(m)
         return SweepReport(self.store.folder, self.total, self.ok, failed_total,
-                           self.total - self.ok - failed_total, wall, self.design, m)
+                           self.total - self.ok - failed_total, wall,
+                           self.experiment.design_frame(), m)
 
 
 # ---------------------------------------------------------------- summary
@@ -924,7 +928,7 @@ class SummaryTally:
         self.held: dict[int, dict[str, np.ndarray]] = {}  # block -> its points' figures
         self.next = 0  # the first block not handed on
         self.pending: dict[int, list[np.ndarray]] = {}  # point -> its finished runs' values
-        self.words = {name: pa.array(list(texts)) for name, texts in (
+        self.words = {name: string_array(list(texts)) for name, texts in (
             ("column", self.cols), ("figure", [_FIGURE_WORDS[c][0] for c in self.cols]),
             ("unit", [_FIGURE_WORDS[c][1] for c in self.cols]))}
 

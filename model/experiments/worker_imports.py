@@ -1,7 +1,10 @@
 """What the local executor's worker server imports before it forks any worker: the model,
 with only the parts of Mesa it uses (:mod:`model.mesacore`), and not pandas, which the
-modules here take on first use (:class:`model.common.OnFirstUse`) and the workers never use
-(0.2 of 0.43 s with Mesa 3.3; Mesa 3.5's ``mesa.agent`` imports it itself).
+modules here take on first use (:class:`model.common.OnFirstUse`) and a sweep's workers never
+use (0.2 of 0.43 s with Mesa 3.3). They get it all the same where Mesa's core imports it
+(Mesa 3.5's ``mesa.agent``) or the driver is a script that imports it (each worker re-imports
+the script's own imports, as multiprocessing does); a calibration's workers, which use it,
+import it on their first task.
 
 The server starts with the command (:func:`model.experiments.executors.prestart`), and every
 local sweep's first result waits on its imports: with Mesa whole they took 1.0-1.2 s, with
