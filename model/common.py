@@ -1,5 +1,6 @@
 """Small helpers every layer uses, each written once: did-you-mean hints, atomic file writes,
-the unit-aware number formatter and Python's power over arrays.
+the unit-aware number formatter, Python's power over arrays and modules imported on first
+use.
 
 This module sits at the bottom of the layers (see tests/test_layers.py): it imports nothing
 from hedgesim. YAML is read by :mod:`model.userfile` alone.
