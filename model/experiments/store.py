@@ -525,19 +525,15 @@ class SweepStore:
     def write_manifest(self, manifest: dict) -> None:
         write_json_atomic(self.manifest_path, manifest)
 
-    def write_design(self, design: pd.DataFrame | dict[str, Any]) -> str:
-        """Write ``design.parquet`` (a row per point) from a frame or from
-        :meth:`~model.experiments.design.Experiment.design_columns` (without pandas; read back,
-        the same frame); returns its SHA-256 for the manifest."""
-        if isinstance(design, dict):
-            table = arrow_table(design, pa.schema([
-                (name, pa.from_numpy_dtype(v.dtype) if isinstance(v, np.ndarray) else pa.string())
-                for name, v in design.items()]))
-            write: Callable[[Path], None] = lambda p: pq.write_table(table, p)  # noqa: E731
-        else:
-            write = lambda p: design.to_parquet(p, index=False)  # noqa: E731
+    def write_design(self, design: dict[str, Any]) -> str:
+        """Write ``design.parquet`` (a row per point) from
+        :meth:`~model.experiments.design.Experiment.design_columns`, without pandas (read back,
+        the same frame as ``design_frame``); returns its SHA-256 for the manifest."""
+        table = arrow_table(design, pa.schema([
+            (name, pa.from_numpy_dtype(v.dtype) if isinstance(v, np.ndarray) else pa.string())
+            for name, v in design.items()]))
         with writing(self.folder):
-            write_atomic(self.design_path, write)
+            write_atomic(self.design_path, lambda p: pq.write_table(table, p))
         return sha256_file(self.design_path)
 
     def design_sha256(self, manifest: dict) -> str:

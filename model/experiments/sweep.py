@@ -512,7 +512,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
         experiment = load_experiment(experiment)
     calibrated = calibrated_values()
     guard_experiment(experiment, calibrated)  # before any folder is made
-    design = experiment.design_columns()  # a frame (pandas) only to check a resume
+    design = experiment.design_columns()  # as a frame (pandas) only to check a resume
     calibration = load_calibration() if calibration is None else calibration
     notice = notice or (lambda text: log.warning("%s", text))
     with contextlib.ExitStack() as stack:
@@ -522,7 +522,7 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
                 raise HedgesimError(str(folder), "--resume", "expected a sweep folder (with "
                                     "manifest.json and design.parquet) to resume; pass it as --out")
             stack.enter_context(SweepStore(folder).lock())
-            previous = _check_resume(folder, experiment, experiment.design_frame(), calibration)
+            previous = _check_resume(folder, experiment, pd.DataFrame(design), calibration)
             store = _open_for_resume(folder, notice)
         else:
             folder = new_run_dir(Path(out), experiment.name)
@@ -780,7 +780,7 @@ class _SweepSession:
             self.store.write_manifest(m)
         return SweepReport(self.store.folder, self.total, self.ok, failed_total,
                            self.total - self.ok - failed_total, wall,
-                           self.experiment.design_frame(), m)
+                           pd.DataFrame(self.design), m)
 
 
 # ---------------------------------------------------------------- summary
