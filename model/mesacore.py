@@ -82,7 +82,13 @@ def _try(model_class: type, agent_class: type) -> None:
     model = model_class(rng=0)
     agent_class(model)
     model.step()
-    ids = getattr(agent_class, "_ids", None)  # Mesa < 3.5 keeps every model (see World.release)
+    forget_model(model, agent_class)
+
+
+def forget_model(model: object, agent_class: type) -> None:
+    """Drop ``model`` from Mesa's class-level registry of agent ids (``Agent._ids``), where
+    Mesa before 3.5 keeps every model alive (mesa issue #3179, fixed by mesa PR #3180)."""
+    ids = getattr(agent_class, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
 

@@ -46,6 +46,7 @@ import numpy as np
 
 from model.common import power_each
 from model.firms import N_GROUPS, N_SECTORS, FirmPopulation
+from model.mesacore import forget_model
 from model.outputs import COLUMN, OUTPUTS
 from model.params import EXPORT_SECTORS, GOODS_EXPORTS, IMPORT_SECTORS, PATRONS, SECTORS
 from model.projects import ProjectPortfolio
@@ -440,13 +441,11 @@ class World(mesa.Model):
         """Let the finished model go as soon as its caller drops it, without waiting for the
         garbage collector. What :meth:`run` returned stays valid; the model does not.
 
-        Mesa before 3.5 keeps every model alive in a class-level registry of
-        agent ids (``Agent._ids``, mesa issue #3179, fixed by mesa PR #3180), so
-        a sweep worker's memory would grow by the whole model on every run.
+        Mesa before 3.5 keeps every model alive in a class-level registry of agent ids
+        (:func:`model.mesacore.forget_model`), so a sweep worker's memory would grow by the
+        whole model on every run.
         """
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
+        forget_model(self, mesa.Agent)
         # Mesa's model and its agents refer to one another (and the model to itself, through
         # its step wrapper), so a finished model waited for a full collection, and a sweep
         # worker held several between its rare full collections: when only the arrays were
