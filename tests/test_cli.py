@@ -43,22 +43,17 @@ def test_list_shows_shipped():
 def test_the_command_with_mesas_core_alone_gives_the_librarys_numbers(tmp_path):
     """``hedgesim run`` imports only Mesa's Model and Agent (model.mesacore); its runs equal
     the same runs here, where Mesa was imported whole."""
-    import subprocess
-    import sys
 
     import numpy as np
 
     from model.runner import run_scenario
     from model.scenario import load
     from model.world import OUTPUTS
-    from tests.conftest import ROOT
+    from tests.conftest import ROOT, hedgesim_probed
 
     # as the console script runs it (cli.entry), saying at exit whether Mesa came whole
-    code = ("import atexit, sys, cli; atexit.register(lambda: print('whole mesa:', "
-            "'mesa.batchrunner' in sys.modules)); cli.entry()")
-    out = subprocess.run([sys.executable, "-c", code, "run", "baseline", "-n", "2", "--no-charts",
-                          "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+    out = hedgesim_probed("'whole mesa:', 'mesa.batchrunner' in sys.modules", "run", "baseline",
+                          "-n", "2", "--no-charts", "--out", tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "whole mesa: False", out.stdout
     df = pd.read_parquet(next((tmp_path / "baseline").iterdir()) / "runs.parquet")

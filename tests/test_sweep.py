@@ -28,7 +28,7 @@ from model.outputs import KEY_FIGURES
 from model.runner import run_seed, simulate, simulate_batch
 from model.scenario import compile_inputs
 from model.world import OUTPUTS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, hedgesim_probed
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -457,14 +457,12 @@ def test_the_sweep_commands_driver_runs_a_sweep_without_the_model(tmp_path):
     imports Mesa or the model; a serial sweep, which runs the model in the driver, imports
     Mesa's core only."""
     exp = small_experiment(tmp_path, points=2, replications=2, horizon=2015)
-    code = ("import atexit, sys, cli; atexit.register(lambda: print('after:', "
-            "sorted(m for m in ('mesa', 'model.world', 'scipy', 'networkx') if m in sys.modules), "
-            "'mesa.batchrunner' in sys.modules)); cli.entry()")
+    said = ("'after:', sorted(m for m in ('mesa', 'model.world', 'scipy', 'networkx') "
+            "if m in sys.modules), 'mesa.batchrunner' in sys.modules")
     for executor, after in (("local", "after: [] False"),
                             ("serial", "after: ['mesa', 'model.world'] False")):
-        out = subprocess.run([sys.executable, "-c", code, "sweep", str(exp), "-e", executor,
-                              "-w", "2", "--out", str(tmp_path / executor)], cwd=ROOT,
-                             capture_output=True, text=True, timeout=300)
+        out = hedgesim_probed(said, "sweep", exp, "-e", executor, "-w", "2", "--out",
+                              tmp_path / executor)
         assert out.returncode == 0, out.stderr
         assert out.stdout.splitlines()[-1] == after, (executor, out.stdout)
 
@@ -474,12 +472,9 @@ def test_the_sweep_command_imports_pandas_only_once_its_runs_are_under_way(tmp_p
     a thread once the folder is ready and the workers about to start, not before; the summary
     still comes out."""
     exp = small_experiment(tmp_path, points=2, replications=2, horizon=2015)
-    code = ("import sys, cli; later = cli._import_beside; seen = []; "
-            "cli._import_beside = lambda name: (seen.append(name in sys.modules), later(name)); "
-            "import atexit; atexit.register(lambda: print('pandas already:', seen)); cli.entry()")
-    out = subprocess.run([sys.executable, "-c", code, "sweep", str(exp), "--out",
-                          str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+    out = hedgesim_probed("'pandas already:', seen", "sweep", exp, "--out", tmp_path / "out",
+                          before="later = cli._import_beside; seen = []; cli._import_beside = "
+                                 "lambda name: (seen.append(name in sys.modules), later(name)); ")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "pandas already: [False]", out.stdout
     assert "DPRK-Russia trade" in out.stdout
