@@ -13,6 +13,9 @@ Prints, from one run of this script:
   parallel efficiency (runs/s on 2 workers over 2 x runs/s on 1): the sweep's fixed work
   (reading the calibration, the manifest, the summary) and the driver's Parquet writing
   share the two cores with the workers, so it is lower for the smaller sweep;
+- a sweep whose runs differ in cost: a resolution check, 10 replications of 300, 10,000 and
+  100,000 firms (30 runs, 0.2 to 60 ms each), its wall time and the busiest worker's share of
+  the run time (50% is an even split; tasks are cut by what their runs cost);
 - each sweep size once more in a fresh process (as ``hedgesim sweep`` would start: nothing
   imported or forked yet): runs/s of ``run_sweep`` and of the whole process (start to exit),
   and peak resident memory of the driver and of the driver with its workers (sampled from
@@ -282,6 +285,32 @@ def startup(repeats: int = 5) -> dict:
     return {"wall": statistics.median(walls), "walls": walls, "phases": median}
 
 
+def bench_uneven(workers: int, out: Path) -> tuple[float, float]:
+    """A resolution check on ``workers`` workers, in this process: the sweep's wall time (s)
+    and the busiest worker's share of the runs' own seconds (from the status table)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from model.experiments.design import from_spec
+    from model.experiments.sweep import run_sweep
+    from model.scenario import load
+
+    spec = {"replications": REPLICATIONS, "seed": SEED,
+            "vary": {"firms.count": [300, 10_000, 100_000]}}
+    exp = from_spec(spec, [load(ROOT / "scenarios" / "baseline.yaml")], "<benchmark>",
+                    "resolution")
+    start = time.perf_counter()
+    report = run_sweep(exp, out, executor="local", workers=workers)
+    wall = time.perf_counter() - start
+    assert report.complete, report
+    status = pa.concat_tables(pq.read_table(p) for p in sorted(
+        (report.folder / "status").glob("*.parquet")))
+    by_pid: dict[int, float] = {}
+    for pid, sec in zip(status["pid"].to_pylist(), status["seconds"].to_pylist(), strict=True):
+        by_pid[pid] = by_pid.get(pid, 0.0) + sec
+    return wall, max(by_pid.values()) / sum(by_pid.values())
+
+
 def model_ms(runs: int = 40) -> float:
     """Median ms of one run of this design alone: a posterior member's inputs compiled, then
     the run (what a sweep worker does per replication), no store or processes."""
@@ -346,6 +375,11 @@ def main() -> None:
             print(f"throughput, {n} runs, this process: 1 worker {r1:7.1f} runs/s, {w} workers "
                   f"{rw:7.1f} runs/s; parallel efficiency {rw / (w * r1):.0%} (goal 85%)")
         r2 = efficiency[0][2]
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, busiest = bench_uneven(w, Path(tmp))
+        print(f"uneven costs, {3 * REPLICATIONS} runs of 300, 10,000 and 100,000 firms, this "
+              f"process: {w} workers {wall:.2f} s; the busiest worker ran {busiest:.0%} of the "
+              f"runs' time ({1 / w:.0%} is an even share)")
 
     fresh = []
     for n in sizes:  # each printed as it finishes (a 100,000-run sweep takes minutes)

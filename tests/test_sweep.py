@@ -17,16 +17,18 @@ import pytest
 
 from model.ensemble import load_calibration
 from model.experiments import sweep as sweep_mod
-from model.experiments.design import load_experiment
+from model.experiments.design import from_spec, load_experiment
 from model.experiments.sweep import (
     SweepStore,
+    _tasks,
     read_runs,
     read_status,
     run_sweep,
+    task_size,
 )
 from model.outputs import KEY_FIGURES
 from model.runner import run_seed, simulate, simulate_batch
-from model.scenario import compile_inputs
+from model.scenario import compile_inputs, load
 from model.world import OUTPUTS
 from tests.conftest import ROOT, hedgesim_probed
 
@@ -47,6 +49,51 @@ def small_experiment(tmp_path, points: int = 4, replications: int = 2, horizon: 
     p.write_text(f"name: small\nscenario: short.yaml\nreplications: {replications}\nseed: 11\n"
                  f"vary:\n  levers.russia.trade_subsidy_rate: [{rates}]\n")
     return p
+
+
+def _task_costs(spec: dict, workers: int = 2, done: frozenset = frozenset(), **scenario):
+    """The tasks a sweep of ``spec`` on the baseline hands ``workers`` workers: each task's
+    runs and cost (in baseline runs), and the busiest worker's share of the whole cost when
+    each task goes to the worker with the least to do so far (as a pool hands them out)."""
+    exp = from_spec(spec, [load(BASELINE).with_values(**scenario)], "<test>", "tasks")
+    chunk, costs, most = task_size(exp, set(done), workers)
+    tasks = list(_tasks(exp, set(done), chunk, load_calibration(), costs, most))
+    runs = [sum(len(u.replications) for u in t) for t in tasks]
+    cost = [sum(costs[u.point] * len(u.replications) for u in t) for t in tasks]
+    load_of = [0.0] * workers
+    for c in cost:
+        load_of[load_of.index(min(load_of))] += c
+    return runs, cost, max(load_of) / sum(cost)
+
+
+def test_tasks_are_cut_by_what_their_runs_cost_so_each_worker_gets_an_even_share():
+    # A resolution check: runs of 300 to 100,000 firms differ 170-fold in cost. Counted in
+    # runs, its 30 runs were one task, and one worker ran them all while the other waited.
+    runs, cost, busiest = _task_costs({"replications": 10, "seed": 3,
+                                       "vary": {"firms.count": [300, 10000, 100000]}})
+    assert sum(runs) == 30 and len(runs) >= 4
+    assert busiest <= 0.6, (runs, cost)
+    # a firm count given by the scenario (not varied) is counted too: 20 runs of 20,000 firms
+    runs, _, busiest = _task_costs({"replications": 20, "seed": 3,
+                                    "vary": {"firms.count": [20000]}})
+    assert len(runs) == 4 and busiest == 0.5
+    # Baseline runs are cut as before (1,000 runs: 4 tasks of 250), and a size that does not
+    # divide into full tasks is cut into as many for each worker (1,250: 6 tasks, not 4 of 256
+    # and a fifth that one worker runs while the other waits).
+    vary = {"levers.russia.trade_subsidy_rate": {"from": 0.0, "to": 0.4, "n": 100}}
+    assert _task_costs({"replications": 10, "seed": 1, "vary": vary})[0] == [250] * 4
+    runs, _, busiest = _task_costs({"replications": 10, "seed": 1, "vary": {
+        "levers.russia.trade_subsidy_rate": {"from": 0.0, "to": 0.4, "n": 125}}})
+    assert len(runs) == 6 and max(runs) <= 209 and busiest <= 0.51
+    # A task holds at most TASK_RUNS runs, however cheap (to 2020, a run costs 0.69 baseline
+    # runs), and a resumed sweep cuts only the runs left.
+    runs, _, _ = _task_costs({"replications": 10, "seed": 1, "vary": {
+        "levers.russia.trade_subsidy_rate": {"from": 0.0, "to": 0.4, "n": 1000}}}, horizon=2020)
+    assert max(runs) == sweep_mod.TASK_RUNS and sum(runs) == 10000
+    done = frozenset((p, r) for p in range(75) for r in range(10))
+    # (250 runs left: tasks of MIN_TASK_RUNS, 64, the fewest a task gets)
+    assert _task_costs({"replications": 10, "seed": 1, "vary": vary}, done=done)[0] == [64, 64,
+                                                                                        64, 58]
 
 
 def test_serial_local_and_dask_give_identical_datasets(tmp_path, monkeypatch):

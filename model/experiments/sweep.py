@@ -26,12 +26,14 @@ number of workers nor an interruption changes any result.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -81,22 +83,31 @@ pd = OnFirstUse("pandas")  # not imported by a sweep's workers, which never use 
 log = logging.getLogger(__name__)
 SUMMARY_YEARS = (2014, 2020)
 TASK_RUNS = 256
-"""Most runs a worker gets per task (results in flight: about workers x 3 tasks); a task's
-runs go through the model in batches (model.runner.BATCH_RUNS), so larger tasks run faster.
-A task's runs are one part of the store (a row group of 12,288 rows at 48 years)."""
+"""Most runs a worker gets per task, and most baseline runs' worth (:func:`run_cost`; results
+in flight: about workers x 3 tasks); a task's runs go through the model in batches
+(model.runner.BATCH_RUNS), so larger tasks run faster. A task's runs are one part of the
+store (a row group of 12,288 rows at 48 years)."""
 TASKS_PER_WORKER = 2
 """Fewest tasks each worker gets (while tasks are under TASK_RUNS): the end of a sweep waits
 for at most about 1/TASKS_PER_WORKER of one worker's share. With four, a 1,000-run sweep on 2
 workers ran in tasks of 125, half a batch, where a run takes 15% longer than in one of 256:
 in tasks of 250 it took 0.61 s instead of 0.69 (medians of 6 paired runs; parallel efficiency
 85% against 76%; 83% against 77% in another 8, and 81-83% against 76-82% in a first, noisier
-trial). Only sweeps of under 256 x workers x 4 runs are affected; where their runs differ in
-cost (a design varying the firm count or the horizon) the end may wait longer."""
+trial). Only sweeps of under 256 x workers x 4 baseline runs' worth are affected. Tasks are
+counted in what their runs cost (:func:`run_cost`), so runs that differ in cost still give
+each worker an even share."""
 MIN_TASK_RUNS = 64
-"""Fewest runs a task gets however many workers there are (a task is a part of the store: 64
-Dask workers would otherwise cut 10,000 runs into 257 parts of 39 runs, each a few
-milliseconds of the driver's disk flushes and of every later read)."""
+"""Fewest baseline runs' worth a task gets however many workers there are (a task is a part of
+the store: 64 Dask workers would otherwise cut 10,000 runs into 257 parts of 39 runs, each a
+few milliseconds of the driver's disk flushes and of every later read)."""
 RUN_KEYS = ("point", "replication", "seed", "year")
+BASELINE_FIRMS, BASELINE_YEARS = int(REGISTRY["firms.count"].default), 48
+"""The run :func:`run_cost` counts in: the registry's firm count (300) over 1988-2035."""
+FIXED_FIRMS = 300
+"""What a run costs beside its firms, in firms: fitted to runs in batches
+(benchmarks/run_speed.py: 0.60 ms at 300 firms, 1.7 at 1,000, 14.2 at 10,000, that is 1.4 us a
+firm and 0.28 ms besides), plus the 0.14 ms a sweep's worker spends compiling a run's inputs
+and encoding its outputs."""
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -316,15 +327,20 @@ class SweepReport:
         return read_summary(self.folder)
 
 
-def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
-           calibration: Calibration) -> Iterator[list[Unit]]:
-    """Lazily group the runs still to do into tasks of about ``chunk`` runs.
+def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: float,
+           calibration: Calibration, costs: dict[int, float] | None = None,
+           most_runs: int | None = None) -> Iterator[list[Unit]]:
+    """Lazily group the runs still to do into tasks of about ``chunk``: runs, or with
+    ``costs`` (each point's cost of a run, :func:`point_costs`) baseline runs' worth, and then
+    at most ``most_runs`` runs.
 
     A replication's draw depends on the experiment seed and its index, not on
     the point: the same parameter sets at every design point.
     """
     task: list[Unit] = []
-    size = 0
+    size = 0.0  # the task's runs, or their cost
+    runs = 0
+    most = most_runs or (1 << 62)
     # Replication r draws the same member at every point: the draws are made once (a draw
     # costs a random stream of its own, about 50 us).
     drawn = calibration.draws(experiment.seed, list(range(experiment.replications)))
@@ -333,16 +349,62 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: int,
         if not reps:
             continue
         scenario = experiment.scenario_for(dp)
+        cost = 1.0 if costs is None else costs[dp.point]
         while reps:
-            take, reps = reps[:chunk - size], reps[chunk - size:]
+            room = min(max(1, math.ceil((chunk - size) / cost)), most - runs)
+            take, reps = reps[:room], reps[room:]
             task.append(Unit(dp.point, scenario, tuple(take), experiment.seed,
                              tuple(drawn[r] for r in take)))
-            size += len(take)
-            if size >= chunk:
+            size += len(take) * cost
+            runs += len(take)
+            if size >= chunk or runs >= most:
                 yield task
-                task, size = [], 0
+                task, size, runs = [], 0.0, 0
     if task:
         yield task
+
+
+def task_size(experiment: Experiment, done: set[tuple[int, int]], workers: int,
+              task_runs: int | None = None) -> tuple[float, dict[int, float] | None, int | None]:
+    """How :func:`_tasks` cuts the runs still to do for ``workers`` workers: ``(chunk, costs,
+    most runs)``. ``task_runs`` fixes tasks of that many runs.
+
+    Otherwise tasks are of up to TASK_RUNS baseline runs' worth (and runs): batches large
+    enough for the model's batched step and few round trips to the workers, at least
+    TASKS_PER_WORKER and as many for each worker, so that none waits on another's last one.
+    They are counted in what their runs cost (:func:`run_cost`), not in runs, so that a design
+    that varies the firm count or the horizon does not leave one worker its costly end (a
+    30-run sweep of 300, 10,000 and 100,000 firms ran as one task in one worker).
+    """
+    if task_runs:
+        return float(task_runs), None, None
+    costs = point_costs(experiment, calibrated_values())
+    left = collections.Counter(p for p, _ in done)
+    remaining = sum(cost * (experiment.replications - left[p]) for p, cost in costs.items())
+    workers = max(1, workers)
+    each = max(TASKS_PER_WORKER, math.ceil(remaining / (workers * TASK_RUNS)))
+    return max(min(remaining, MIN_TASK_RUNS), remaining / (workers * each)), costs, TASK_RUNS
+
+
+def run_cost(firms: int, years: int) -> float:
+    """About what a run of ``firms`` firms over ``years`` years costs, in baseline runs (300
+    firms over 1988-2035: 1.0): in proportion to its years, and to its firms plus a fixed part
+    (:data:`FIXED_FIRMS`). A run of 10,000 firms costs about 17 baseline runs, so a sweep
+    that varies the firm count or the horizon gives its tasks even costs, not even counts."""
+    return years * (firms + FIXED_FIRMS) / (BASELINE_YEARS * (BASELINE_FIRMS + FIXED_FIRMS))
+
+
+def point_costs(experiment: Experiment, calibrated: dict[str, Any]) -> dict[int, float]:
+    """What a run of each design point costs, in baseline runs (:func:`run_cost`):
+    from its firm count (the point's, else its scenario's, the calibration's or the registry's)
+    and its years."""
+    default = calibrated.get("firms.count", REGISTRY["firms.count"].default)
+    costs: dict[int, float] = {}
+    for dp in experiment.points:
+        base = experiment.scenarios[dp.scenario]
+        firms = dp.values.get("firms.count", base.values.get("firms.count", default))
+        costs[dp.point] = run_cost(int(firms), len(base.years))
+    return costs
 
 
 # ---------------------------------------------------------------- what a resume must match
@@ -699,17 +761,12 @@ class _SweepSession:
         """Keep the executor busy with tasks of the runs still to do; collect what finishes,
         committing as it goes. A lost task (a worker killed) is counted and left for
         ``--resume``; an executor that stops accepting work ends the feeding."""
-        remaining = self.total - len(self.done)
-        # Tasks of up to TASK_RUNS runs: batches large enough for the model's batched step and
-        # few round trips to the workers, at least TASKS_PER_WORKER each.
-        chunk = self.task_runs or max(
-            1, min(remaining, MIN_TASK_RUNS),
-            min(TASK_RUNS, remaining // max(1, info.workers * TASKS_PER_WORKER)))
+        chunk, costs, most = task_size(self.experiment, self.done, info.workers, self.task_runs)
         # Tasks in flight: enough to keep every worker busy while the driver commits. The
         # serial executor runs a task when it is handed over, so it gets one at a time: each
         # is committed (and counted on the progress bar) before the next starts.
         window = 1 if info.kind == "serial" else max(2, info.workers * 3)
-        tasks = _tasks(self.experiment, self.done, chunk, self.calibration)
+        tasks = _tasks(self.experiment, self.done, chunk, self.calibration, costs, most)
         pending: dict[Future, int] = {}
         exhausted = broken = False
         try:
