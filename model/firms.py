@@ -47,16 +47,30 @@ class FirmPopulation:
     """Firm attributes as (replications, firms) arrays; :meth:`decide` computes every
     firm's volume in every replication at once.
 
-    The replications of a batch share the firm layout (count, countries, sectors):
-    :func:`model.world.batch_key` groups runs so that they do.
+    The replications of a batch share the firm count (:func:`model.world.batch_key` groups
+    runs so that they do); how many of the firms are Russian may differ between them (a
+    design that samples ``firms.russia_share``), and then ``country``, ``sector`` and
+    ``group`` are (replications, firms) arrays, not (firms,) ones.
     """
 
     def __init__(self, members: Sequence[Inputs], rngs: Sequence[np.random.Generator],
                  values: MemberValues | None = None) -> None:
         # Who is who (country, sector, cohort) is fixed by the inputs: see layout().
-        self.__dict__.update(members[0].derived(FirmPopulation, FirmPopulation.layout))
+        layouts = [m.derived(FirmPopulation, FirmPopulation.layout) for m in members]
+        self.__dict__.update(layouts[0])
         n, r = self.n, len(members)
-        values = MemberValues(members) if values is None else values
+        # Replications by their count of Chinese firms (China's firms come first): settle()
+        # and active_counts() add each such set of rows over its own slices of the firms.
+        split: dict[int, list[int]] = {}
+        for i, layout in enumerate(layouts):
+            split.setdefault(layout["n_china"], []).append(i)
+        if len(split) == 1:  # one layout for the batch (one run, a scenario's replications)
+            self._splits = [(self.n_china, None, self._cohort_slices)]
+        else:
+            self._splits = [(n_china, np.array(rows), layouts[rows[0]]["_cohort_slices"])
+                            for n_china, rows in split.items()]
+            for name in ("country", "sector", "group"):
+                self.__dict__[name] = np.stack([layout[name] for layout in layouts])
         groups = np.broadcast_to(self.group, (r, n))  # each replication's firms' cohorts
         # Bins of decide()'s sums: a (replication, cohort) pair for each firm.
         self._bins = (groups + np.arange(0, N_GROUPS * r, N_GROUPS)[:, None]).ravel()
@@ -89,7 +103,8 @@ class FirmPopulation:
         # Secondary sanctions bite on size (big firms and their banks are named first) and
         # on the home country's exposure to dollar finance (firms.{country}_dollar_exposure).
         dollar = np.stack([values[f"firms.{c}_dollar_exposure"] for c in PATRONS])  # (2, r)
-        self.exposure = rank / max(n - 1, 1) * dollar.T[:, self.country]
+        self.exposure = rank / max(n - 1, 1) * np.take_along_axis(
+            dollar.T, np.broadcast_to(self.country, (r, n)), axis=1)
         # Idiosyncratic margin shocks, one per firm and year. They persist (AR(1) with
         # coefficient rho, same long-run spread), so a firm's fortunes drift rather than flip
         # from one year to the next.
@@ -182,8 +197,11 @@ class FirmPopulation:
     def _per_firm(self, table: np.ndarray) -> np.ndarray:
         """A (16, replications) cohort table as each firm's value, (replications, firms): a new
         C-ordered array. (Fancy indexing, ``table.T[:, group]``, is faster but gives a
-        Fortran-ordered one, whose sums over firms add in another order, in the last bit.)"""
-        return table.T.take(self.group, axis=1)
+        Fortran-ordered one, whose sums over firms add in another order, in the last bit.)
+        Where the replications' layouts differ, each firm reads its own row's cohort."""
+        if self.group.ndim == 1:
+            return table.T.take(self.group, axis=1)
+        return np.ascontiguousarray(table.T).take(self._bins).reshape(self.volume.shape)
 
     def _shocks(self, t: int) -> np.ndarray:
         """Year index ``t``'s margin shocks, (replications, firms): the standard normals times
@@ -209,9 +227,17 @@ class FirmPopulation:
         through, (16, replications)) times its state's rate."""
         traded = self._per_firm(fill)
         traded *= self.volume
-        n_china = self.n_china
-        self.subsidies.append(traded[:, :n_china].sum(axis=-1) * rate_china
-                              + traded[:, n_china:].sum(axis=-1) * rate_russia)
+        china = russia = None
+        for n_china, rows, _ in self._splits:
+            part = traded if rows is None else traded[rows]  # its rows, contiguous
+            by_china, by_russia = part[:, :n_china].sum(axis=-1), part[:, n_china:].sum(axis=-1)
+            if rows is None:
+                china, russia = by_china, by_russia
+            else:
+                if china is None:
+                    china, russia = np.empty(len(traded)), np.empty(len(traded))
+                china[rows], russia[rows] = by_china, by_russia
+        self.subsidies.append(china * rate_china + russia * rate_russia)
 
     def subsidy_received(self) -> np.ndarray:
         """What firms were paid in subsidies, per settled year and replication:
@@ -222,5 +248,15 @@ class FirmPopulation:
         """Firms that traded, per settled year, replication and (country, sector) cohort:
         (years, replications, 16)."""
         actives = self.actives[:len(self.subsidies)]
-        return np.stack([np.add.reduce(actives[..., firms], axis=-1, dtype=np.intp)
-                         for firms in self._cohort_slices], axis=-1)
+
+        def counted(part: np.ndarray, cohorts: list[slice]) -> np.ndarray:
+            return np.stack([np.add.reduce(part[..., firms], axis=-1, dtype=np.intp)
+                             for firms in cohorts], axis=-1)
+
+        (_, rows, cohorts), *rest = self._splits
+        if rows is None:  # one layout
+            return counted(actives, cohorts)
+        counts = np.empty((*actives.shape[:2], N_GROUPS), dtype=np.intp)
+        for _, rows, cohorts in self._splits:
+            counts[:, rows] = counted(actives[:, rows], cohorts)
+        return counts

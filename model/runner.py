@@ -39,12 +39,12 @@ def simulate(inputs: Inputs, seed: int) -> np.ndarray:
 
 def batches(members: Sequence[Inputs], limit: int = BATCH_RUNS) -> Iterator[list[int]]:
     """Indices of ``members`` in batches that can run in one World: the same years and firm
-    layout (:func:`model.world.batch_key`), at most ``limit`` runs and
+    count (:func:`model.world.batch_key`), at most ``limit`` runs and
     :data:`BATCH_FIRM_YEARS` firm-years each; in order within each batch."""
     groups: dict[tuple, list[int]] = {}
     for i, m in enumerate(members):
         groups.setdefault(batch_key(m), []).append(i)
-    for (first, last, firms, _), idx in groups.items():
+    for (first, last, firms), idx in groups.items():
         size = max(1, min(limit, BATCH_FIRM_YEARS // max(1, firms * (last - first + 1))))
         for start in range(0, len(idx), size):
             yield idx[start:start + size]

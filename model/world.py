@@ -73,12 +73,10 @@ ACTIVE_COHORTS = slice(COLUMN[f"active_{PATRONS[0]}_{SECTORS[0]}"],
 _ACTIVE_LATER = (math.nan,) * (2 + 2 * N_SECTORS)  # placeholders in step()'s row
 
 
-def batch_key(inputs: Inputs) -> tuple[int, int, int, int]:
-    """Runs with the same key can share a batch: the same years and firm layout."""
-    p = inputs.params
-    n = int(p["firms.count"])
-    return (int(inputs.years[0]), int(inputs.years[-1]), n,
-            int(round(n * p["firms.russia_share"])))
+def batch_key(inputs: Inputs) -> tuple[int, int, int]:
+    """Runs with the same key can share a batch: the same years and firm count (how many of
+    the firms are Russian may differ: :class:`model.firms.FirmPopulation`)."""
+    return int(inputs.years[0]), int(inputs.years[-1]), int(inputs.params["firms.count"])
 
 
 def _total(rows: np.ndarray) -> np.ndarray:
@@ -118,7 +116,7 @@ class World(mesa.Model):
                              f"{len(seeds)} seeds")
         keys = {batch_key(m) for m in members}
         if len(keys) > 1:
-            raise ValueError(f"a batch's members must share years and firm layout, got {keys}")
+            raise ValueError(f"a batch's members must share years and firm count, got {keys}")
         super().__init__(rng=seeds[0])
         self.rngs = [np.random.default_rng(s) for s in seeds]
         self.members = members

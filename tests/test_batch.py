@@ -33,6 +33,12 @@ def mixed_runs(baseline):
                                                                "firms.russia_share": 0.5})
     members += [compile_inputs(other_layout)] * 2
     seeds += [5, 6]
+    # the baseline's firm count with other shares of Russian firms (a design sampling the
+    # share): these share a batch with the runs above, each with its own countries and cohorts
+    for k, share in enumerate((0.5, 0.1, 0.5, 1.0, 0.0)):
+        members.append(compile_inputs(baseline.with_values(
+            horizon=2030, values={"firms.russia_share": share})))
+        seeds.append(100 + k)
     return members, seeds
 
 
@@ -45,6 +51,20 @@ def test_a_batch_gives_each_run_its_numbers_alone(baseline, limit):
     order = np.random.default_rng(0).permutation(len(members))
     shuffled = simulate_batch([members[i] for i in order], [seeds[i] for i in order], limit=limit)
     np.testing.assert_array_equal(shuffled, alone[order])
+
+
+def test_runs_that_differ_in_their_share_of_russian_firms_share_a_batch(baseline):
+    """A design sampling firms.russia_share (a Sobol sample over the uncertain parameters)
+    ran in batches of the runs with the same count of Russian firms, two or three runs each,
+    5x slower; they now share one, each run with its own countries and cohorts."""
+    from model.runner import batches
+
+    members = [compile_inputs(baseline.with_values(horizon=2020, values={
+        "firms.russia_share": share})) for share in (0.5, 0.1, 0.333, 0.2)]
+    assert [len(b) for b in batches(members)] == [4]
+    seeds = [1, 2, 3, 4]
+    alone = np.stack([simulate(m, s) for m, s in zip(members, seeds, strict=True)])
+    np.testing.assert_array_equal(World(members, rng=seeds).run(), alone)
 
 
 def test_a_scenario_gives_the_same_numbers_whatever_the_batch_size(baseline, monkeypatch):
@@ -60,7 +80,7 @@ def test_a_scenario_gives_the_same_numbers_whatever_the_batch_size(baseline, mon
 def test_a_batch_refuses_runs_it_cannot_share(baseline):
     a = compile_inputs(baseline.with_values(horizon=2020))
     b = compile_inputs(baseline.with_values(horizon=2021))
-    with pytest.raises(ValueError, match="share years and firm layout"):
+    with pytest.raises(ValueError, match="share years and firm count"):
         World([a, b], rng=[1, 2])
     with pytest.raises(ValueError, match="one seed per member"):
         World([a, a], rng=[1])

@@ -275,7 +275,7 @@ def run_units(units: list[Unit], calibration: Calibration) -> list[UnitResult]:
                 errors[k][i] = _describe(exc)
             seconds[k][i] = time.perf_counter() - start
     members = [inputs for _, _, inputs, _ in runs]
-    for idx in batches(members):  # runs of the same years and firm layout
+    for idx in batches(members):  # runs of the same years and firm count
         start = time.perf_counter()
         try:
             out = simulate_batch([members[j] for j in idx], [runs[j][3] for j in idx])
