@@ -16,6 +16,9 @@ Prints, from one run of this script:
 - a sweep whose runs differ in cost: a resolution check, 10 replications of 300, 10,000 and
   100,000 firms (30 runs, 0.2 to 60 ms each), its wall time and the busiest worker's share of
   the run time (50% is an even split; tasks are cut by what their runs cost);
+- a Sobol sample over 60 of the registry's uncertain parameters (their registry ranges,
+  ``firms.russia_share`` among them), 2 replications a point (the issue's sensitivity
+  analysis, smaller): runs/s, beside the 10-replication design's;
 - each sweep size once more in a fresh process (as ``hedgesim sweep`` would start: nothing
   imported or forked yet): runs/s of ``run_sweep`` and of the whole process (start to exit),
   and peak resident memory of the driver and of the driver with its workers (sampled from
@@ -311,6 +314,38 @@ def bench_uneven(workers: int, out: Path) -> tuple[float, float]:
     return wall, max(by_pid.values()) / sum(by_pid.values())
 
 
+SOBOL_PARAMETERS = 60
+
+
+def sobol_experiment(n: int = 64):
+    """A Sobol sample (``n`` base samples) over the first SOBOL_PARAMETERS of the registry's
+    uncertain parameters: constants with a range, firms.count (resolution) left out. They act
+    from 1988, so the design declares a counterfactual history."""
+    from model.experiments.design import from_spec
+    from model.params import REGISTRY
+    from model.scenario import load
+
+    names = [name for name, p in REGISTRY.items()
+             if not p.timeline and not p.integer and p.low is not None and p.high is not None
+             and p.low < p.high and name != "firms.count"][:SOBOL_PARAMETERS]
+    spec = {"replications": 2, "seed": SEED, "counterfactual_history": True,
+            "sample": {"method": "sobol", "n": n, "ranges": dict.fromkeys(names)}}
+    return from_spec(spec, [load(ROOT / "scenarios" / "baseline.yaml")], "<benchmark>",
+                     "sobol")
+
+
+def bench_sobol(workers: int, out: Path) -> tuple[int, float]:
+    """The Sobol design on ``workers`` workers in this process: (runs, runs/s)."""
+    from model.experiments.sweep import run_sweep
+
+    exp = sobol_experiment()
+    start = time.perf_counter()
+    report = run_sweep(exp, out, executor="local", workers=workers)
+    wall = time.perf_counter() - start
+    assert report.complete, report
+    return exp.total_runs, exp.total_runs / wall
+
+
 def model_ms(runs: int = 40) -> float:
     """Median ms of one run of this design alone: a posterior member's inputs compiled, then
     the run (what a sweep worker does per replication), no store or processes."""
@@ -375,6 +410,11 @@ def main() -> None:
             print(f"throughput, {n} runs, this process: 1 worker {r1:7.1f} runs/s, {w} workers "
                   f"{rw:7.1f} runs/s; parallel efficiency {rw / (w * r1):.0%} (goal 85%)")
         r2 = efficiency[0][2]
+        with tempfile.TemporaryDirectory() as tmp:
+            runs, rate = bench_sobol(w, Path(tmp))
+        print(f"Sobol sample over {SOBOL_PARAMETERS} parameters, 2 replications a point, {runs} "
+              f"runs, this process: {w} workers {rate:7.1f} runs/s "
+              f"({rate / efficiency[0][2]:.2f}x the {sizes[0]}-run sweep's)")
         with tempfile.TemporaryDirectory() as tmp:
             wall, busiest = bench_uneven(w, Path(tmp))
         print(f"uneven costs, {3 * REPLICATIONS} runs of 300, 10,000 and 100,000 firms, this "
