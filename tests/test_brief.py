@@ -304,6 +304,74 @@ def test_brief_sobol_table_covers_every_sampled_parameter(brief):
     assert not finite.empty and finite.abs().lt(5).all().all()
 
 
+def test_brief_bottom_line_says_what_drives_a_sobol_sweeps_outcomes(brief):
+    md = (brief / "brief.md").read_text(encoding="utf-8")
+    table = pd.read_csv(brief / "tables" / "sobol_1.csv")
+    answer = next(line for line in md.splitlines()
+                  if line.startswith("**Answer.**") and "what drives the outcomes" in line)
+    first = (table.dropna(subset=["total"]).sort_values("total", ascending=False).iloc[0])
+    # the largest total index of all, with its interval, in the words of the bottom line
+    assert (f"{first['parameter']} {first['total']:.2f} [{first['total_low']:.2f}-"
+            f"{first['total_high']:.2f}]") in answer
+    assert "rough" in answer  # 8 base samples
+
+
+def test_a_sobol_sample_over_many_parameters_shows_those_that_matter(tmp_path, monkeypatch):
+    """A Sobol sample over all the uncertain parameters sweeps about 60: the chart and the
+    brief's table show the 8 with the largest total index, say so and what the others come
+    to, and the bottom line does not list 60 settings; every index stays in sobol.csv."""
+    from model.analysis.results import load_results
+    from model.analysis.sensitivity import SHOWN, leading_parameters, sensitivity_chart
+    from model.experiments.sweep import run_sweep
+    from model.params import REGISTRY
+
+    names = [n for n, p in REGISTRY.items() if not p.timeline and not p.integer
+             and p.low is not None and p.low < p.high and n != "firms.count"][:11]
+    ranges = "\n".join(f"    {n}: null" for n in names)
+    exp = _write(tmp_path / "many.yaml", f"""name: many
+scenario: {ROOT / 'scenarios' / 'baseline.yaml'}
+replications: 1
+seed: 4
+counterfactual_history: true
+sample:
+  method: sobol
+  n: 8
+  ranges:
+{ranges}
+""")
+    folder = run_sweep(exp, tmp_path / "out", executor="serial").folder
+    out = tmp_path / "brief"
+    result = CliRunner().invoke(main, ["brief", str(folder), "--out", str(out), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "tables" / "sobol.csv")
+    assert set(table["parameter"]) == set(names)  # every index in the table
+    shown, left_max = leading_parameters(table)
+    best = table.groupby("parameter")["total"].max()
+    assert len(shown) == SHOWN and best[shown].min() >= left_max == best.drop(shown).max()
+    md = (out / "brief.md").read_text(encoding="utf-8")
+    assert f"The table shows the {SHOWN} of {len(names)} parameters" in md
+    assert f"swept: {len(names)} parameters" in md and f"swept: {names[-1]}" not in md
+    evidence = md[md.index("## What drives the outcomes?"):]
+    listed = {n for n in names if f"| {n} |" in evidence}
+    assert listed == set(shown)
+    # the chart: the same parameters as y labels, and the note on the others
+    import matplotlib.pyplot as plt
+
+    seen = {}
+    real_save = plt.Figure.savefig
+
+    def grab(fig, *args, **kwargs):
+        seen["labels"] = [t.get_text().split("\n")[0] for t in fig.axes[0].get_yticklabels()]
+        seen["texts"] = [t.get_text() for t in fig.texts]
+        return real_save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Figure, "savefig", grab)
+    sensitivity_chart(load_results(folder), tmp_path / "s.png", table=table)
+    assert seen["labels"] == shown
+    assert any(f"the other {len(names) - SHOWN}: at most {left_max:.2f}" in t
+               for t in seen["texts"])
+
+
 def test_brief_html_is_self_contained_with_sources_and_provenance(folders, brief):
     from model.experiments.store import read_manifest
 

@@ -378,6 +378,11 @@ def _shown(v) -> str:
     return str(v)
 
 
+LISTED_SWEPT = 8
+"""Most swept parameters the bottom line lists one by one (a Sobol sample over all the
+uncertain parameters sweeps about 60)."""
+
+
 def settings_vs_baseline(results: Results) -> list[str]:
     """What the scenario(s) set differently from the shipped baseline, and what a sweep varies."""
     from model.scenario import load
@@ -403,13 +408,40 @@ def settings_vs_baseline(results: Results) -> list[str]:
         items.append(f"{name}: " + ("; ".join(diff) if diff else "the baseline's settings"))
     if results.kind == "sweep":
         d = results.design
-        for p in results.parameters:
+        ps = list(results.parameters)
+        if len(ps) > LISTED_SWEPT:  # a sample over all the uncertain parameters: too many to list
+            items.append(f"swept: {len(ps)} parameters, {', '.join(ps[:LISTED_SWEPT])} and "
+                         f"{len(ps) - LISTED_SWEPT} more (each one's values: design.parquet in "
+                         f"{results.folder.name})")
+        for p in ps if len(ps) <= LISTED_SWEPT else []:
             items.append(f"swept: {p} from {d[p].min():g} to {d[p].max():g} "
                          f"({d[p].nunique()} values)")
         for c in ("strategy", "scenario"):
             if d[c].nunique() > 1:
                 items.append(f"swept: {c} " + ", ".join(map(str, dict.fromkeys(d[c]))))
     return items
+
+
+def sobol_answer(table: pd.DataFrame, most: int = 3) -> str:
+    """What drives each outcome, in words: the ``most`` parameters with the largest total
+    Sobol index (the share of the outcome's variance a parameter explains, interactions
+    included), each with its 95% interval."""
+    parts = []
+    for outcome, t in table.groupby("outcome", sort=False):
+        t = t.dropna(subset=["total"]).sort_values("total", ascending=False).head(most)
+        if t.empty:
+            parts.append(f"{outcome}: no estimate (it does not vary over the sample, or too few "
+                         "samples finished)")
+            continue
+        parts.append(f"{outcome}: " + ", ".join(
+            f"{row.parameter} {row.total:.2f} [{row.total_low:.2f}-{row.total_high:.2f}]"
+            for row in t.itertuples()))
+    samples = int(table["samples"].min()) if len(table) else 0
+    return ("what drives the outcomes, by total Sobol index (the share of an outcome's variance "
+            "a parameter explains, with its interactions; 95% interval): " + "; ".join(parts)
+            + f". From {samples} base samples" + (" (rough: an index above 1 or below 0, or a "
+                                                 "wide interval, is sampling noise)"
+                                                 if samples < 64 else "") + ".")
 
 
 def run_answer(results: Results, column: str, year: int, target=None) -> str:
@@ -475,6 +507,19 @@ class BriefPlan:
     year: int | None
     column: str
     title: str
+    sobol: dict[int, pd.DataFrame] = field(default_factory=dict)  # id(results) -> indices
+
+    def sobol_of(self, results: Results) -> pd.DataFrame | None:
+        """The Sobol indices of a sweep with a Sobol sample (worked out once: the bottom line
+        and the evidence both use them), else None."""
+        if results.kind != "sweep" or results.method != "sobol" or (
+                "sobol_block" not in results.design.columns):
+            return None
+        if id(results) not in self.sobol:
+            from model.analysis.sensitivity import sobol_table
+
+            self.sobol[id(results)] = sobol_table(results)
+        return self.sobol[id(results)]
 
 
 def plan_brief(folders, out: Path, outcomes, spec: BriefSpec, year: int | None,
@@ -531,6 +576,8 @@ def bottom_line(plan: BriefPlan) -> list[tuple]:
             head = (f"Target: {describe_target(goal)}, reached when at least half the "
                     f"replications of a setting reach it.")
             answer_lines.append(" ".join([head, *(a.sentence(goal) for a in found)]))
+        elif (sob := plan.sobol_of(r)) is not None:
+            answer_lines.append(f"{r.label}: {sobol_answer(sob)}")
         else:
             answer_lines.append(f"{r.label}: see the per-point table; no target was given "
                                 "(--target column@year>=value) to answer against.")
@@ -646,8 +693,8 @@ def sweep_evidence(doc: BriefDocument, plan: BriefPlan, r: Results, tag: str) ->
                        ("p", f"{len(table)} points: too many to list; every point's median and "
                              f"5-95% range are in tables/points{tag}.csv.")]
     matrix_evidence(doc, r, tag)
-    if r.method == "sobol" and "sobol_block" in r.design.columns:
-        sobol_evidence(doc, r, tag)
+    if (sob := plan.sobol_of(r)) is not None:
+        sobol_evidence(doc, r, tag, sob)
     if r.parameters or len(groups_varied(r)):
         discovery_evidence(doc, plan, r, tag)
 
@@ -690,20 +737,31 @@ def matrix_evidence(doc: BriefDocument, r: Results, tag: str) -> None:
         doc.add(f"matrix_{metric}{tag}", lambda p, m=metric: matrix_chart(r, p, m))
 
 
-def sobol_evidence(doc: BriefDocument, r: Results, tag: str) -> None:
-    """Sobol indices with bootstrap intervals, for a Sobol sample."""
-    from model.analysis.sensitivity import sensitivity_chart, sobol_table
+def sobol_evidence(doc: BriefDocument, r: Results, tag: str, sob: pd.DataFrame) -> None:
+    """Sobol indices with bootstrap intervals, for a Sobol sample: the chart and the table of
+    the parameters it shows (all of them in tables/sobol.csv)."""
+    from model.analysis.sensitivity import leading_parameters, sensitivity_chart
 
-    sob = sobol_table(r)
     doc.table(sob, f"sobol{tag}.csv")
-    shown = sob[["outcome", "parameter", "first", "first_low", "first_high", "total",
-                 "total_low", "total_high"]].round(3)
+    params, left_max = leading_parameters(sob)
+    rank = {p: k for k, p in enumerate(params)}  # in the chart's order, outcome by outcome
+    kept = sob[sob["parameter"].isin(params)]
+    shown = kept.iloc[np.lexsort((kept["parameter"].map(rank).to_numpy(),
+                                  pd.factorize(kept["outcome"])[0]))][
+        ["outcome", "parameter", "first", "first_low", "first_high", "total", "total_low",
+         "total_high"]].round(3)
+    which = "" if left_max is None else (
+        f" The table shows the {len(params)} of {sob['parameter'].nunique()} parameters with the "
+        "largest total index; every parameter's indices are in tables/"
+        f"sobol{tag}.csv" + (f" (the others' total index is at most {left_max:.2f})."
+                             if np.isfinite(left_max) else "."))
     doc.add(f"sensitivity{tag}", lambda p: sensitivity_chart(r, p, table=sob),
             heading="What drives the outcomes?",
             after=[("p", f"Sobol indices from {int(sob['samples'].min())} of "
                          f"{int(sob['samples_designed'].max())} base samples (95% bootstrap "
                          "intervals). With few samples the estimates are noisy: an index above 1 "
-                         "or below 0, or a wide interval, is sampling noise, not a finding."),
+                         "or below 0, or a wide interval, is sampling noise, not a finding."
+                         + which),
                    ("table", shown)])
 
 

@@ -34,6 +34,10 @@ from model.analysis.results import Results
 from model.errors import HedgesimError
 
 ROUGH_BELOW = 64  # base samples under which Sobol estimates are flagged as rough
+SHOWN = 8
+"""Most parameters a sensitivity chart (and a brief's table of indices) shows: a Sobol sample over
+all the uncertain parameters sweeps about 60, and a chart of 60 bars a panel cannot be read.
+Those shown have the largest total index in any outcome; every index is in the full table."""
 
 #: Outcomes analysts ask about first: (column, year or None for the policy-years mean).
 DEFAULT_OUTCOMES: tuple[tuple[str, int | None], ...] = (
@@ -102,6 +106,20 @@ def sobol_table(results: Results, outcomes=DEFAULT_OUTCOMES, confidence: float =
     return pd.DataFrame(rows)
 
 
+def leading_parameters(table: pd.DataFrame, most: int = SHOWN) -> tuple[list[str], float | None]:
+    """The parameters of a :func:`sobol_table` to show: all of them, in the design's order, if
+    there are at most ``most``; else the ``most`` with the largest total index in any outcome,
+    largest first. Also the largest total index among those left out (None when none is; NaN
+    when none of theirs could be estimated)."""
+    params = list(dict.fromkeys(table["parameter"]))
+    if len(params) <= most:
+        return params, None
+    best = table.groupby("parameter", sort=False)["total"].max().reindex(params)
+    ranked = best.fillna(-np.inf).sort_values(ascending=False, kind="stable")
+    left = best[ranked.index[most:]]
+    return list(ranked.index[:most]), float(left.max()) if left.notna().any() else float("nan")
+
+
 def _ci(values, i: int) -> float:
     a = np.asarray(values, dtype=float)
     return float(a[0, i] if a.ndim == 2 else a[i])
@@ -130,7 +148,7 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
     fig, axes = new_figure(title, prov, ncols=len(groups), sharey=True)
     axes = np.atleast_1d(axes)
     fig.subplots_adjust(left=0.24, wspace=0.12, bottom=0.24, top=0.74)
-    params = list(dict.fromkeys(table["parameter"]))
+    params, left_max = leading_parameters(table)
     y = np.arange(len(params))
     for ax, outcome in zip(axes, groups, strict=True):
         t = table[table["outcome"] == outcome].set_index("parameter").reindex(params)
@@ -151,12 +169,22 @@ def sensitivity_chart(results: Results, path: Path, outcomes=DEFAULT_OUTCOMES,
                                                  initial=1.0))))
         ax.axvline(0, color="black", linewidth=0.8)
         ax.axvline(1, color="black", linewidth=0.8, linestyle=":")
-    fig.supxlabel("Share of variance explained (Sobol index; 1 = all of it)", x=0.72, y=0.165, fontsize=14)
+    noted = left_max is not None  # some parameters left out: say which are shown
+    if noted:
+        fig.subplots_adjust(bottom=0.3)
+        others = len(dict.fromkeys(table["parameter"])) - len(params)
+        fig.text(0.01, 0.175, f"The {len(params)} of {len(params) + others} swept parameters "
+                 f"with the largest total index; the other {others}: " + (
+                     f"at most {left_max:.2f} in every panel" if np.isfinite(left_max)
+                     else "no estimate"), ha="left", va="top", fontsize=13)
+    fig.supxlabel("Share of variance explained (Sobol index; 1 = all of it)", x=0.72,
+                  y=0.215 if noted else 0.165, fontsize=14)
     d = results.design
     axes[0].set_yticks(y, [f"{p}\n(swept {d[p].min():.3g} to {d[p].max():.3g})" if p in d else p
                            for p in params])
     axes[0].invert_yaxis()
-    axes[0].legend(loc="upper left", bbox_to_anchor=(-0.9, -0.09), frameon=False, ncols=2)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(-0.9, -0.12 if noted else -0.09),
+                   frameon=False, ncols=2)
     return save(fig, path)
 
 
