@@ -28,6 +28,7 @@ MARKERS = ("o", "s", "^", "D", "v", "P")
 FIGSIZE = (12.8, 7.2)
 DPI = 150
 TITLE_WIDTH = 74  # characters per title line at 19 pt on a 12.8 in figure
+TITLE_LINES = 4  # most title lines: the axes keep room below them (a longer title is cut, "...")
 SOURCE_NOTE = ("Sources: seeds 000-004 (Asia News Network 2015, Al Jazeera 2014, Carnegie 2015, "
                "JoongAng 2014, Lowy/NBR 2015); public record (China customs, AidData, Brent).")
 
@@ -61,7 +62,8 @@ def new_figure(title: str, provenance: str, source: str = SOURCE_NOTE, nrows: in
     """
     style()
     fig, ax = plt.subplots(nrows, ncols, figsize=FIGSIZE, **subplots)
-    shown = textwrap.fill(re.sub(r"(\d) (m|bn|Mt|kt)\b", "\\1\u00a0\\2", title), TITLE_WIDTH)  # keep "$427 m" whole
+    shown = textwrap.fill(re.sub(r"(\d) (m|bn|Mt|kt)\b", "\\1\u00a0\\2", title), TITLE_WIDTH,
+                          max_lines=TITLE_LINES, placeholder=" ...")  # keep "$427 m" whole
     fig.suptitle(shown, x=0.01, y=0.985, ha="left", va="top", fontsize=19, fontweight="bold")
     fig.text(0.01, 0.01, f"{textwrap.fill(source, 165)}\n{textwrap.fill(provenance, 155)}", fontsize=10.5, color="#333333",
              ha="left", va="bottom")

@@ -341,8 +341,13 @@ sample:
 """)
     folder = run_sweep(exp, tmp_path / "out", executor="serial").folder
     out = tmp_path / "brief"
-    result = CliRunner().invoke(main, ["brief", str(folder), "--out", str(out), "--no-pdf"])
+    result = CliRunner().invoke(main, ["brief", str(folder), "--out", str(out), "--no-pdf",
+                                       "--target", "trade_russia_usd@2020>=2e8"])
     assert result.exit_code == 0, result.output
+    # scenario discovery over the 11: every limit in the table's file, at most 8 in the brief
+    limits = pd.read_csv(out / "tables" / "discovery_0.csv")
+    assert set(limits["parameter"]) == set(names)
+    assert (out / "charts" / "discovery_0.png").is_file()
     table = pd.read_csv(out / "tables" / "sobol.csv")
     assert set(table["parameter"]) == set(names)  # every index in the table
     shown, left_max = leading_parameters(table)
@@ -352,8 +357,11 @@ sample:
     assert f"The table shows the {SHOWN} of {len(names)} parameters" in md
     assert f"swept: {len(names)} parameters" in md and f"swept: {names[-1]}" not in md
     evidence = md[md.index("## What drives the outcomes?"):]
-    listed = {n for n in names if f"| {n} |" in evidence}
+    sobol_part = evidence[:evidence.index("## Where is")]
+    listed = {n for n in names if f"| {n} |" in sobol_part}
     assert listed == set(shown)
+    box_part = evidence[evidence.index("## Where is"):]
+    assert 0 < sum(f"| {n} |" in box_part for n in names) <= SHOWN
     # the chart: the same parameters as y labels, and the note on the others
     import matplotlib.pyplot as plt
 
@@ -370,6 +378,38 @@ sample:
     assert seen["labels"] == shown
     assert any(f"the other {len(names) - SHOWN}: at most {left_max:.2f}" in t
                for t in seen["texts"])
+
+
+def test_a_box_on_many_settings_shows_the_limits_that_cut_most():
+    from model.analysis.discovery import SHOWN, Discovery
+
+    k = 12  # restricted settings, each cutting its range by k percent; and 3 left whole
+    box = pd.DataFrame(
+        [{"parameter": f"p{i}", "kind": "numeric", "low": i / 100, "high": 1.0, "full_low": 0.0,
+          "full_high": 1.0, "values": "", "all_values": "", "restricted": True}
+         for i in range(1, k + 1)]
+        + [{"parameter": f"q{i}", "kind": "numeric", "low": 0.0, "high": 1.0, "full_low": 0.0,
+            "full_high": 1.0, "values": "", "all_values": "", "restricted": False}
+           for i in range(3)])
+    trajectory = pd.DataFrame({"coverage": [1.0, 0.6], "density": [0.3, 0.9], "mass": [1, .2]})
+    d = Discovery(None, 100, 30, trajectory, 1, box)
+    rows, left_out = d.shown_rows()
+    assert list(rows["parameter"]) == [f"p{i}" for i in range(k, k - SHOWN, -1)]
+    assert left_out == k - SHOWN
+    assert d.short() == f"in a box on {k} of {k + 3} swept settings (right)"
+    assert "all of them in tables/d.csv" in d.note("tables/d.csv")
+
+
+def test_a_title_too_long_for_the_slide_is_cut_not_an_error(tmp_path):
+    """A chart whose title names many settings (a box on 22 of 60 parameters) failed with
+    'bottom cannot be >= top': a title is cut to four lines."""
+    from model.figures import TITLE_LINES, new_figure, save
+
+    fig, _ = new_figure("A very long question " * 40, "provenance")
+    shown = fig._suptitle.get_text()
+    assert shown.count("\n") + 1 == TITLE_LINES and shown.endswith("...")
+    save(fig, tmp_path / "long.png")
+    assert (tmp_path / "long.png").is_file()
 
 
 def test_brief_html_is_self_contained_with_sources_and_provenance(folders, brief):

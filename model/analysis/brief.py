@@ -771,21 +771,22 @@ def discovery_evidence(doc: BriefDocument, plan: BriefPlan, r: Results, tag: str
 
     for k, outcome in enumerate(plan.parsed or ([plan.goal] if plan.goal else [])):
         found = discover(r, outcome)
-        fb = found.box
+        fb = found.shown_rows()[0]  # every limit is in the table's file
         cat = fb["kind"] == "categorical"
         box = fb.assign(
             swept=[v if c else _range_text(a, b) for a, b, v, c in
                    zip(fb["full_low"], fb["full_high"], fb["all_values"], cat, strict=True)],
             box=[v if c else _range_text(a, b) for a, b, v, c in
                  zip(fb["low"], fb["high"], fb["values"], cat, strict=True)],
-            restricted=found.box["restricted"].map({True: "yes", False: "no"}),
+            restricted=fb["restricted"].map({True: "yes", False: "no"}),
         )[["parameter", "swept", "box", "restricted"]]
         doc.table(found.box, f"discovery_{k}{tag}.csv")
         doc.add(f"discovery_{k}{tag}", lambda p, o=outcome, f=found: discovery_chart(r, o, p, f),
                 heading=f"Where is '{describe_outcome(outcome)}' likely? (pools all design points)",
                 after=[("p", f"Outcome '{describe_outcome(outcome)}': yes in {found.hits} of "
                              f"{found.runs} runs of all design points pooled "
-                             f"({found.base_rate:.0%}). {found.note()}"), ("table", box)])
+                             f"({found.base_rate:.0%}). "
+                             f"{found.note(f'tables/discovery_{k}{tag}.csv')}"), ("table", box)])
 
 
 def closing_sections(plan: BriefPlan) -> list[tuple]:

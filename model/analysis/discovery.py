@@ -28,6 +28,12 @@ from model.errors import HedgesimError
 MIN_BAR = 0.02  # narrowest box bar drawn, as a share of the swept range
 
 
+SHOWN = 8
+"""Most box limits a discovery chart (and a brief's box table) shows: in a sample over all the
+uncertain parameters, a box may restrict dozens slightly; those cut most are shown, and every
+limit is in the full table."""
+
+
 @dataclass
 class Discovery:
     outcome: Outcome
@@ -49,15 +55,40 @@ class Discovery:
     def density(self) -> float:
         return float(self.trajectory.loc[self.chosen, "density"])
 
-    def note(self) -> str:
-        """Coverage and density of the chosen box, and what it leaves out."""
+    def note(self, table: str = "the box's table") -> str:
+        """Coverage and density of the chosen box, and what it leaves out; ``table`` is where
+        every limit of a box too large to spell out is."""
         left_out = self.hits - round(self.coverage * self.hits)
         inside = self.trajectory.loc[self.chosen, "mass"] * self.runs
         wrong = round(inside * (1 - self.density))
-        return (f"The box ({self.describe()}) holds {self.coverage:.0%} of the 'yes' runs "
+        restricted = int(self.box["restricted"].sum())
+        box = (f"The box ({self.describe()})" if restricted <= SHOWN else
+               f"The box, {restricted} limits on {len(self.box)} swept settings (those that cut "
+               f"most below; all of them in {table}),")
+        return (f"{box} holds {self.coverage:.0%} of the 'yes' runs "
                 f"(coverage) and {self.density:.0%} of the runs in it are 'yes' (density). It "
                 f"leaves out {left_out} 'yes' run(s) that lie outside it, and takes in "
                 f"{wrong} 'no' run(s).")
+
+    def shown_rows(self, most: int = SHOWN) -> tuple[pd.DataFrame, int]:
+        """The box's rows a chart or a table shows: all of them if there are at most ``most``;
+        else the restricted ones, those cut most first, at most ``most``. Also how many
+        restricted rows that leaves out."""
+        box = self.box
+        if len(box) <= most:
+            return box, 0
+        kept = box[box["restricted"]]
+        span = (kept["full_high"] - kept["full_low"]).where(lambda v: v > 0)
+        cut = (1 - (kept["high"] - kept["low"]) / span).fillna(1.0)  # categories: first
+        order = cut.sort_values(ascending=False, kind="stable").index
+        return box.loc[order[:most]], max(0, len(order) - most)
+
+    def short(self) -> str:
+        """:meth:`describe`, or where the box restricts more than three parameters, how many."""
+        restricted = int(self.box["restricted"].sum())
+        if restricted <= 3:
+            return self.describe()
+        return f"in a box on {restricted} of {len(self.box)} swept settings (right)"
 
     def describe(self) -> str:
         """The box as a reader would say it: 'russia.trade_subsidy_rate >= 0.31 and ...'."""
@@ -186,7 +217,7 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
         title = f"How likely is '{question}'? Not in any of the {d.runs} runs swept"
     else:
         title = (f"How likely is '{question}'? {d.base_rate:.0%} of swept runs, {d.density:.0%} when "
-                 f"{d.describe()}")
+                 f"{d.short()}")
     prov = (results.provenance() + " | all design points and replications pooled"
             + f" | PRIM peeling: box holds {d.coverage:.0%} of the 'yes' runs "
             f"(coverage) and {d.density:.0%} of runs in it are 'yes' (density)")
@@ -207,7 +238,8 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
     left.set_title("Trade-off as the box shrinks", loc="left", fontsize=15)
     left.legend(loc="lower left", frameon=True, framealpha=0.9, fontsize=12)
 
-    box = d.box
+    box, unshown = d.shown_rows()
+    box = box.reset_index(drop=True)
     y = np.arange(len(box))
     cat = box["kind"] == "categorical"
     span = (box["full_high"] - box["full_low"]).replace(0, 1)
@@ -234,7 +266,9 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
             right.text(centre, i - 0.3, span_text, ha="center", va="bottom", fontsize=12,
                        fontweight="bold")
     right.set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in box["parameter"]])
-    right.set_title("Box limits (categories: those kept)", loc="left", fontsize=15)
+    right.set_title("Box limits (categories: those kept)" if len(box) == len(d.box) else
+                    f"The {len(box)} of its {len(box) + unshown} limits that cut most",
+                    loc="left", fontsize=15)
     right.set_xlim(-0.02, 1.02)
     right.set_ylim(len(box) - 0.4, -0.75)
     right.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
