@@ -447,6 +447,9 @@ ERRORS = {  # args (with {run}, {grid}, {sobol} filled in), words the one line m
     "year outside the runs": (["plot", "{run}", "--kind", "fan", "--year", "2050"], "--year"),
     "response of a run": (["plot", "{run}", "--kind", "response"], "sweep that varies a lever"),
     "matrix of a run": (["plot", "{run}", "--kind", "matrix"], "sweep over two or more strategies"),
+    # a line through a sample joins points that differ in every sampled setting: refused
+    "response of a sample": (["plot", "{sobol}", "--kind", "response"],
+                             "expected a grid sweep (vary:) for the response chart"),
     "sensitivity of a grid": (["plot", "{grid}", "--kind", "sensitivity"], "Sobol sample"),
     "discovery of a run": (["plot", "{run}", "--kind", "discovery"], "varies at least one parameter"),
     "standard chart of a sweep": (["plot", "{grid}", "--kind", "dependence"], "not a sweep"),

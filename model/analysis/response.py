@@ -191,8 +191,15 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
 
         raise HedgesimError(str(results.folder), "--column",
                             f"expected an output column{suggest(column, results.runs.columns)}")
-    year = check_year(results, target.year if (target and year is None) else year)
     levers = levers_of(results)
+    if results.method != "grid" and len(levers) > 1:
+        # No two points of a sample share a lever's value, so the line would join points
+        # that differ in every other sampled setting too: noise drawn as a response.
+        raise HedgesimError(str(results.folder), "--kind",
+                            f"expected a grid sweep (vary:) for the response chart, not a "
+                            f"{results.method} sample over {len(levers)} parameters: use --kind "
+                            "sensitivity (Sobol) or discovery --outcome ...")
+    year = check_year(results, target.year if (target and year is None) else year)
     lever = lever or levers[0]
     if lever not in levers:
         raise HedgesimError(str(results.folder), "lever", f"expected one of {', '.join(levers)}")
@@ -215,7 +222,7 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
              + (f": {found}" if found else ""))
     prov = (results.provenance() + " | median and 5-95% range across replications at each "
             "setting (not pooled over settings)"
-            + (f"; averaged over {', '.join(pooled)}" if pooled else ""))
+            + (f"; averaged over {_names(pooled)}" if pooled else ""))
     by = " / ".join(groups_of(results))
     fig, axes = new_figure(title, prov, ncols=len(panels), sharey=True)
     axes = np.atleast_1d(axes)
@@ -272,3 +279,10 @@ def answers_for_title(results: Results, target: Outcome, year: int, column: str,
     parts = [(f"from {a.value:g} under {a.group}" if a.value is not None
               else f"not within {a.swept[0]:g}-{a.swept[1]:g} under {a.group}") for a in found]
     return f"half the runs reach {fmt_value(target.threshold, column)} " + "; ".join(parts)
+
+
+def _names(params: list[str], most: int = 4) -> str:
+    """Parameter names for a provenance line: all of them, or the first few and how many more."""
+    if len(params) <= most:
+        return ", ".join(params)
+    return f"{', '.join(params[:most])} and {len(params) - most} more"
