@@ -92,6 +92,7 @@ KINDS = [  # kind, folder, extra options, words the title must carry
     ("fan", "run", [], "DPRK-Russia trade"),
     ("fan", "grid", ["--column", "china_share"], "China's share of DPRK trade"),
     ("compare", "grid", [], "highest under"),
+    ("compare", "sobol", [], "to compare)"),  # one group: its median, not "highest and lowest"
     ("matrix", "grid", [], "Which hedging strategy pays Pyongyang?"),
     ("matrix", "grid", ["--metric", "cost_russia"], "What does each strategy cost Moscow?"),
     ("sensitivity", "sobol", [], "What drives the outcomes?"),

@@ -78,7 +78,9 @@ def compare_chart(results: list[Results], column: str, path: Path, by: str | Non
     pooled = any(r.kind == "sweep" and len(r.design) > table["group"].nunique() for r in results)
     title = (f"{label(column)} in {year}: highest under {best} ({fmt_value(end[best], column)} median"
              f"{' with all swept settings pooled' if pooled else ''}), "
-             f"lowest under {worst} ({fmt_value(end[worst], column)})")
+             f"lowest under {worst} ({fmt_value(end[worst], column)})" if len(end) > 1 else
+             f"{label(column)} in {year}: {fmt_value(end[best], column)} median under {best}"
+             f"{' with all swept settings pooled' if pooled else ''} (one {by} to compare)")
     start = results[0].policy_start
     table = table[table["year"] >= start - HISTORY_SHOWN]  # before that, the groups share history
     prov = " || ".join(r.provenance() for r in results[:2]) + (" || ..." if len(results) > 2 else "")
