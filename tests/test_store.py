@@ -451,3 +451,29 @@ def test_the_code_version_names_the_checkouts_commit_and_whether_it_was_edited(m
     assert store_mod.code_version() == f"{__version__}+g{head}" + ("-dirty" if edited else "")
     monkeypatch.setenv("PATH", "")
     assert store_mod.code_version() == __version__
+
+
+def test_runs_are_read_sorted_by_point_replication_and_year_copying_only_when_needed():
+    """read_runs gives the runs sorted (a stable sort: rows of equal keys keep their order);
+    parts read in the order of their first point are sorted already and are not copied."""
+    import numpy as np
+    import pyarrow as pa
+
+    from model.experiments.store import _sorted
+
+    inorder = pa.table({"point": [0, 0, 0, 1, 1], "replication": [0, 0, 1, 0, 0],
+                        "year": [2000, 2001, 2000, 2000, 2000], "v": [1, 2, 3, 4, 5]})
+    assert _sorted(inorder) is inorder  # ties (the last two rows) allowed, kept as they are
+    shuffled = inorder.take([3, 2, 0, 4, 1])
+    again = _sorted(shuffled)
+    assert again["v"].to_pylist() == [1, 2, 3, 4, 5]
+    # the year decides only between rows of the same point and replication
+    later = pa.table({"point": [1, 0], "replication": [0, 5], "year": [1990, 2030], "v": [2, 1]})
+    assert _sorted(later)["v"].to_pylist() == [1, 2]
+    rng = np.random.default_rng(3)
+    keys = {c: rng.integers(0, 3, 200) for c in ("point", "replication", "year")}
+    table = pa.table({**keys, "v": np.arange(200)})
+    expected = sorted(range(200), key=lambda i: (keys["point"][i], keys["replication"][i],
+                                                 keys["year"][i], i))
+    assert _sorted(table)["v"].to_pylist() == expected
+
