@@ -76,9 +76,9 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     design = pd.DataFrame({"point": [0], "scenario": [sc.name], "strategy": [strategy]})
     stored = StoredResults(None, "run", {"kind": "run", "scenario": sc.resolved(),
                                          "calibration": calibration.describe()},
-                           frame.assign(point=0, strategy=strategy), design,
-                           pd.DataFrame(columns=["point", "replication", "seed", "status",
-                                                 "error"]))
+                           design, pd.DataFrame(columns=["point", "replication", "seed",
+                                                         "status", "error"]),
+                           _runs=frame.assign(point=0, strategy=strategy))
     return _frame(stored)
 
 

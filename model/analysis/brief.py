@@ -531,7 +531,7 @@ def plan_brief(folders, out: Path, outcomes, spec: BriefSpec, year: int | None,
     results = load_many(folders)
     if not results:
         raise HedgesimError(None, "RESULTS", "expected at least one results folder")
-    columns = results[0].runs.columns
+    columns = results[0].columns
     goal = parse_outcome(target, columns, default_year=year, field="--target") if target else None
     texts = list(dict.fromkeys([*spec.outcomes, *outcomes]))
     parsed = [parse_outcome(t, columns) for t in texts]

@@ -30,11 +30,13 @@ MAX_BANDS = 3  # more overlapping bands turn grey and hide the medians
 HISTORY_SHOWN = 5  # years before policy_start drawn for context
 
 
-def grouped(results: list[Results], by: str | None = None) -> tuple[str, pd.DataFrame]:
-    """All runs with a ``group`` column; ``by`` is scenario or strategy (default: what varies)."""
+def grouped(results: list[Results], by: str | None = None,
+            columns: list[str] = ()) -> tuple[str, pd.DataFrame]:
+    """All runs (their ``columns``) with a ``group`` column; ``by`` is scenario or strategy
+    (default: what varies)."""
     frames = []
     for r in results:
-        frames.append(r.runs.assign(source=r.folder.name))
+        frames.append(r.select(list(columns)).assign(source=r.folder.name))
     runs = pd.concat(frames, ignore_index=True)
     if by is None:
         by = "strategy" if runs["strategy"].nunique() > 1 and runs["scenario"].nunique() == 1 else "scenario"
@@ -50,7 +52,7 @@ def compare_table(results: list[Results], column: str, by: str | None = None) ->
     """Per group and year: 25th, 50th and 75th percentile of ``column`` and the run count."""
     for r in results:
         check_column(r, column)
-    _, runs = grouped(results, by)
+    _, runs = grouped(results, by, [column])
     g = runs.groupby(["group", "year"])[column]
     out = g.quantile([0.25, 0.5, 0.75]).unstack()
     out.columns = ["p25", "p50", "p75"]

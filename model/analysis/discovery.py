@@ -187,7 +187,7 @@ def discover(results: Results, outcome: Outcome, params: list[str] | None = None
     if not params and not categorical:
         raise HedgesimError(str(results.folder), "design.parquet",
                             "expected a sweep that varies at least one parameter for scenario discovery")
-    yes = outcome.evaluate(results.runs)
+    yes = outcome.evaluate(results.select([outcome.column], [outcome.year]))
     frame = yes.merge(results.design[["point", *params, *categorical]], on="point")
     hit = frame["hit"].to_numpy(dtype=bool)
     trajectory = prim(frame, params, hit, alpha=alpha, categorical=categorical)

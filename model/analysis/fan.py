@@ -34,18 +34,19 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 def fan_table(results: Results, column: str) -> pd.DataFrame:
     """Per year: the 5, 25, 50, 75 and 95th percentiles of ``column`` across runs."""
     check_column(results, column)
-    q = results.runs.groupby("year")[column].quantile(list(QUANTILES)).unstack()
+    runs = results.select([column])
+    q = runs.groupby("year")[column].quantile(list(QUANTILES)).unstack()
     q.columns = [f"p{int(c * 100):02d}" for c in q.columns]
-    q["runs"] = results.runs.groupby("year")[column].count()
+    q["runs"] = runs.groupby("year")[column].count()
     return q.reset_index()
 
 
 def check_column(results: Results, column: str) -> None:
     from model.analysis.charts import suggest
 
-    if column not in results.runs.columns:
+    if column not in results.columns:
         raise HedgesimError(str(results.folder), "--column",
-                            f"expected an output column, not {column!r}{suggest(column, results.runs.columns)}")
+                            f"expected an output column, not {column!r}{suggest(column, results.columns)}")
 
 
 def cited(column: str) -> list[dict]:

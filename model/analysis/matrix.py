@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.charts import fmt_value, new_figure, save
-from model.analysis.results import Results
+from model.analysis.results import Results, policy_years
 from model.errors import HedgesimError
 from model.params import REGISTRY
 
@@ -57,8 +57,8 @@ def axes_of(results: Results, x: str | None = None, y: str | None = None) -> tup
 def matrix_table(results: Results, x: str | None = None, y: str | None = None) -> pd.DataFrame:
     """One row per strategy and cell: the four outcomes, the regret and whether it is best."""
     x, y = axes_of(results, x, y)
-    runs = results.runs[results.runs["year"] >= results.policy_start]
     cols = [c for c, _ in METRICS.values()]
+    runs = results.select(cols, policy_years(results))
     per_point = runs.groupby("point")[cols].mean().reset_index()
     cells = per_point.merge(results.design[["point", "strategy", x, y]], on="point")
     table = cells.groupby(["strategy", x, y])[cols].mean().reset_index()
@@ -73,7 +73,7 @@ def noise_of(results: Results) -> float:
     """Typical standard error of a cell's mean DPRK payoff: the spread across replications of the
     policy-years mean payoff at one design point, over the square root of the replications,
     as a median over points. Regrets smaller than about twice this are chance."""
-    runs = results.runs[results.runs["year"] >= results.policy_start]
+    runs = results.select(["dprk_payoff"], policy_years(results))
     per_rep = runs.groupby(["point", "replication"])["dprk_payoff"].mean()
     g = per_rep.groupby("point")
     se = g.std(ddof=1) / np.sqrt(g.count())

@@ -38,7 +38,7 @@ def render(kind: str, results: list[Results], path: Path, column: str | None = N
     first = results[0]
     if kind != "compare" and len(results) > 1:
         raise HedgesimError(str(results[1].folder), "RESULTS", f"expected one results folder for {kind}")
-    goal = parse_outcome(target, first.runs.columns, default_year=year, field="--target") if target else None
+    goal = parse_outcome(target, first.columns, default_year=year, field="--target") if target else None
     if year is None and goal is not None:
         year = goal.year
     for r in results:
@@ -58,12 +58,12 @@ def render(kind: str, results: list[Results], path: Path, column: str | None = N
     if kind == "sensitivity":
         return sensitivity_chart(first, path)
     if kind == "discovery":
-        parsed = parse_outcome(outcome or target or DEFAULT_OUTCOME, first.runs.columns,
+        parsed = parse_outcome(outcome or target or DEFAULT_OUTCOME, first.columns,
                                field="--outcome" if outcome or not target else "--target")
         return discovery_chart(first, parsed, path)
-    runs = first.runs
-    if runs["point"].nunique() > 1:
+    if first.select([])["point"].nunique() > 1:
         raise HedgesimError(str(first.folder), "--kind", f"expected a run folder for {kind}, not a sweep")
+    runs = first.runs
     return STANDARD[kind](runs, first.provenance() + " | median and 90% interval", first.policy_start,
                           path, year=year, target=goal)
 

@@ -80,8 +80,8 @@ def point_table(results: Results, year: int, target: Outcome | None = None,
                 columns=TABLE_COLUMNS) -> pd.DataFrame:
     """Numeric, one row per design point: settings, median/p05/p95 of each column in ``year``,
     the replications counted and (with a target) how many reach it."""
-    rows = results.runs[results.runs["year"] == year]
-    cols = [c for c in columns if c in rows.columns]
+    cols = [c for c in columns if c in results.columns]
+    rows = results.select(cols, [year])
     g = rows.groupby("point")
     out = results.design[["point", *groups_of(results), *levers_of(results)]].set_index("point")
     for c in cols:
@@ -89,7 +89,7 @@ def point_table(results: Results, year: int, target: Outcome | None = None,
         out[f"{c}_median"], out[f"{c}_p05"], out[f"{c}_p95"] = q[0.5], q[0.05], q[0.95]
     out["replications"] = g.size()
     if target is not None:
-        hits = target.evaluate(results.runs).groupby("point")["hit"]
+        hits = target.evaluate(results.select([target.column], [target.year])).groupby("point")["hit"]
         out["target_reached"] = hits.sum().astype(int)
         out["target_share"] = hits.mean()
     out.insert(0, "year", year)
@@ -186,11 +186,11 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
     if results.kind != "sweep" or not results.parameters:
         raise HedgesimError(str(results.folder), "--kind",
                             "expected a sweep that varies a lever for the response chart")
-    if column not in results.runs.columns:
+    if column not in results.columns:
         from model.analysis.charts import suggest
 
         raise HedgesimError(str(results.folder), "--column",
-                            f"expected an output column{suggest(column, results.runs.columns)}")
+                            f"expected an output column{suggest(column, results.columns)}")
     levers = levers_of(results)
     if results.method != "grid" and len(levers) > 1:
         # No two points of a sample share a lever's value, so the line would join points
@@ -206,7 +206,7 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
     rest = [p for p in levers if p != lever]
     panel_by = next((p for p in rest if results.design[p].nunique() <= MAX_PANELS), None)
     pooled = [p for p in rest if p != panel_by]
-    rows = results.runs.loc[results.runs["year"] == year, ["point", "replication", column]]
+    rows = results.select([column], [year])[["point", "replication", column]]
     design = results.design.assign(group=group_label(results, results.design))
     rows = rows.merge(design[["point", "group", lever, *([panel_by] if panel_by else [])]],
                       on="point")

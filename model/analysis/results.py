@@ -64,7 +64,8 @@ class Results(StoredResults):
 
     @property
     def years(self) -> tuple[int, int]:
-        return int(self.runs["year"].min()), int(self.runs["year"].max())
+        year = self.select([])["year"]
+        return int(year.min()), int(year.max())
 
     @property
     def failed(self) -> int:
@@ -104,7 +105,7 @@ class Results(StoredResults):
         """One line: which runs, which parameters, which code, and whether their history is
         counterfactual."""
         m = self.manifest
-        reps = self.runs.groupby("point")["replication"].nunique()
+        reps = self.select([]).groupby("point")["replication"].nunique()
         what = (f"scenario {self.label}, {int(reps.max())} replications" if self.kind == "run" else
                 f"{self.method or '?'} sweep of {len(self.design)} points x {int(reps.max())} replications")
         what += f", {self.draws_phrase}"
@@ -113,6 +114,12 @@ class Results(StoredResults):
         return (f"hedgesim {m.get('code_version', '?')} | {what}{fail} | results "
                 f"{self.folder.parent.name}/{self.folder.name} ({m.get('created_utc', '?')})"
                 + (f" | {note}" if note else ""))
+
+
+def policy_years(results: Results) -> list[int]:
+    """The years from the runs' policy start to their last: what 'over the policy years'
+    reads (:meth:`Results.select`)."""
+    return list(range(results.policy_start, results.years[1] + 1))
 
 
 def load_results(folder: str | Path) -> Results:
