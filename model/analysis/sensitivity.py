@@ -22,6 +22,7 @@ of two (the estimator needs one) and the table says how many were used.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import pandas as pd
 from scipy.stats import sobol_indices
 
 from model.analysis.charts import OKABE_ITO, label, new_figure, save
-from model.analysis.results import Results
+from model.analysis.results import Results, policy_years
 from model.errors import HedgesimError
 
 ROUGH_BELOW = 64  # base samples under which Sobol estimates are flagged as rough
@@ -46,12 +47,11 @@ DEFAULT_OUTCOMES: tuple[tuple[str, int | None], ...] = (
 
 
 def _point_values(results: Results, column: str, year: int | None) -> pd.Series:
-    runs = results.runs
-    if column not in runs.columns:
+    if column not in results.columns:
         from model.analysis.charts import suggest
 
-        raise HedgesimError(str(results.folder), "outcome", f"expected an output column{suggest(column, runs.columns)}")
-    rows = runs[runs["year"] == year] if year is not None else runs[runs["year"] >= results.policy_start]
+        raise HedgesimError(str(results.folder), "outcome", f"expected an output column{suggest(column, results.columns)}")
+    rows = results.select([column], [year] if year is not None else policy_years(results))
     if rows.empty:
         raise HedgesimError(str(results.folder), "outcome", f"expected runs covering {year}")
     return rows.groupby("point")[column].mean()
@@ -90,7 +90,8 @@ def sobol_table(results: Results, outcomes=DEFAULT_OUTCOMES, confidence: float =
         f_a = complete["A"].to_numpy()[None, :]
         f_b = complete["B"].to_numpy()[None, :]
         f_ab = np.stack([complete[f"AB:{n}"].to_numpy()[None, :] for n in names])
-        with warnings.catch_warnings():
+        seed = [int(results.manifest.get("seed") or 0), len(rows)]  # the sweep's, per outcome
+        with warnings.catch_warnings(), _global_seed(seed):
             warnings.simplefilter("ignore")  # degenerate bootstrap for inert parameters -> NaN interval
             res = sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=used)
             boot = res.bootstrap(confidence_level=confidence, n_resamples=n_resamples)
@@ -104,6 +105,19 @@ def sobol_table(results: Results, outcomes=DEFAULT_OUTCOMES, confidence: float =
                          "total_low": _ci(boot.total_order.confidence_interval.low, i),
                          "total_high": _ci(boot.total_order.confidence_interval.high, i)})
     return pd.DataFrame(rows)
+
+
+@contextlib.contextmanager
+def _global_seed(seed: list[int]):
+    """NumPy's global random state seeded from ``seed`` for the block, then put back: SciPy's
+    Sobol bootstrap draws its resamples from it and takes no generator, and a brief must give
+    the same intervals each time it is written from the same folder."""
+    saved = np.random.get_state()
+    np.random.seed(np.random.SeedSequence(seed).generate_state(4))
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
 
 
 def leading_parameters(table: pd.DataFrame, most: int = SHOWN) -> tuple[list[str], float | None]:
