@@ -59,6 +59,7 @@ class FirmPopulation:
         layouts = [m.derived(FirmPopulation, FirmPopulation.layout) for m in members]
         self.__dict__.update(layouts[0])
         n, r = self.n, len(members)
+        values = MemberValues(members) if values is None else values
         # Replications by their count of Chinese firms (China's firms come first): settle()
         # and active_counts() add each such set of rows over its own slices of the firms.
         split: dict[int, list[int]] = {}
@@ -253,7 +254,7 @@ class FirmPopulation:
             return np.stack([np.add.reduce(part[..., firms], axis=-1, dtype=np.intp)
                              for firms in cohorts], axis=-1)
 
-        (_, rows, cohorts), *rest = self._splits
+        _, rows, cohorts = self._splits[0]
         if rows is None:  # one layout
             return counted(actives, cohorts)
         counts = np.empty((*actives.shape[:2], N_GROUPS), dtype=np.intp)

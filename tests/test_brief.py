@@ -417,6 +417,47 @@ def test_a_box_on_many_settings_shows_the_limits_that_cut_most():
     assert "all of them in tables/d.csv" in d.note("tables/d.csv")
 
 
+def test_a_box_that_restricts_nothing_shows_the_whole_space():
+    from model.analysis.discovery import SHOWN, Discovery
+
+    box = pd.DataFrame([{"parameter": f"p{i}", "kind": "numeric", "low": 0.0, "high": 1.0,
+                         "full_low": 0.0, "full_high": 1.0, "values": "", "all_values": "",
+                         "restricted": False} for i in range(12)])
+    trajectory = pd.DataFrame({"coverage": [1.0], "density": [1.0], "mass": [1.0]})
+    rows, left_out = Discovery(None, 100, 100, trajectory, 0, box).shown_rows()
+    assert len(rows) == SHOWN and left_out == 0 and not rows["restricted"].any()
+
+
+def test_the_response_chart_draws_a_grid_lever_crossed_with_a_sample_not_a_sampled_one(
+        tmp_path):
+    """A lever on a grid (vary:) crossed with an uncertainty sample is drawn, averaged over the
+    sample; a sampled parameter, which no two points share, is refused in one line."""
+    from model.analysis.response import response_chart
+    from model.analysis.results import load_results
+    from model.errors import HedgesimError
+    from model.experiments.sweep import run_sweep
+
+    (tmp_path / "short.yaml").write_text(
+        f"name: short\nextends: {ROOT / 'scenarios' / 'baseline.yaml'}\nhorizon: 2021\n")
+    exp = _write(tmp_path / "crossed.yaml", """name: crossed
+scenario: short.yaml
+replications: 1
+seed: 2
+vary:
+  levers.russia.trade_subsidy_rate: [0.0, 0.2, 0.4]
+sample:
+  method: lhs
+  n: 4
+  ranges: {russia.rivalry: null, china.rivalry: null}
+""")
+    results = load_results(run_sweep(exp, tmp_path / "out", executor="serial").folder)
+    drawn = response_chart(results, "trade_russia_usd", tmp_path / "r.png", year=2020)
+    assert drawn.is_file()
+    with pytest.raises(HedgesimError, match="russia.rivalry is sampled"):
+        response_chart(results, "trade_russia_usd", tmp_path / "s.png", year=2020,
+                       lever="russia.rivalry")
+
+
 def test_a_title_too_long_for_the_slide_is_cut_not_an_error(tmp_path):
     """A chart whose title names many settings (a box on 22 of 60 parameters) failed with
     'bottom cannot be >= top': a title is cut to four lines."""
@@ -466,7 +507,7 @@ ERRORS = {  # args (with {run}, {grid}, {sobol} filled in), words the one line m
     "matrix of a run": (["plot", "{run}", "--kind", "matrix"], "sweep over two or more strategies"),
     # a line through a sample joins points that differ in every sampled setting: refused
     "response of a sample": (["plot", "{sobol}", "--kind", "response"],
-                             "expected a grid sweep (vary:) for the response chart"),
+                             "expected a lever set on a grid (vary:) for the response chart"),
     "sensitivity of a grid": (["plot", "{grid}", "--kind", "sensitivity"], "Sobol sample"),
     "discovery of a run": (["plot", "{run}", "--kind", "discovery"], "varies at least one parameter"),
     "standard chart of a sweep": (["plot", "{grid}", "--kind", "dependence"], "not a sweep"),

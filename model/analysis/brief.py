@@ -426,6 +426,8 @@ def sobol_answer(table: pd.DataFrame, most: int = 3) -> str:
     """What drives each outcome, in words: the ``most`` parameters with the largest total
     Sobol index (the share of the outcome's variance a parameter explains, interactions
     included), each with its 95% interval."""
+    from model.analysis.sensitivity import ROUGH_BELOW
+
     parts = []
     for outcome, t in table.groupby("outcome", sort=False):
         t = t.dropna(subset=["total"]).sort_values("total", ascending=False).head(most)
@@ -434,14 +436,16 @@ def sobol_answer(table: pd.DataFrame, most: int = 3) -> str:
                          "samples finished)")
             continue
         parts.append(f"{outcome}: " + ", ".join(
-            f"{row.parameter} {row.total:.2f} [{row.total_low:.2f}-{row.total_high:.2f}]"
-            for row in t.itertuples()))
+            f"{row.parameter} {row.total:.2f}" + (
+                f" [{row.total_low:.2f}-{row.total_high:.2f}]"
+                if np.isfinite(row.total_low) and np.isfinite(row.total_high) else
+                " [no interval]") for row in t.itertuples()))
     samples = int(table["samples"].min()) if len(table) else 0
     return ("what drives the outcomes, by total Sobol index (the share of an outcome's variance "
             "a parameter explains, with its interactions; 95% interval): " + "; ".join(parts)
             + f". From {samples} base samples" + (" (rough: an index above 1 or below 0, or a "
                                                  "wide interval, is sampling noise)"
-                                                 if samples < 64 else "") + ".")
+                                                 if samples < ROUGH_BELOW else "") + ".")
 
 
 def run_answer(results: Results, column: str, year: int, target=None) -> str:

@@ -78,6 +78,8 @@ class Discovery:
         if len(box) <= most:
             return box, 0
         kept = box[box["restricted"]]
+        if kept.empty:  # the box is the whole swept space: the first few, each whole
+            return box.iloc[:most], 0
         span = (kept["full_high"] - kept["full_low"]).where(lambda v: v > 0)
         cut = (1 - (kept["high"] - kept["low"]) / span).fillna(1.0)  # categories: first
         order = cut.sort_values(ascending=False, kind="stable").index
@@ -266,9 +268,14 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
             right.text(centre, i - 0.3, span_text, ha="center", va="bottom", fontsize=12,
                        fontweight="bold")
     right.set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in box["parameter"]])
-    right.set_title("Box limits (categories: those kept)" if len(box) == len(d.box) else
-                    f"The {len(box)} of its {len(box) + unshown} limits that cut most",
-                    loc="left", fontsize=15)
+    restricted = int(d.box["restricted"].sum())
+    right.set_title(
+        "Box limits (categories: those kept)" if len(box) == len(d.box)
+        else f"No limit: the whole swept space ({len(box)} of {len(d.box)} settings)"
+        if not restricted
+        else f"Box limits: the {restricted} of {len(d.box)} swept settings it restricts"
+        if not unshown else f"The {len(box)} of its {len(box) + unshown} limits that cut most",
+        loc="left", fontsize=15)
     right.set_xlim(-0.02, 1.02)
     right.set_ylim(len(box) - 0.4, -0.75)
     right.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])

@@ -66,6 +66,15 @@ def levers_of(results: Results) -> list[str]:
     return sorted(params, key=key)
 
 
+def sampled_of(results: Results) -> set[str]:
+    """The registry parameters a sweep's design samples (``sample: ranges``), not sets on a
+    grid (``vary:``)."""
+    sample = (results.manifest.get("experiment") or {}).get("sample")
+    ranges = sample.get("ranges") if isinstance(sample, dict) else None
+    return {str(k).removeprefix("levers.").removeprefix("parameters.")
+            for k in (ranges or {})}
+
+
 def check_year(results: Results, year: int | None) -> int:
     first, last = results.years
     if year is None:
@@ -192,17 +201,18 @@ def response_chart(results: Results, column: str, path: Path, year: int | None =
         raise HedgesimError(str(results.folder), "--column",
                             f"expected an output column{suggest(column, results.columns)}")
     levers = levers_of(results)
-    if results.method != "grid" and len(levers) > 1:
-        # No two points of a sample share a lever's value, so the line would join points
-        # that differ in every other sampled setting too: noise drawn as a response.
-        raise HedgesimError(str(results.folder), "--kind",
-                            f"expected a grid sweep (vary:) for the response chart, not a "
-                            f"{results.method} sample over {len(levers)} parameters: use --kind "
-                            "sensitivity (Sobol) or discovery --outcome ...")
-    year = check_year(results, target.year if (target and year is None) else year)
-    lever = lever or levers[0]
+    sampled = sampled_of(results)
+    lever = lever or next((p for p in levers if p not in sampled), levers[0])
     if lever not in levers:
         raise HedgesimError(str(results.folder), "lever", f"expected one of {', '.join(levers)}")
+    if lever in sampled and len(levers) > 1:
+        # No two points of a sample share the lever's value, so the line would join points
+        # that differ in every other sampled setting too: noise drawn as a response.
+        raise HedgesimError(str(results.folder), "--kind",
+                            f"expected a lever set on a grid (vary:) for the response chart; "
+                            f"{lever} is sampled ({results.method}) with {len(levers) - 1} other "
+                            "setting(s): use --kind sensitivity (Sobol) or discovery --outcome ...")
+    year = check_year(results, target.year if (target and year is None) else year)
     rest = [p for p in levers if p != lever]
     panel_by = next((p for p in rest if results.design[p].nunique() <= MAX_PANELS), None)
     pooled = [p for p in rest if p != panel_by]
