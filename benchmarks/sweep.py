@@ -14,7 +14,7 @@ Prints, from one run of this script:
   (reading the calibration, the manifest, the summary) and the driver's Parquet writing
   share the two cores with the workers, so it is lower for the smaller sweep;
 - a sweep whose runs differ in cost: a resolution check, 10 replications of 300, 10,000 and
-  100,000 firms (30 runs, 0.2 to 60 ms each), its wall time and the busiest worker's share of
+  100,000 firms (30 runs, about 3, 16 and 150 ms each in batches of 10), its wall time and the busiest worker's share of
   the run time (50% is an even split; tasks are cut by what their runs cost);
 - a Sobol sample over 60 of the registry's uncertain parameters (their registry ranges,
   ``firms.russia_share`` among them), 2 replications a point (the issue's sensitivity

@@ -69,13 +69,17 @@ def _task_costs(spec: dict, workers: int = 2, done: frozenset = frozenset(), **s
 def test_tasks_are_cut_by_what_their_runs_cost_so_each_worker_gets_an_even_share():
     # A resolution check: runs of 300 to 100,000 firms differ 170-fold in cost. Counted in
     # runs, its 30 runs were one task, and one worker ran them all while the other waited.
-    runs, cost, busiest = _task_costs({"replications": 10, "seed": 3,
-                                       "vary": {"firms.count": [300, 10000, 100000]}})
+    # A task of costly runs ends a run early rather than late, so more workers share too.
+    spec = {"replications": 10, "seed": 3, "vary": {"firms.count": [300, 10000, 100000]}}
+    runs, cost, busiest = _task_costs(spec)
     assert sum(runs) == 30 and len(runs) >= 4
     assert busiest <= 0.6, (runs, cost)
+    assert _task_costs(spec, workers=4)[2] <= 0.3
     # a firm count given by the scenario (not varied) is counted too: 20 runs of 20,000 firms
-    runs, _, busiest = _task_costs({"replications": 20, "seed": 3,
-                                    "vary": {"firms.count": [20000]}})
+    # (34 baseline runs' worth each) are four tasks, not one of at least 64 runs
+    vary = {"levers.russia.trade_subsidy_rate": [0.0, 0.2]}
+    runs, _, busiest = _task_costs({"replications": 10, "seed": 3, "vary": vary},
+                                   values={"firms.count": 20000.0})
     assert len(runs) == 4 and busiest == 0.5
     # Baseline runs are cut as before (1,000 runs: 4 tasks of 250), and a size that does not
     # divide into full tasks is cut into as many for each worker (1,250: 6 tasks, not 4 of 256

@@ -93,7 +93,7 @@ for at most about 1/TASKS_PER_WORKER of one worker's share. With four, a 1,000-r
 workers ran in tasks of 125, half a batch, where a run takes 15% longer than in one of 256:
 in tasks of 250 it took 0.61 s instead of 0.69 (medians of 6 paired runs; parallel efficiency
 85% against 76%; 83% against 77% in another 8, and 81-83% against 76-82% in a first, noisier
-trial). Only sweeps of under 256 x workers x 4 baseline runs' worth are affected. Tasks are
+trial). Only sweeps of under 256 x workers x 2 baseline runs' worth are affected. Tasks are
 counted in what their runs cost (:func:`run_cost`), so runs that differ in cost still give
 each worker an even share."""
 MIN_TASK_RUNS = 64
@@ -338,8 +338,9 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: float,
     the point: the same parameter sets at every design point.
     """
     task: list[Unit] = []
-    size = 0.0  # the task's runs, or their cost
-    runs = 0
+    runs = 0  # in this task
+    total = 0.0  # the runs handed out so far, this task's included (or their cost)
+    end = chunk  # where this task ends: tasks end every ``chunk`` of the running total
     most = most_runs or (1 << 62)
     # Replication r draws the same member at every point: the draws are made once (a draw
     # costs a random stream of its own, about 50 us).
@@ -349,17 +350,25 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: float,
         if not reps:
             continue
         scenario = experiment.scenario_for(dp)
-        cost = 1.0 if costs is None else costs[dp.point]
+        cost = 1.0 if costs is None else max(costs[dp.point], 1e-9)
         while reps:
-            room = min(max(1, math.ceil((chunk - size) / cost)), most - runs)
+            # the runs that bring the running total nearest the task's end: a task of costly
+            # runs ends a run early rather than a run late, and the tasks stay even
+            room = round((end - total) / cost)
+            if room < 1 and task:
+                yield task
+                task, runs, end = [], 0, end + chunk
+                continue
+            room = min(max(1, room), most - runs)
             take, reps = reps[:room], reps[room:]
             task.append(Unit(dp.point, scenario, tuple(take), experiment.seed,
                              tuple(drawn[r] for r in take)))
-            size += len(take) * cost
+            total += len(take) * cost
             runs += len(take)
-            if size >= chunk or runs >= most:
+            if total >= end or runs >= most:
                 yield task
-                task, size, runs = [], 0.0, 0
+                # (a task closed at its most runs: the next ends a chunk from here)
+                task, runs, end = [], 0, end + chunk if total >= end else total + chunk
     if task:
         yield task
 
