@@ -75,6 +75,13 @@ def test_tasks_are_cut_by_what_their_runs_cost_so_each_worker_gets_an_even_share
     assert sum(runs) == 30 and len(runs) >= 4
     assert busiest <= 0.6, (runs, cost)
     assert _task_costs(spec, workers=4)[2] <= 0.3
+    # Costly runs first (each over a task's share: a task each), then cheap ones: the cheap
+    # runs are not handed out one per task (the end of a task lagged behind the costly runs)
+    runs, cost, _ = _task_costs({"replications": 10, "seed": 3, "vary": {
+        "firms.count": [200000, 300], "levers.russia.trade_subsidy_rate": [0.0, 0.1, 0.2, 0.3]}},
+        workers=8)
+    cheap = [n for n, c in zip(runs, cost, strict=True) if c < 2 * n]
+    assert sum(runs) == 80 and sum(cheap) == 40 and len(cheap) <= 2, runs
     # a firm count given by the scenario (not varied) is counted too: 20 runs of 20,000 firms
     # (34 baseline runs' worth each) are four tasks, not one of at least 64 runs
     vary = {"levers.russia.trade_subsidy_rate": [0.0, 0.2]}

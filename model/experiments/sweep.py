@@ -367,8 +367,11 @@ def _tasks(experiment: Experiment, done: set[tuple[int, int]], chunk: float,
             runs += len(take)
             if total >= end or runs >= most:
                 yield task
-                # (a task closed at its most runs: the next ends a chunk from here)
-                task, runs, end = [], 0, end + chunk if total >= end else total + chunk
+                # the next task ends at the first mark past this one's end (a costly run may
+                # pass several); one closed at its most runs, a chunk from here
+                task, runs = [], 0
+                end = (end + chunk * (int((total - end) // chunk) + 1) if total >= end
+                       else total + chunk)
     if task:
         yield task
 
