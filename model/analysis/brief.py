@@ -546,6 +546,7 @@ def plan_brief(folders, out: Path, outcomes, spec: BriefSpec, year: int | None,
         year = goal.year if goal else (2020 if all(r.years[0] <= 2020 <= r.years[1] for r in results)
                                        else None)
     for r in results:
+        r.years  # noqa: B018 - reads every folder's runs before anything is written
         year = check_year(r, year) if year is not None else None
         if goal is not None:
             check_year(r, goal.year)

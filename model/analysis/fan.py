@@ -43,10 +43,11 @@ def fan_table(results: Results, column: str) -> pd.DataFrame:
 
 def check_column(results: Results, column: str) -> None:
     from model.analysis.charts import suggest
+    from model.outputs import OUTPUTS
 
-    if column not in results.columns:
+    if column not in OUTPUTS or column not in results.columns:
         raise HedgesimError(str(results.folder), "--column",
-                            f"expected an output column, not {column!r}{suggest(column, results.columns)}")
+                            f"expected an output column, not {column!r}{suggest(column, OUTPUTS)}")
 
 
 def cited(column: str) -> list[dict]:

@@ -69,8 +69,14 @@ def levers_of(results: Results) -> list[str]:
 def sampled_of(results: Results) -> set[str]:
     """The registry parameters a sweep's design samples (``sample: ranges``), not sets on a
     grid (``vary:``)."""
-    sample = (results.manifest.get("experiment") or {}).get("sample")
+    experiment = results.manifest.get("experiment") or {}
+    sample = experiment.get("sample")
     ranges = sample.get("ranges") if isinstance(sample, dict) else None
+    if ranges is None and results.method not in (None, "grid"):
+        # a sample whose ranges the manifest does not keep: all but the grid's are sampled
+        grid = {str(k).removeprefix("levers.").removeprefix("parameters.")
+                for k in (experiment.get("vary") or {})}
+        return {p for p in results.parameters if p not in grid}
     return {str(k).removeprefix("levers.").removeprefix("parameters.")
             for k in (ranges or {})}
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,9 @@ def sobol_table(results: Results, outcomes=DEFAULT_OUTCOMES, confidence: float =
         f_a = complete["A"].to_numpy()[None, :]
         f_b = complete["B"].to_numpy()[None, :]
         f_ab = np.stack([complete[f"AB:{n}"].to_numpy()[None, :] for n in names])
-        seed = [int(results.manifest.get("seed") or 0), len(rows)]  # the sweep's, per outcome
+        # the sweep's seed and the outcome's own: an outcome's intervals do not depend on
+        # which other outcomes are asked for
+        seed = [int(results.manifest.get("seed") or 0), zlib.crc32(column.encode()), year or 0]
         with warnings.catch_warnings(), _global_seed(seed):
             warnings.simplefilter("ignore")  # degenerate bootstrap for inert parameters -> NaN interval
             res = sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=used)

@@ -968,6 +968,7 @@ class StoredResults:
         """Every successful run, every column (read on first use)."""
         if self._runs is None:
             self._runs = self._read(None, None)
+            self._selected.clear()  # selections are cut from the runs from now on
         return self._runs
 
     @property
@@ -999,8 +1000,10 @@ class StoredResults:
         if key not in self._selected:
             if len(self._selected) >= 8:
                 self._selected.pop(next(iter(self._selected)))
-            self._selected[key] = self._read(cols, wanted)
-        return self._selected[key]
+            # (scenario and strategy come from the design, not the runs' parts)
+            self._selected[key] = self._read(
+                [c for c in cols if c not in ("scenario", "strategy")], wanted)
+        return self._selected[key].copy(deep=False)  # a caller's new column stays its own
 
     def _read(self, columns: list[str] | None, years: Sequence[int] | None) -> pd.DataFrame:
         """A sweep's runs whose latest attempt succeeded, each with its point's scenario and
