@@ -207,6 +207,18 @@ def test_a_run_that_raises_is_recorded_and_retried_on_resume(tmp_path, monkeypat
                                   check_exact=True)
     m = json.loads((report.folder / "manifest.json").read_text())
     assert m["runs"]["failed"] == 1 and m["state"] == "incomplete"
+    # the charts' reading of the folder: the run that failed is in neither its runs nor a
+    # selection of a few columns, which gives the same rows as the runs filtered
+    from model.analysis.results import load_results
+
+    results = load_results(report.folder)
+    picked = results.select(["trade_russia_usd"], [2015])
+    assert len(picked) == 5 and not ((picked["point"] == 1) & (picked["replication"] == 0)).any()
+    assert results.years == (1988, 2020)
+    full = results.runs
+    assert len(full) == 5 * 33
+    expected = full.loc[full["year"] == 2015, list(picked.columns)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(picked, expected)
 
     monkeypatch.setattr(sweep_mod, "simulate", simulate)
     monkeypatch.setattr(sweep_mod, "simulate_batch", simulate_batch)

@@ -64,8 +64,7 @@ class Results(StoredResults):
 
     @property
     def years(self) -> tuple[int, int]:
-        year = self.select([])["year"]
-        return int(year.min()), int(year.max())
+        return self.year_range()
 
     @property
     def failed(self) -> int:
@@ -105,7 +104,8 @@ class Results(StoredResults):
         """One line: which runs, which parameters, which code, and whether their history is
         counterfactual."""
         m = self.manifest
-        reps = self.select([]).groupby("point")["replication"].nunique()
+        ok = self.status.loc[self.status["status"] == "ok", ["point", "replication"]]
+        reps = (ok if len(ok) else self.select([])).groupby("point")["replication"].nunique()
         what = (f"scenario {self.label}, {int(reps.max())} replications" if self.kind == "run" else
                 f"{self.method or '?'} sweep of {len(self.design)} points x {int(reps.max())} replications")
         what += f", {self.draws_phrase}"

@@ -461,6 +461,7 @@ class SweepStore:
         self.commits_dir = self.folder / "commits"
         self._fmt = fmt
         self._verified: list[int] | None = None
+        self._stats: dict[Path, tuple[float, float, float]] = {}  # see part_stats
         self._moved: set[int] = set()
 
     # ------------------------------------------------------------ layout
@@ -792,8 +793,7 @@ class SweepStore:
         try:
             # Parts in the order of their first point: tasks cover the runs in order, so the
             # runs then come sorted, as a rule, and need no sorted copy (see _sorted).
-            files = sorted(files, key=lambda f: min(
-                (lo for _, lo, _ in _point_ranges(pq.read_metadata(f))), default=0))
+            files = sorted(files, key=lambda f: self.part_stats(f)[0])
             ds = pads.dataset(files, format="parquet", schema=RUNS_SCHEMA)
             flt = None if years is None else pads.field("year").isin([int(y) for y in years])
             pool = _reading_pool()
@@ -805,6 +805,24 @@ class SweepStore:
             raise HedgesimError(str(self.runs_dir), None, "expected readable runs parts "
                                 f"({_arrow_reason(exc)})") from None
 
+
+    def part_stats(self, path: Path) -> tuple[float, float, float]:
+        """A runs part's first point and its first and last year, from its Parquet statistics
+        (read once per part: a sweep of 317,440 runs has 1,240 parts); -inf/inf where a row
+        group has none."""
+        if path not in self._stats:
+            meta = pq.read_metadata(path)
+            first = min((lo for _, lo, _ in _point_ranges(meta)), default=0)
+            years = meta.schema.names.index("year")
+            lo, hi = float("inf"), float("-inf")
+            for g in range(meta.num_row_groups):
+                stats = meta.row_group(g).column(years).statistics
+                if stats is None or not stats.has_min_max:
+                    lo, hi = float("-inf"), float("inf")
+                    break
+                lo, hi = min(lo, stats.min), max(hi, stats.max)
+            self._stats[path] = (first, lo, hi)
+        return self._stats[path]
 
     def read_runs_by_points(self, columns: list[str], years: list[int],
                             blocks: list[tuple[int, int]]) -> Iterator[pd.DataFrame]:
@@ -938,6 +956,9 @@ def read_status(folder: str | Path) -> pd.DataFrame:
         ["point", "replication"]).reset_index(drop=True)
 
 
+SELECTION_KEPT = 1_000_000
+"""Most rows of a selection of a folder's runs kept for the next ask (about 40 MB): a larger one,
+a policy-years mean over a 317,440-run sweep (6.7 million rows), is read again if asked again."""
 RESULT_IDS = ("point", "replication", "year")
 """The columns every selection of a folder's runs carries (with the point's scenario and
 strategy)."""
@@ -971,6 +992,21 @@ class StoredResults:
             self._selected.clear()  # selections are cut from the runs from now on
         return self._runs
 
+    def year_range(self) -> tuple[int, int]:
+        """The first and last year of the runs, from the parts' statistics where the runs are
+        not in memory (reading a sweep's years would read every row)."""
+        if self._runs is None and self._store is not None:
+            try:
+                stats = [self._store.part_stats(p) for p in self._store.run_files()]
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                raise HedgesimError(str(self._store.runs_dir), None, "expected readable runs "
+                                    f"parts ({_arrow_reason(exc)})") from None
+            lo, hi = min(s[1] for s in stats), max(s[2] for s in stats)
+            if np.isfinite(lo) and np.isfinite(hi):
+                return int(lo), int(hi)
+        year = self.select([])["year"]
+        return int(year.min()), int(year.max())
+
     @property
     def columns(self) -> list[str]:
         """The runs' columns, without reading the runs."""
@@ -997,22 +1033,30 @@ class StoredResults:
             return df[[c for c in df.columns if c in cols or c in ("scenario", "strategy")]
                       ].reset_index(drop=True)
         key = (tuple(cols), wanted)
-        if key not in self._selected:
+        if key in self._selected:
+            return self._selected[key].copy(deep=False)  # a caller's new column stays its own
+        # (scenario and strategy come from the design, not the runs' parts)
+        df = self._read([c for c in cols if c not in ("scenario", "strategy")], wanted)
+        if len(df) <= SELECTION_KEPT:  # a large one is not kept: it would hold its memory
             if len(self._selected) >= 8:
                 self._selected.pop(next(iter(self._selected)))
-            # (scenario and strategy come from the design, not the runs' parts)
-            self._selected[key] = self._read(
-                [c for c in cols if c not in ("scenario", "strategy")], wanted)
-        return self._selected[key].copy(deep=False)  # a caller's new column stays its own
+            self._selected[key] = df
+            return df.copy(deep=False)
+        return df
 
     def _read(self, columns: list[str] | None, years: Sequence[int] | None) -> pd.DataFrame:
         """A sweep's runs whose latest attempt succeeded, each with its point's scenario and
         strategy, without copying the table (a merge copied it twice)."""
         raw = self._store.read_runs(columns, None if years is None else list(years))
-        ok = self.status.loc[self.status["status"] == "ok", ["point", "replication"]]
-        keys = pd.MultiIndex.from_frame(raw[["point", "replication"]])
-        kept = keys.isin(pd.MultiIndex.from_frame(ok))
-        runs = raw if kept.all() else raw[kept].reset_index(drop=True)
+        good = (self.status["status"] == "ok").to_numpy()
+        if good.all():  # no run failed: every committed run is one whose attempt succeeded
+            runs = raw
+        else:  # (point, replication) as one number, to look up without building tuples
+            ok = self.status[good]
+            width = 1 + max([0, *(int(f["replication"].max()) for f in (ok, raw) if len(f))])
+            kept = np.isin(raw["point"].to_numpy(np.int64) * width + raw["replication"].to_numpy(),
+                           ok["point"].to_numpy(np.int64) * width + ok["replication"].to_numpy())
+            runs = raw if kept.all() else raw[kept].reset_index(drop=True)
         at = pd.Index(self.design["point"]).get_indexer(runs["point"])
         for col in ("scenario", "strategy"):
             if col in runs.columns:
