@@ -114,16 +114,17 @@ def describe_outcome(outcome: Outcome) -> str:
 def _peel_candidates(x: np.ndarray, inside: np.ndarray, alpha: float):
     """For one parameter: (side, new bound, mask after peeling) for low and high ends."""
     v = x[inside]
-    values = np.unique(v)
-    if values.size < 2:
+    if not v.size:
         return
-    lo_cut = np.quantile(v, alpha)
-    if lo_cut <= values[0]:
-        lo_cut = values[1]  # discrete (grid) values: peel the lowest level
+    low, high = v.min(), v.max()  # (no sort: PRIM over a 317,440-run sample peels 60 settings
+    if not low < high:  # a step for dozens of steps)
+        return
+    lo_cut, hi_cut = np.quantile(v, [alpha, 1 - alpha])
+    if lo_cut <= low:
+        lo_cut = v[v > low].min()  # discrete (grid) values: peel the lowest level
     yield "low", lo_cut, inside & (x >= lo_cut)
-    hi_cut = np.quantile(v, 1 - alpha)
-    if hi_cut >= values[-1]:
-        hi_cut = values[-2]
+    if hi_cut >= high:
+        hi_cut = v[v < high].max()
     yield "high", hi_cut, inside & (x <= hi_cut)
 
 
