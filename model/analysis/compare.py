@@ -34,18 +34,31 @@ def grouped(results: list[Results], by: str | None = None,
             columns: list[str] = ()) -> tuple[str, pd.DataFrame]:
     """All runs (their ``columns``) with a ``group`` column; ``by`` is scenario or strategy
     (default: what varies)."""
-    frames = []
-    for r in results:
-        frames.append(r.select(list(columns)).assign(source=r.folder.name))
-    runs = pd.concat(frames, ignore_index=True)
-    if by is None:
-        by = "strategy" if runs["strategy"].nunique() > 1 and runs["scenario"].nunique() == 1 else "scenario"
-    if by not in ("scenario", "strategy"):
-        raise HedgesimError(by, "--by", "expected scenario or strategy")
+    by = group_by(results, by)
+    if len(results) == 1:  # one folder: its runs as they are, no copy (a sweep's may be large)
+        runs = results[0].select(list(columns))
+    else:
+        runs = pd.concat([r.select(list(columns)).assign(source=r.folder.name) for r in results],
+                         ignore_index=True)
     runs["group"] = runs[by].astype(str)
     if len(results) > 1 and runs.groupby("group")["source"].nunique().max() > 1:
         runs["group"] = runs["group"] + " (" + runs["source"] + ")"
     return by, runs
+
+
+def group_by(results: list[Results], by: str | None = None) -> str:
+    """What to compare: ``by`` (scenario or strategy), by default strategy where the runs'
+    points differ in it and share one scenario, else scenario (read from the points that have
+    runs, not from the runs)."""
+    if by is None:
+        ran = pd.concat([r.design.loc[r.design["point"].isin(
+            r.status.loc[r.status["status"] == "ok", "point"]), ["scenario", "strategy"]]
+            for r in results])
+        by = ("strategy" if ran["strategy"].nunique() > 1 and ran["scenario"].nunique() == 1
+              else "scenario")
+    if by not in ("scenario", "strategy"):
+        raise HedgesimError(by, "--by", "expected scenario or strategy")
+    return by
 
 
 def compare_table(results: list[Results], column: str, by: str | None = None) -> pd.DataFrame:
@@ -66,7 +79,7 @@ def compare_chart(results: list[Results], column: str, path: Path, by: str | Non
     A sweep whose groups hold several design points pools them and the title says so."""
     from model.analysis.charts import target_line, year_marker
 
-    by, _ = grouped(results, by)
+    by = group_by(results, by)
     table = compare_table(results, column, by)
     groups = list(dict.fromkeys(table["group"]))
     if len(groups) > MAX_GROUPS:
