@@ -51,9 +51,8 @@ def group_by(results: list[Results], by: str | None = None) -> str:
     points differ in it and share one scenario, else scenario (read from the points that have
     runs, not from the runs)."""
     if by is None:
-        ran = pd.concat([r.design.loc[r.design["point"].isin(
-            r.status.loc[r.status["status"] == "ok", "point"]), ["scenario", "strategy"]]
-            for r in results])
+        ran = pd.concat([r.design.loc[r.design["point"].isin(r.succeeded()["point"]),
+                                      ["scenario", "strategy"]] for r in results])
         by = ("strategy" if ran["strategy"].nunique() > 1 and ran["scenario"].nunique() == 1
               else "scenario")
     if by not in ("scenario", "strategy"):

@@ -61,7 +61,7 @@ class Discovery:
         left_out = self.hits - round(self.coverage * self.hits)
         inside = self.trajectory.loc[self.chosen, "mass"] * self.runs
         wrong = round(inside * (1 - self.density))
-        restricted = int(self.box["restricted"].sum())
+        restricted = self.limits
         box = (f"The box ({self.describe()})" if restricted <= SHOWN else
                f"The box, {restricted} limits on {len(self.box)} swept settings (those that cut "
                f"most below; all of them in {table}),")
@@ -69,6 +69,11 @@ class Discovery:
                 f"(coverage) and {self.density:.0%} of the runs in it are 'yes' (density). It "
                 f"leaves out {left_out} 'yes' run(s) that lie outside it, and takes in "
                 f"{wrong} 'no' run(s).")
+
+    @property
+    def limits(self) -> int:
+        """How many settings the box restricts."""
+        return int(self.box["restricted"].sum())
 
     def shown_rows(self, most: int = SHOWN) -> tuple[pd.DataFrame, int]:
         """The box's rows a chart or a table shows: all of them if there are at most ``most``;
@@ -87,10 +92,9 @@ class Discovery:
 
     def short(self) -> str:
         """:meth:`describe`, or where the box restricts more than three parameters, how many."""
-        restricted = int(self.box["restricted"].sum())
-        if restricted <= 3:
+        if self.limits <= 3:
             return self.describe()
-        return f"in a box on {restricted} of {len(self.box)} swept settings (right)"
+        return f"in a box on {self.limits} of {len(self.box)} swept settings (right)"
 
     def describe(self) -> str:
         """The box as a reader would say it: 'russia.trade_subsidy_rate >= 0.31 and ...'."""
@@ -275,7 +279,7 @@ def discovery_chart(results: Results, outcome: Outcome, path: Path,
             right.text(centre, i - 0.3, span_text, ha="center", va="bottom", fontsize=12,
                        fontweight="bold")
     right.set_yticks(y, [param_label(p).replace(" (", "\n(", 1) for p in box["parameter"]])
-    restricted = int(d.box["restricted"].sum())
+    restricted = d.limits
     right.set_title(
         "Box limits (categories: those kept)" if len(box) == len(d.box)
         else f"No limit: the whole swept space ({len(box)} of {len(d.box)} settings)"

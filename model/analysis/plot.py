@@ -61,7 +61,7 @@ def render(kind: str, results: list[Results], path: Path, column: str | None = N
         parsed = parse_outcome(outcome or target or DEFAULT_OUTCOME, first.columns,
                                field="--outcome" if outcome or not target else "--target")
         return discovery_chart(first, parsed, path)
-    if first.status.loc[first.status["status"] == "ok", "point"].nunique() > 1:
+    if first.succeeded()["point"].nunique() > 1:
         raise HedgesimError(str(first.folder), "--kind", f"expected a run folder for {kind}, not a sweep")
     runs = first.runs
     return STANDARD[kind](runs, first.provenance() + " | median and 90% interval", first.policy_start,

@@ -69,16 +69,16 @@ def levers_of(results: Results) -> list[str]:
 def sampled_of(results: Results) -> set[str]:
     """The registry parameters a sweep's design samples (``sample: ranges``), not sets on a
     grid (``vary:``)."""
+    from model.experiments.design import section_and_name
+
     experiment = results.manifest.get("experiment") or {}
     sample = experiment.get("sample")
     ranges = sample.get("ranges") if isinstance(sample, dict) else None
     if ranges is None and results.method not in (None, "grid"):
         # a sample whose ranges the manifest does not keep: all but the grid's are sampled
-        grid = {str(k).removeprefix("levers.").removeprefix("parameters.")
-                for k in (experiment.get("vary") or {})}
+        grid = {section_and_name(k)[1] for k in (experiment.get("vary") or {})}
         return {p for p in results.parameters if p not in grid}
-    return {str(k).removeprefix("levers.").removeprefix("parameters.")
-            for k in (ranges or {})}
+    return {section_and_name(k)[1] for k in (ranges or {})}
 
 
 def check_year(results: Results, year: int | None) -> int:

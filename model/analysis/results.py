@@ -104,7 +104,7 @@ class Results(StoredResults):
         """One line: which runs, which parameters, which code, and whether their history is
         counterfactual."""
         m = self.manifest
-        ok = self.status.loc[self.status["status"] == "ok", ["point", "replication"]]
+        ok = self.succeeded()
         reps = (ok if len(ok) else self.select([])).groupby("point")["replication"].nunique()
         what = (f"scenario {self.label}, {int(reps.max())} replications" if self.kind == "run" else
                 f"{self.method or '?'} sweep of {len(self.design)} points x {int(reps.max())} replications")

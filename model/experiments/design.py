@@ -304,13 +304,21 @@ def from_spec(spec: dict, scenarios: list[Scenario], file: str = "<experiment>",
 
 
 # ---------------------------------------------------------------- factors
-def _param_name(file: str, at: str, key: Any) -> str:
-    """A registry name, with an optional ``levers.``/``parameters.`` prefix checked."""
+def section_and_name(key: Any) -> tuple[str | None, str]:
+    """A ``vary:`` or ``sample:`` key as its section (``levers``, ``parameters`` or None) and
+    registry name: ``levers.russia.trade_subsidy_rate`` is ``('levers',
+    'russia.trade_subsidy_rate')``. Not checked: see :func:`_param_name`."""
     key = str(key)
     section = None
     for prefix in ("levers.", "parameters."):
         if key.startswith(prefix):
             section, key = prefix[:-1], key[len(prefix):]
+    return section, key
+
+
+def _param_name(file: str, at: str, key: Any) -> str:
+    """A registry name, with an optional ``levers.``/``parameters.`` prefix checked."""
+    section, key = section_and_name(key)
     if key not in REGISTRY:
         raise HedgesimError(file, at, "unknown parameter" + did_you_mean(key, [*REGISTRY, "strategy"]))
     kind = REGISTRY[key].kind

@@ -812,16 +812,10 @@ class SweepStore:
         group has none."""
         if path not in self._stats:
             meta = pq.read_metadata(path)
-            first = min((lo for _, lo, _ in _point_ranges(meta)), default=0)
-            years = meta.schema.names.index("year")
-            lo, hi = float("inf"), float("-inf")
-            for g in range(meta.num_row_groups):
-                stats = meta.row_group(g).column(years).statistics
-                if stats is None or not stats.has_min_max:
-                    lo, hi = float("-inf"), float("inf")
-                    break
-                lo, hi = min(lo, stats.min), max(hi, stats.max)
-            self._stats[path] = (first, lo, hi)
+            years = _column_ranges(meta, "year")
+            self._stats[path] = (min((lo for _, lo, _ in _column_ranges(meta, "point")), default=0),
+                                 min((lo for _, lo, _ in years), default=float("inf")),
+                                 max((hi for _, _, hi in years), default=float("-inf")))
         return self._stats[path]
 
     def read_runs_by_points(self, columns: list[str], years: list[int],
@@ -836,7 +830,8 @@ class SweepStore:
         cols = list(dict.fromkeys(["point", "replication", "year", *columns]))
         wanted = pa.array([int(y) for y in years], pa.int32())
         try:
-            index = [(path, _point_ranges(pq.read_metadata(path))) for path in self.run_files()]
+            index = [(path, _column_ranges(pq.read_metadata(path), "point"))
+                     for path in self.run_files()]
             for first, stop in blocks:
                 tables = []
                 for path, ranges in index:
@@ -888,10 +883,10 @@ def _sorted(table: pa.Table) -> pa.Table:
     return table
 
 
-def _point_ranges(meta: pq.FileMetaData) -> list[tuple[int, float, float]]:
-    """(row group, smallest point, largest point) of a runs part; a row group without
-    statistics spans every point."""
-    column = meta.schema.names.index("point")
+def _column_ranges(meta: pq.FileMetaData, name: str) -> list[tuple[int, float, float]]:
+    """(row group, smallest value, largest value) of column ``name`` of a runs part; a row
+    group without statistics spans every value."""
+    column = meta.schema.names.index(name)
     out = []
     for g in range(meta.num_row_groups):
         stats = meta.row_group(g).column(column).statistics
@@ -984,6 +979,10 @@ class StoredResults:
     _store: SweepStore | None = dataclasses.field(default=None, repr=False)  # a sweep's, to read from
     _selected: dict = dataclasses.field(default_factory=dict, repr=False)  # the last few selections
 
+    def succeeded(self) -> pd.DataFrame:
+        """The status rows of the runs whose latest attempt succeeded."""
+        return self.status[(self.status["status"] == "ok").to_numpy()]
+
     @property
     def runs(self) -> pd.DataFrame:
         """Every successful run, every column (read on first use)."""
@@ -1048,11 +1047,10 @@ class StoredResults:
         """A sweep's runs whose latest attempt succeeded, each with its point's scenario and
         strategy, without copying the table (a merge copied it twice)."""
         raw = self._store.read_runs(columns, None if years is None else list(years))
-        good = (self.status["status"] == "ok").to_numpy()
-        if good.all():  # no run failed: every committed run is one whose attempt succeeded
+        ok = self.succeeded()
+        if len(ok) == len(self.status):  # none failed: every committed run is one that succeeded
             runs = raw
         else:  # (point, replication) as one number, to look up without building tuples
-            ok = self.status[good]
             width = 1 + max([0, *(int(f["replication"].max()) for f in (ok, raw) if len(f))])
             kept = np.isin(raw["point"].to_numpy(np.int64) * width + raw["replication"].to_numpy(),
                            ok["point"].to_numpy(np.int64) * width + ok["replication"].to_numpy())
