@@ -60,8 +60,8 @@ class FirmPopulation:
         self.__dict__.update(layouts[0])
         n, r = self.n, len(members)
         values = MemberValues(members) if values is None else values
-        # Replications by their count of Chinese firms (China's firms come first): settle()
-        # and active_counts() add each such set of rows over its own slices of the firms.
+        # Replications by their count of Chinese firms (China's firms come first):
+        # active_counts() counts each such set of rows over its own slices of the firms.
         split: dict[int, list[int]] = {}
         for i, layout in enumerate(layouts):
             split.setdefault(layout["n_china"], []).append(i)
@@ -126,11 +126,9 @@ class FirmPopulation:
         self._secondary_penalty = values["firms.secondary_penalty"]
         self._any_incumbency = bool((self._incumbency != 0.0).any())
         self._any_ramp = bool((self._ramp < 1.0).any())
-        # This year's wanted volumes; who traded in every year (for active_counts) and what
-        # firms were paid in subsidies in every settled year (subsidy_received).
+        # This year's wanted volumes; who traded in every year (for active_counts).
         self.volume = np.empty((r, n))
         self.actives = np.zeros((n_years, r, n), dtype=bool)
-        self.subsidies: list[np.ndarray] = []
 
     @staticmethod
     def layout(inputs: Inputs) -> dict:
@@ -222,33 +220,10 @@ class FirmPopulation:
         self._shock = shock
         return shock
 
-    def settle(self, fill: np.ndarray, rate_china: np.ndarray, rate_russia: np.ndarray) -> None:
-        """Record what firms were paid in subsidies this year: each firm's traded volume (its
-        wanted volume times its cohort's ``fill``, the share the DPRK's capacity and purse let
-        through, (16, replications)) times its state's rate."""
-        traded = self._per_firm(fill)
-        traded *= self.volume
-        china = russia = None
-        for n_china, rows, _ in self._splits:
-            part = traded if rows is None else traded[rows]  # its rows, contiguous
-            by_china, by_russia = part[:, :n_china].sum(axis=-1), part[:, n_china:].sum(axis=-1)
-            if rows is None:
-                china, russia = by_china, by_russia
-            else:
-                if china is None:
-                    china, russia = np.empty(len(traded)), np.empty(len(traded))
-                china[rows], russia[rows] = by_china, by_russia
-        self.subsidies.append(china * rate_china + russia * rate_russia)
-
-    def subsidy_received(self) -> np.ndarray:
-        """What firms were paid in subsidies, per settled year and replication:
-        (years, replications)."""
-        return np.array(self.subsidies).reshape(len(self.subsidies), self.volume.shape[0])
-
     def active_counts(self) -> np.ndarray:
-        """Firms that traded, per settled year, replication and (country, sector) cohort:
-        (years, replications, 16)."""
-        actives = self.actives[:len(self.subsidies)]
+        """Firms that traded, per year decided so far, replication and (country, sector)
+        cohort: (years, replications, 16)."""
+        actives = self.actives[:self._next]
 
         def counted(part: np.ndarray, cohorts: list[slice]) -> np.ndarray:
             return np.stack([np.add.reduce(part[..., firms], axis=-1, dtype=np.intp)

@@ -63,10 +63,8 @@ COAL = SECTORS.index("coal")
 # meanings in the output registry (model/outputs.py).
 
 
-# Firm accounts the firm population keeps and World.outputs writes in at the end: subsidies
-# firms received (settled year by year), active firms by country, then by (country, sector)
-# cohort (counted over all years at once).
-FIRM_SUBSIDY = COLUMN["firm_subsidy_received_usd"]
+# Firm accounts the firm population keeps and World.outputs writes in at the end: active
+# firms by country, then by (country, sector) cohort (counted over all years at once).
 ACTIVE_CHINA, ACTIVE_RUSSIA = COLUMN["active_firms_china"], COLUMN["active_firms_russia"]
 ACTIVE_COHORTS = slice(COLUMN[f"active_{PATRONS[0]}_{SECTORS[0]}"],
                        COLUMN[f"active_{PATRONS[-1]}_{SECTORS[-1]}"] + 1)
@@ -296,8 +294,7 @@ class World(mesa.Model):
         limits = np.concatenate([capacity, need_left])
         over = wanted > limits
         share = np.where(over, limits / np.where(over, wanted, 1.0), 1.0)
-        fill = np.concatenate([share, share])
-        traded = d * fill
+        traded = d * np.concatenate([share, share])
 
         # The DPRK's cash this year, then imports paid from it: fuel, food, goods in turn.
         transit = self.projects.income[0] + self.projects.income[1]
@@ -336,7 +333,6 @@ class World(mesa.Model):
                     hit = short & (bill > 0.0)
                     f = (use + (bill - use) * cut) / np.where(hit, bill, 1.0)
                     traded[i] = np.where(hit, traded[i] * f, traded[i])
-                    fill[i] = np.where(hit, fill[i] * f, fill[i])
                 rest = np.where(short, afford, rest)
             purse = purse - rest
             paid = paid + rest
@@ -358,8 +354,6 @@ class World(mesa.Model):
         # Accounts. Customs goods trade; China's customs recorded its pipeline crude until 2013.
         subsidy_c = rate_c * _total(traded[:N_SECTORS])
         subsidy_r = rate_r * _total(traded[N_SECTORS:])
-        # Subsidies firms receive this year (their accounts, written in by outputs()).
-        self.firms.settle(fill, rate_c, rate_r)
         crude_recorded = crude * self.china.aid_in_customs[t]
         imp_c_customs = imp_c + crude_recorded
         trade_c, trade_r = exp_c + imp_c_customs, exp_r + imp_r
@@ -394,7 +388,8 @@ class World(mesa.Model):
             aid_r, subsidy_r, credit_r, support_r, debt_r, spend_r,
             support_c + spend_c, support_r + spend_r, self.china.bid, self.russia.bid,
             received_c, received_r, crude_recorded,
-            aid, credit_c + credit_r, math.nan,
+            # what firms receive in subsidies is what the patrons pay on what they traded
+            aid, credit_c + credit_r, subsidy_c + subsidy_r,
             labour, transit, kaesong_wages, smuggling, cyber,
             cash_in, paid, self.reserves, off_books,
             gains, payoff, hhi, self.dprk.leverage,
@@ -413,7 +408,6 @@ class World(mesa.Model):
         A view of the World's own table (no copy), which the firm accounts are written into
         here; later steps write only later years."""
         out = self.out[:, :self.t]
-        out[:, :, FIRM_SUBSIDY] = self.firms.subsidy_received().T
         active = self.firms.active_counts().transpose(1, 0, 2)
         out[:, :, ACTIVE_CHINA] = active[..., :N_SECTORS].sum(axis=-1)
         out[:, :, ACTIVE_RUSSIA] = active[..., N_SECTORS:].sum(axis=-1)
