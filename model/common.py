@@ -56,9 +56,10 @@ def power_each(base: Any, exponent: Any) -> np.ndarray:
     last bit on CPUs with AVX-512; the model uses this wherever it raises to a power, so a
     run's numbers depend neither on the CPU nor on the batch it runs in, and match those
     the calibration was fitted with."""
-    b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent))
-    return np.array([x ** y for x, y in zip(b.ravel().tolist(), e.ravel().tolist(), strict=True)],
-                    dtype=float).reshape(b.shape)
+    b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
+    # math.pow is Python's float power, the C library's pow with C99's special cases
+    return np.fromiter(map(math.pow, b.ravel().tolist(), e.ravel().tolist()), dtype=float,
+                       count=b.size).reshape(b.shape)
 
 
 # ---------------------------------------------------------------- did you mean
