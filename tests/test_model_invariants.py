@@ -74,6 +74,44 @@ def test_support_builds_up_linearly_and_is_cut_at_once():
                                [0.3, 1.0, 1.0])
 
 
+def _phase_in_year_by_year(path, years, more_is_support=True):
+    """The build-up rule one year at a time, as phase_in's docstring states it."""
+    path = np.asarray(path, dtype=float)
+    steps = np.round(np.asarray(years, dtype=float)).astype(np.int64)
+    sign = 1.0 if more_is_support else -1.0
+    out = np.empty_like(path)
+    out[0] = start = target = path[0]
+    since = np.zeros(np.shape(path[0]), dtype=np.int64)
+    for t in range(1, len(path)):
+        new = path[t] != target
+        start = np.where(new, out[t - 1], start)
+        target = np.where(new, path[t], target)
+        since = np.where(new, 0, since) + 1
+        built = start + (target - start) * np.minimum(1.0, since / np.maximum(steps, 1))
+        out[t] = np.where(sign * (target - start) <= 0.0, target, built)
+    return np.where(steps <= 1, path, out)
+
+
+def test_support_is_built_up_for_each_member_as_year_by_year_to_the_bit():
+    """phase_in computes the years between changes whole; each member's path must be what a
+    year-by-year build-up gives, to the bit: paths with repeats, NaN, -0.0, a lag per member."""
+    from model.states import phase_in
+
+    rng = np.random.default_rng(7)
+    values = np.array([0.0, -0.0, 0.25, 0.5, 1.0, 2.0, np.nan])
+    for _ in range(300):
+        years, members = int(rng.integers(1, 40)), int(rng.integers(1, 5))
+        path = rng.choice(values, size=(years, members))
+        for t in range(1, years):  # settings mostly hold from one year to the next
+            path[t] = np.where(rng.random(members) < 0.7, path[t - 1], path[t])
+        lags = rng.integers(0, 6, members).astype(float)
+        for p, lag in ((path, lags), (path[:, 0], float(lags[0]))):
+            for more in (True, False):
+                got, want = phase_in(p, lag, more), _phase_in_year_by_year(p, lag, more)
+                assert got.shape == want.shape
+                assert got.view(np.int64).tolist() == want.view(np.int64).tolist(), (p, lag, more)
+
+
 def test_a_finished_batch_frees_its_arrays_before_the_garbage_collector_runs():
     """A finished batch's firm arrays (most of its memory) go without waiting for a
     collection, or a sweep worker's memory grows with the sweep."""
