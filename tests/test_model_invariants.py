@@ -59,6 +59,27 @@ def test_firm_counts_bounded_by_population(baseline_run, baseline):
     assert (active <= n).all() and (active >= 0).all()
 
 
+@pytest.mark.parametrize("firms", [41, 300, 3001])
+def test_active_firms_are_counted_by_cohort(baseline, firms):
+    """The cohort counts (added a run of 8 firms at a time up to 3,000 firms, summed over every
+    8th firm above) are the firms that traded, by country and sector, every year."""
+    from model.firms import N_GROUPS
+    from model.scenario import compile_inputs
+    from model.world import World
+
+    sc = baseline.with_values(horizon=2016, values={"firms.count": float(firms)})
+    world = World([compile_inputs(sc)] * 3, rng=[1, 2, 3])
+    for _ in range(len(world.years)):
+        world.step()
+    firms_ = world.firms
+    counts = firms_.active_counts()  # (years, replications, cohorts)
+    groups = np.broadcast_to(firms_.group, firms_.actives.shape[1:])
+    for t in range(len(world.years)):
+        for r in range(3):
+            want = np.bincount(groups[r][firms_.actives[t, r]], minlength=N_GROUPS)
+            assert counts[t, r].tolist() == want.tolist()
+    assert 0 < counts.sum() < firms * 3 * len(world.years)  # some traded, not all, every year
+
 def test_support_builds_up_linearly_and_is_cut_at_once():
     from model.states import phase_in
 
