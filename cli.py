@@ -585,7 +585,6 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
     from model.experiments.budget import check_budget, estimate_sweep
     from model.experiments.design import load_experiment
     from model.experiments.executors import default_workers
-    from model.experiments.history import guard_experiment
     from model.experiments.sweep import (
         SweepInterrupted,
         format_summary,
@@ -607,7 +606,6 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
                             f"{max(horizons)}, got {table_year}")
     estimate = estimate_sweep(exp, 1 if executor == "serial" else workers or default_workers())
     check_budget(estimate, str(experiment), "design x replications", yes)
-    guard_experiment(exp)  # refuse in one line before announcing the runs (run_sweep checks too)
     calibration = load_calibration("point" if point_estimate else "posterior")
     def announce() -> None:  # after the folder is checked: a refusal stays the only line
         click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "

@@ -580,11 +580,13 @@ def _compiled_value(p: Param, base: float | dict[int, float], over: Any, policy_
     return float(value)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _timeline(steps: tuple[tuple[int, type, float], ...], first: int, n: int) -> np.ndarray:
     """A timeline's per-year array, read-only and shared: most timelines are the same from one
     compile to the next (the registry's defaults, the scenario's settings), and a sweep compiles
-    its inputs once per design point and posterior member."""
+    its inputs once per design point and posterior member. A few hundred are kept: those in
+    use are asked for at every compile and stay; a swept value makes a new one at every point
+    (4,096 of them were 5 MB of a sweep driver's memory, and of each worker's)."""
     out = _steps_to_array({y: v for y, _, v in steps}, np.arange(first, first + n))
     out.setflags(write=False)
     return out

@@ -585,7 +585,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path, executor: st
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     calibrated = calibrated_values()
-    guard_experiment(experiment, calibrated)  # before any folder is made
+    # before any folder is made or the runs are announced (the CLI's one-line refusal)
+    guard_experiment(experiment, calibrated)
     design = experiment.design_columns()  # as a frame (pandas) only to check a resume
     calibration = load_calibration() if calibration is None else calibration
     notice = notice or (lambda text: log.warning("%s", text))
