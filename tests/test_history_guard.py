@@ -202,3 +202,17 @@ def test_the_oil_collapse_cuts_what_a_russian_subsidy_programme_achieves():
     assert pair.shocks == load("oil_collapse").shocks
     programme_alone = replace(pair, shocks=())
     assert np.median(_russia(pair)) < 0.8 * np.median(_russia(programme_alone))
+
+
+def test_a_constant_s_effect_on_history_says_by_how_much_when_the_amounts_round_alike():
+    """'exports_russia_usd in 2014: $19 m -> $19 m' told the analyst nothing."""
+    from model.experiments.history import _largest_change
+    from model.outputs import OUTPUTS
+
+    old = np.full((1, len(OUTPUTS)), 1e9)
+    new = old.copy()
+    new[0, OUTPUTS.index("exports_russia_usd")] = 1.0038e9  # the largest change, 0.38%
+    assert _largest_change(old, new, 2014) == (
+        "exports_russia_usd in 2014: $1.00 bn -> $1.00 bn (+0.38%)")
+    new[0, OUTPUTS.index("exports_russia_usd")] = 2e9
+    assert _largest_change(old, new, 2014) == "exports_russia_usd in 2014: $1.00 bn -> $2.00 bn"

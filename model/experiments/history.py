@@ -68,7 +68,12 @@ def _largest_change(old: np.ndarray, new: np.ndarray, year: int) -> str:
     def show(x: float) -> str:
         return format_value(x, "usd") if unit_of(name) == "usd" else f"{x:.3g}"
 
-    return f"{name} in {year}: {show(float(a[i]))} -> {show(float(b[i]))}"
+    before, after = float(a[i]), float(b[i])
+    moved = f"{show(before)} -> {show(after)}"
+    if show(before) == show(after):  # '$19 m -> $19 m' says nothing: say by how much
+        moved += (f" ({(after - before) / abs(before):+.2%})" if before
+                  else f" (by {show(after - before)})")
+    return f"{name} in {year}: {moved}"
 
 
 def _acting(scenario: Scenario, constants: list[HistoryChange], calibrated: dict
