@@ -178,8 +178,11 @@ class Posterior:
 
 
 def _evaluate(model: BandLossModel, units: np.ndarray, executor, workers: int) -> np.ndarray:
-    """Losses of ``units`` (rows), spread over the executor in about ``4 * workers`` chunks."""
-    return losses_in_chunks(model.losses, units, executor, workers, per_worker=4)
+    """Losses of ``units`` (rows), spread over the executor in a chunk per worker. A Metropolis
+    step evaluates about 50 sets (500 runs); in four chunks a worker, each a batch of 60 runs
+    paid the model's yearly cost, and an evaluation took 2.7 ms on 2 workers instead of 2.1
+    (the same fit: losses do not depend on the chunks)."""
+    return losses_in_chunks(model.losses, units, executor, workers, per_worker=1)
 
 
 def _steps(acceptance: float) -> int:
