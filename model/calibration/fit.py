@@ -26,6 +26,7 @@ from scipy.optimize import differential_evolution
 
 from model.calibration.targets import (
     band_loss_values,
+    band_losses_values,
     evaluate,
     load_scenario_targets,
     load_targets,
@@ -84,7 +85,7 @@ def history_losses(scenario: Scenario, targets: list, calibrations: list[dict]) 
         members += [recompile_inputs(first, scenario, calibrations[0], values)] * len(seeds)
     runs = simulate_batch(members, seeds * len(calibrations)).reshape(
         len(calibrations), len(seeds), len(scenario.years), -1)
-    return np.array([band_loss_values(targets, r, scenario.years, OUTPUTS) for r in runs])
+    return band_losses_values(targets, runs, scenario.years, OUTPUTS)
 
 
 class Objective:
