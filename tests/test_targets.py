@@ -307,3 +307,18 @@ def test_loss_from_run_arrays_equals_loss_from_its_frame(targets, scenario_targe
         np.testing.assert_array_equal(a.arrays[c], b.arrays[c])
     with pytest.raises(ScenarioError, match="column"):
         Panel.from_values(r.values[:, :, :5], r.years, OUTPUTS[:5], ["trade_china_usd"])
+
+
+def test_losses_of_several_sets_at_once_are_each_set_s_loss(targets, baseline_run):
+    """A fit computes a batch of parameter sets' losses in one panel; each must be the loss of
+    that set's runs alone, to the bit (a set whose runs go far out of band included)."""
+    from model.calibration.targets import band_loss_values, band_losses_values
+    from model.world import OUTPUTS
+
+    r = baseline_run
+    # the run, its replications in another order, far below, far above, nothing at all
+    sets = np.stack([r.values, r.values[::-1], r.values * 1e-3, r.values * 50.0, r.values * 0.0])
+    got = band_losses_values(targets, sets, r.years, OUTPUTS)
+    want = [band_loss_values(targets, s, r.years, OUTPUTS) for s in sets]
+    assert got.tolist() == want
+    assert len(set(want)) >= 3  # the sets differ
