@@ -77,6 +77,8 @@ def test_fit_never_worse_than_its_start():
     start = np.array([cal.fitted_number(p, calibrated_values()[p.name]) for p in objective.params])
     result = cal.fit(budget=len(start) * cal.POPSIZE * 2, replications=1, seed=3)
     assert result.loss <= objective(start) + 1e-12
+    # every parameter vector counts (the optimiser counts a generation's batch as one call)
+    assert len(start) * cal.POPSIZE <= result.evaluations <= len(start) * cal.POPSIZE * 2
     for p in free_parameters():
         x = cal.fitted_number(p, result.values[p.name])
         assert p.low <= x <= p.high

@@ -180,17 +180,22 @@ def fit(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
         # chunks over the workers.
         from model.experiments.executors import make_executor
 
+        evaluated = 0  # vectors: the optimiser's nfev counts its calls, a generation each
         with make_executor("serial" if workers <= 1 else "local", workers) as (executor, _):
             def generation(xs: np.ndarray) -> np.ndarray:
-                return losses_in_chunks(objective.losses, np.atleast_2d(xs.T), executor,
-                                        workers, per_worker=2)
+                nonlocal evaluated
+                points = np.atleast_2d(xs.T)
+                evaluated += len(points)
+                return losses_in_chunks(objective.losses, points, executor, workers,
+                                        per_worker=2)
 
             result = differential_evolution(
                 generation, bounds, maxiter=maxiter, popsize=POPSIZE, init=init, seed=seed,
                 vectorized=True, updating="deferred", polish=False, tol=1e-6,
                 callback=progress,
             )
-    return Fit(values_from_vector(result.x, params), float(result.fun), int(result.nfev),
+    evaluations = int(result.nfev) if not hasattr(objective, "losses") else evaluated
+    return Fit(values_from_vector(result.x, params), float(result.fun), evaluations,
                time.perf_counter() - t0, budget, replications, seed)
 
 
