@@ -321,8 +321,8 @@ def list_(experiments: bool) -> None:
               help="Wall-time budget of the posterior fit; a generation cut short by it ends "
                    "cleanly (default 17).")
 @click.option("--budget", type=click.IntRange(50, 10**7), default=None,
-              help="--point: loss evaluations the optimiser may spend (default 16000: about 6 "
-                   "minutes on 2 idle cores, 10-13 on busy ones).")
+              help="--point: loss evaluations the optimiser may spend (default 16000: about "
+                   "20-25 s on 2 idle cores).")
 @click.option("--workers", "-w", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Worker processes (the posterior fit is the same for any count).")
 @click.option("--seed", "-s", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
