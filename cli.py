@@ -203,7 +203,9 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     year, goal = _year_and_target(year, target, sc.horizon)  # before any run or folder
     check_budget(estimate_run(sc), sc.path, "--replications" if replications else "replications",
                  yes)
-    calibration = load_calibration("point" if point_estimate else "posterior")
+    # the posterior is read by run_sweep after it has checked the design against the history
+    # (a refusal stays the only line: reading a missing or stale posterior warns)
+    calibration = load_calibration("point") if point_estimate else None
     with _progress(sc.replications, sc.name) as bar:
         report = execute(sc, out, progress=bar.update,
                          charts=None if no_charts else charts.standard_charts,
@@ -606,7 +608,9 @@ def sweep(experiment: Path, workers: int | None, executor: str, scheduler: str |
                             f"{max(horizons)}, got {table_year}")
     estimate = estimate_sweep(exp, 1 if executor == "serial" else workers or default_workers())
     check_budget(estimate, str(experiment), "design x replications", yes)
-    calibration = load_calibration("point" if point_estimate else "posterior")
+    # the posterior is read by run_sweep after it has checked the design against the history
+    # (a refusal stays the only line: reading a missing or stale posterior warns)
+    calibration = load_calibration("point") if point_estimate else None
     def announce() -> None:  # after the folder is checked: a refusal stays the only line
         click.echo(f"{exp.name}: {exp.size} design points x {exp.replications} replications = "
                    f"{exp.total_runs} runs, seed {exp.seed}; {estimate.describe()}", err=True)
