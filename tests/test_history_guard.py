@@ -179,6 +179,25 @@ def test_a_sweep_refuses_a_design_point_that_rewrites_history(tmp_path, baseline
     assert not (tmp_path / "out").exists()
 
 
+
+def test_a_sweep_refusal_is_the_only_line_even_without_a_posterior(tmp_path, monkeypatch,
+                                                                    caplog):
+    """The design is checked before the posterior is read: reading a missing (or stale) one
+    warns, and that warning came before the refusal."""
+    import model.ensemble
+
+    monkeypatch.setattr(model.ensemble, "POSTERIOR", tmp_path / "no-posterior.yaml")
+    caplog.set_level("WARNING")
+    short = scenario_file(tmp_path, "", name="short")
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(f"scenario: {short.name}\nreplications: 1\n"
+                   "vary:\n  firms.russia_export_margin: [0.1, 0.2]\n")
+    assert_refused(cli("sweep", exp, "--executor", "serial", "--out", tmp_path / "out"),
+                   "design point 0", "a constant acts from 1988")
+    assert not (tmp_path / "out").exists()
+    assert not caplog.records, [r.getMessage() for r in caplog.records]  # no warning before it
+
+
 def _russia(sc, column: str = "trade_russia_usd") -> np.ndarray:
     """Per replication, the sum of ``column`` over 2016-2030."""
     r = run_scenario(sc.with_values(replications=6, horizon=2030))
@@ -216,3 +235,8 @@ def test_a_constant_s_effect_on_history_says_by_how_much_when_the_amounts_round_
         "exports_russia_usd in 2014: $1.00 bn -> $1.00 bn (+0.38%)")
     new[0, OUTPUTS.index("exports_russia_usd")] = 2e9
     assert _largest_change(old, new, 2014) == "exports_russia_usd in 2014: $1.00 bn -> $2.00 bn"
+    # from nothing (or next to it), a share of it would say nothing either
+    for before in (0.0, 1e-6):
+        old[0, OUTPUTS.index("exports_russia_usd")] = before
+        new[0, OUTPUTS.index("exports_russia_usd")] = 4e5
+        assert _largest_change(old, new, 2014).endswith("$0 m -> $0 m (by +400,000 USD)")

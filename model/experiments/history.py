@@ -26,6 +26,7 @@ built from it says so. Everything else that changes history is one
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -70,9 +71,13 @@ def _largest_change(old: np.ndarray, new: np.ndarray, year: int) -> str:
 
     before, after = float(a[i]), float(b[i])
     moved = f"{show(before)} -> {show(after)}"
-    if show(before) == show(after):  # '$19 m -> $19 m' says nothing: say by how much
-        moved += (f" ({(after - before) / abs(before):+.2%})" if before
-                  else f" (by {show(after - before)})")
+    if show(before) == show(after) and after != before and math.isfinite(after - before):
+        # '$19 m -> $19 m' says nothing: by how much, as the column was chosen (relative to
+        # the amount, or to 1 where it is smaller), or in whole units
+        if abs(before) >= 1.0:
+            moved += f" ({(after - before) / abs(before):+.2%})"
+        else:
+            moved += f" (by {after - before:+,.0f}{' USD' if unit_of(name) == 'usd' else ''})"
     return f"{name} in {year}: {moved}"
 
 
