@@ -8,8 +8,8 @@ Prints, from one run of this script:
   over a batch of replications (model.runner.BATCH_RUNS, as scenarios, sweeps
   and fits run them);
 - the NumPy floor: a bare loop over the years with the same per-firm
-  operations (margin, clip, volume, cohort sums, subsidy and activity counts)
-  as NumPy calls, and no Mesa, states, projects or bookkeeping;
+  operations (margin, clip, volume, cohort sums and activity counts) as NumPy
+  calls, and no Mesa, states, projects or bookkeeping;
 - the compiled floor: the same arithmetic as one numba-compiled loop over
   years and firms (no NumPy call overhead), where numba is installed (it is
   not a dependency of hedgesim; ``pip install numba`` to print it). Both
@@ -79,13 +79,12 @@ def floor_data(n: int, years: int, seed: int) -> tuple:
     margin = rng.random(N_GROUPS) * 0.3
     risk = np.full(N_GROUPS, 0.1)
     potential = np.full(N_GROUPS, 1e8)
-    fill = np.ones(N_GROUPS)
-    return group, weight, aversion, noise, margin, risk, potential, fill
+    return group, weight, aversion, noise, margin, risk, potential
 
 
 def numpy_floor(n: int, years: int, seed: int) -> None:
     """The firm arithmetic of one run as NumPy calls, and nothing else."""
-    group, weight, aversion, noise, margin, risk, potential, fill = floor_data(n, years, seed)
+    group, weight, aversion, noise, margin, risk, potential = floor_data(n, years, seed)
     bonus = np.zeros(n)
     for t in range(years):
         cohort = np.array((margin, risk, potential))[:, group]
@@ -101,8 +100,6 @@ def numpy_floor(n: int, years: int, seed: int) -> None:
         active = volume > 0
         bonus = active * 0.02
         np.bincount(group, weights=volume, minlength=N_GROUPS)
-        traded = volume * fill[group]
-        traded[: n // 2].sum(), traded[n // 2:].sum()
         np.bincount(group, weights=active, minlength=N_GROUPS)
 
 
@@ -114,7 +111,7 @@ def compiled_floor_fn():
         return None
 
     @numba.njit(cache=False)
-    def kernel(group, weight, aversion, noise, margin, risk, potential, fill):
+    def kernel(group, weight, aversion, noise, margin, risk, potential):
         years, n = noise.shape
         bonus = np.zeros(n)
         sums = np.zeros(N_GROUPS)
@@ -123,7 +120,6 @@ def compiled_floor_fn():
         for t in range(years):
             sums[:] = 0.0
             counts[:] = 0.0
-            china = russia = 0.0
             for i in range(n):
                 g = group[i]
                 m = (margin[g] - risk[g] * aversion[i] + noise[t, i] + bonus[i]) * (1 / 0.15)
@@ -132,11 +128,7 @@ def compiled_floor_fn():
                 bonus[i] = 0.02 if v > 0 else 0.0
                 sums[g] += v
                 counts[g] += 1.0 if v > 0 else 0.0
-                if i < n // 2:
-                    china += v * fill[g]
-                else:
-                    russia += v * fill[g]
-            out += china + russia + sums[0] + counts[0]
+            out += sums[0] + counts[0]
         return out
 
     def run(n: int, years: int, seed: int) -> None:
