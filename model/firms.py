@@ -201,10 +201,10 @@ class FirmPopulation:
         self._shock = shock
         return shock
 
-    def active_counts(self) -> np.ndarray:
-        """Firms that traded, per year decided so far, replication and (country, sector)
-        cohort: (years, replications, 16)."""
-        actives = self.actives[:self._next]
+    def active_counts(self, years: int) -> np.ndarray:
+        """Firms that traded in each of the first ``years`` years, per replication and
+        (country, sector) cohort: (years, replications, 16)."""
+        actives = self.actives[:years]
 
         def counted(part: np.ndarray, cohorts: list[slice]) -> np.ndarray:
             return np.stack([np.add.reduce(part[..., firms], axis=-1, dtype=np.intp)

@@ -408,7 +408,7 @@ class World(mesa.Model):
         A view of the World's own table (no copy), which the firm accounts are written into
         here; later steps write only later years."""
         out = self.out[:, :self.t]
-        active = self.firms.active_counts().transpose(1, 0, 2)
+        active = self.firms.active_counts(self.t).transpose(1, 0, 2)
         out[:, :, ACTIVE_CHINA] = active[..., :N_SECTORS].sum(axis=-1)
         out[:, :, ACTIVE_RUSSIA] = active[..., N_SECTORS:].sum(axis=-1)
         out[:, :, ACTIVE_COHORTS] = active

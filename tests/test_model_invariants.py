@@ -72,7 +72,7 @@ def test_active_firms_are_counted_by_cohort(baseline, firms):
     for _ in range(len(world.years)):
         world.step()
     firms_ = world.firms
-    counts = firms_.active_counts()  # (years, replications, cohorts)
+    counts = firms_.active_counts(len(world.years))  # (years, replications, cohorts)
     groups = np.broadcast_to(firms_.group, firms_.actives.shape[1:])
     for t in range(len(world.years)):
         for r in range(3):
