@@ -355,11 +355,13 @@ def band_losses_values(targets: Sequence[Target], values: np.ndarray, years: np.
     sets, replications = values.shape[:2]
     panel = Panel.from_values(values.reshape(sets * replications, *values.shape[2:]), years,
                               outputs, _columns(chosen))
-    total = np.zeros(sets)
-    for t in chosen:  # in the targets' order, as band_loss adds them
+    terms = np.empty((sets, len(chosen)))
+    for j, t in enumerate(chosen):
         excess = t.excess(t.values(panel)).reshape(sets, replications)
-        total = total + t.weight * (excess ** 2).mean(axis=1)
-    return total
+        terms[:, j] = t.weight * (excess ** 2).mean(axis=1)
+    # added as band_loss adds them: Python's sum, in the targets' order (compensated from
+    # Python 3.12, so a loss is the same as band_loss's on every Python)
+    return np.array([sum(row) for row in terms.tolist()], dtype=float)
 
 
 # ---------------------------------------------------------------- loader
