@@ -322,3 +322,14 @@ def test_losses_of_several_sets_at_once_are_each_set_s_loss(targets, baseline_ru
     want = [band_loss_values(targets, s, r.years, OUTPUTS) for s in sets]
     assert got.tolist() == want
     assert len(set(want)) >= 3  # the sets differ
+
+
+def test_a_loss_adds_its_terms_as_python_3_11_did_on_every_python(targets, baseline_run):
+    """Python 3.12's sum() compensates for rounding, and a loss (so a fit's path) differed
+    between 3.11 and 3.12 in the last bits; terms are added one after another everywhere."""
+    from model.calibration.targets import in_order, loss_terms
+
+    assert in_order([1e16, 1.0, -1e16]) == 0.0  # compensated, as sum() from 3.12: 1.0
+    assert in_order([]) == 0.0
+    df = baseline_run.frame()
+    assert band_loss(targets, df) == in_order(loss_terms(targets, df).tolist())
