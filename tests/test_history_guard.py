@@ -169,7 +169,11 @@ def test_a_sweep_refuses_a_design_point_that_rewrites_history(tmp_path, baseline
     marked = from_spec({**spec, "counterfactual_history": True}, [baseline], "exp.yaml")
     assert marked.scenario_for(0).counterfactual_history and marked.history_note() == NOTE
     guard_experiment(from_spec({"vary": {"russia.trade_subsidy_rate": [0.0, 0.3]}}, [baseline]))
+    assert_sweep_refused(tmp_path)
 
+
+def assert_sweep_refused(tmp_path):
+    """`hedgesim sweep` of a design whose points change a constant: one line, no folder."""
     short = scenario_file(tmp_path, "", name="short")
     exp = tmp_path / "exp.yaml"
     exp.write_text(f"scenario: {short.name}\nreplications: 1\n"
@@ -177,7 +181,6 @@ def test_a_sweep_refuses_a_design_point_that_rewrites_history(tmp_path, baseline
     assert_refused(cli("sweep", exp, "--executor", "serial", "--out", tmp_path / "out"),
                    "design point 0", "a constant acts from 1988")
     assert not (tmp_path / "out").exists()
-
 
 
 def test_a_sweep_refusal_is_the_only_line_even_without_a_posterior(tmp_path, monkeypatch,
@@ -188,13 +191,7 @@ def test_a_sweep_refusal_is_the_only_line_even_without_a_posterior(tmp_path, mon
 
     monkeypatch.setattr(model.ensemble, "POSTERIOR", tmp_path / "no-posterior.yaml")
     caplog.set_level("WARNING")
-    short = scenario_file(tmp_path, "", name="short")
-    exp = tmp_path / "exp.yaml"
-    exp.write_text(f"scenario: {short.name}\nreplications: 1\n"
-                   "vary:\n  firms.russia_export_margin: [0.1, 0.2]\n")
-    assert_refused(cli("sweep", exp, "--executor", "serial", "--out", tmp_path / "out"),
-                   "design point 0", "a constant acts from 1988")
-    assert not (tmp_path / "out").exists()
+    assert_sweep_refused(tmp_path)
     assert not caplog.records, [r.getMessage() for r in caplog.records]  # no warning before it
 
 
