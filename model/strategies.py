@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from model.common import log_each
 from model.sources import cite
 
 
@@ -232,7 +233,7 @@ class Adaptive(Strategy):
             w = weight[settled]
             mean = self.total[members[settled]] / w
             exploration = self.param("dprk.adaptive_exploration", members[settled])[:, None]
-            bonus = exploration * np.sqrt(np.log(1.0 + w.sum(axis=1))[:, None] / w)
+            bonus = exploration * np.sqrt(log_each(1.0 + w.sum(axis=1))[:, None] / w)
             index = mean + bonus
             best = index >= index.max(axis=1)[:, None] - 1e-12
             picked = best.argmax(axis=1)

@@ -137,11 +137,13 @@ class World(mesa.Model):
         # Settings and per-year paths fixed by the inputs (growth_index, un bans,
         # base_margin, ...), for every member at once.
         self.__dict__.update(World.yearly_inputs(values, self.years))
-        # Capacity noise is drawn up front (one draw per year and sector), then firms'.
+        # Capacity noise is drawn up front (one draw per year and sector), then firms'. (A
+        # lognormal draw is the exponential of the same normal draw, taken with the C
+        # library's exp: NumPy's own gives other last bits on CPUs with AVX-512.)
         noise = np.empty((n_years, N_EXP, r))
         for i, (inputs_i, g) in enumerate(zip(members, self.rngs, strict=True)):
-            noise[:, :, i] = np.exp(g.normal(0.0, inputs_i.params["dprk.capacity_noise"],
-                                             (n_years, N_EXP)))
+            noise[:, :, i] = g.lognormal(0.0, inputs_i.params["dprk.capacity_noise"],
+                                         (n_years, N_EXP))
         self.capacity_path = self.base_capacity * noise
         self.firms = FirmPopulation(members, self.rngs, values)
         self.preference = (self.china.preference, self.russia.preference)
