@@ -72,7 +72,10 @@ def test_a_run_is_the_same_whichever_vector_instructions_the_processor_has(tmp_p
     import subprocess
     import sys
 
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
     found = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
     if not found:
