@@ -52,15 +52,21 @@ class OnFirstUse:
 # ---------------------------------------------------------------- power, element by element
 def power_each(base: Any, exponent: Any) -> np.ndarray:
     """``base ** exponent`` element by element with :func:`math.pow` (the C library's ``pow``),
-    arrays or numbers broadcast together. NumPy's vectorised power can differ from it in the
-    last bit on CPUs with AVX-512; the model uses this wherever it raises to a power, so a
-    run's numbers depend neither on the CPU nor on the batch it runs in, and match those
-    the calibration was fitted with. A power with no real value (0 to a negative power, a
-    negative number to a fractional one) raises ValueError, one too large OverflowError."""
+    arrays or numbers broadcast together, and a power of 0.5 as the square root (correctly
+    rounded on every processor, as NumPy's ``x ** 0.5`` is; the C library's pow is not).
+    NumPy's vectorised power can differ from the C library's in the last bit on CPUs with
+    AVX-512; the model uses this wherever it raises to a power, so a run's numbers depend
+    neither on NumPy's vector instructions nor on the batch it runs in. A power with no real
+    value (0 to a negative power, a negative number to a fractional one) raises ValueError,
+    one too large OverflowError."""
     b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
     # math.pow is Python's float power, the C library's pow with C99's special cases
-    return np.fromiter(map(math.pow, b.ravel().tolist(), e.ravel().tolist()), dtype=float,
-                       count=b.size).reshape(b.shape)
+    out = np.fromiter(map(math.pow, b.ravel().tolist(), e.ravel().tolist()), dtype=float,
+                      count=b.size).reshape(b.shape)
+    half = e == 0.5
+    if half.any():
+        out[half] = np.sqrt(b[half])
+    return out
 
 
 
