@@ -80,12 +80,15 @@ def test_a_run_is_the_same_whichever_vector_instructions_the_processor_has(tmp_p
     found = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
     if not found:
         pytest.skip("NumPy has no vector instructions to dispatch to on this processor")
-    code = ("import sys, numpy as np; from model.runner import run_scenario; "
+    code = ("import sys, numpy as np, model; from pathlib import Path; "
+            "assert Path(model.__file__).resolve().is_relative_to(Path(sys.argv[2]).resolve()); "
+            "from model.runner import run_scenario; "
             "from model.scenario import load; np.save(sys.argv[1], run_scenario(load('baseline')"
             ".with_values(replications=4, horizon=2025, strategy={2015: 'adaptive'})).values)")
     for name, disabled in (("with", ""), ("without", " ".join(found))):
-        env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": disabled}
-        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{name}.npy")], env=env,
-                       check=True, cwd=ROOT)
+        # this checkout's model, whatever is installed (the child asserts it)
+        env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": disabled, "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{name}.npy"), str(ROOT)],
+                       env=env, check=True, cwd=ROOT)
     np.testing.assert_array_equal(np.load(tmp_path / "with.npy"),
                                   np.load(tmp_path / "without.npy"))
