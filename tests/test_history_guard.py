@@ -237,3 +237,21 @@ def test_a_constant_s_effect_on_history_says_by_how_much_when_the_amounts_round_
         old[0, OUTPUTS.index("exports_russia_usd")] = before
         new[0, OUTPUTS.index("exports_russia_usd")] = 4e5
         assert _largest_change(old, new, 2014).endswith("$0 m -> $0 m (by +400,000 USD)")
+
+
+def test_a_constant_s_effect_on_history_is_its_largest_against_each_output_s_size():
+    """The refusal named a US$ output in the last history year, even where the change was a
+    rounding error there and large elsewhere: it names the output and year that move most
+    against that output's size over the history, a non-US$ one where no amount moves."""
+    from model.experiments.history import _largest_change
+    from model.outputs import OUTPUTS
+
+    old = np.full((3, len(OUTPUTS)), 1e9)
+    new = old.copy()
+    new[2, OUTPUTS.index("exports_china_usd")] += 1e3  # last year, a rounding error
+    new[0, OUTPUTS.index("exports_russia_usd")] = 0.8e9  # first year, a fifth less
+    assert _largest_change(old, new, 1988) == (
+        "exports_russia_usd in 1988: $1.00 bn -> $800 m")
+    new = old.copy()
+    new[1, OUTPUTS.index("dprk_payoff")] = 1.1e9  # no amount moves: the payoff's change
+    assert _largest_change(old, new, 1988).startswith("dprk_payoff in 1989: ")

@@ -57,28 +57,34 @@ def _history_rows(scenario: Scenario, calibrated: dict) -> np.ndarray:
     return out[: scenario.policy_start - HISTORY_START]
 
 
-def _largest_change(old: np.ndarray, new: np.ndarray, year: int) -> str:
-    """'trade_russia_usd in 2014: $89 m -> $404 m': the US$ output that moved most, last history year."""
-    a, b = old[-1], new[-1]
-    cols = [i for i, c in enumerate(OUTPUTS) if unit_of(c) == "usd"] or list(range(len(OUTPUTS)))
+def _largest_change(old: np.ndarray, new: np.ndarray, first_year: int) -> str:
+    """'trade_russia_usd in 2010: $89 m -> $404 m': the output a change moves most in the
+    history rows ``old`` -> ``new`` (years from ``first_year``), against that output's size
+    over the history (an amount against at least $1 m): a US$ output if one moves by 0.1% of
+    its size or more, else any (the DPRK's payoff, a project's status)."""
+    usd = np.array([unit_of(c) == "usd" for c in OUTPUTS])
+    size = np.where(np.isfinite(old), np.abs(old), 0.0).max(axis=0)
+    size = np.maximum(size, np.where(usd, 1e6, 1e-9))
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.abs(b - a) / np.maximum(np.abs(a), 1.0)
-    rel = np.where(np.isfinite(rel), rel, -1.0)
-    i = max(cols, key=lambda j: rel[j])
+        score = np.abs(new - old) / size
+    score = np.where(np.isfinite(score), score, -1.0)
+    in_usd = np.where(usd, score, -1.0)
+    pick = in_usd if in_usd.max() >= 1e-3 else score
+    t, i = np.unravel_index(int(np.argmax(pick)), pick.shape)
     name = OUTPUTS[i]
-    def show(x: float) -> str:
-        return format_value(x, "usd") if unit_of(name) == "usd" else f"{x:.3g}"
 
-    before, after = float(a[i]), float(b[i])
+    def show(x: float) -> str:
+        return format_value(x, "usd") if usd[i] else f"{x:.3g}"
+
+    before, after = float(old[t, i]), float(new[t, i])
     moved = f"{show(before)} -> {show(after)}"
     if show(before) == show(after) and after != before and math.isfinite(after - before):
-        # '$19 m -> $19 m' says nothing: by how much, as the column was chosen (relative to
-        # the amount, or to 1 where it is smaller), or in whole units
+        # '$19 m -> $19 m' says nothing: by how much (against the amount, or in whole units)
         if abs(before) >= 1.0:
             moved += f" ({(after - before) / abs(before):+.2%})"
         else:
-            moved += f" (by {after - before:+,.0f}{' USD' if unit_of(name) == 'usd' else ''})"
-    return f"{name} in {year}: {moved}"
+            moved += f" (by {after - before:+,.0f}{' USD' if usd[i] else ''})"
+    return f"{name} in {first_year + int(t)}: {moved}"
 
 
 def _acting(scenario: Scenario, constants: list[HistoryChange], calibrated: dict
@@ -96,7 +102,7 @@ def _acting(scenario: Scenario, constants: list[HistoryChange], calibrated: dict
             log.debug("%s: %s differs from its calibrated value but is not read before %d",
                       scenario.path, name, scenario.policy_start)
         else:
-            acting[name] = _largest_change(old, new, scenario.policy_start - 1)
+            acting[name] = _largest_change(old, new, HISTORY_START)
     return acting
 
 
