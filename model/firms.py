@@ -61,16 +61,10 @@ class FirmPopulation:
         self.__dict__.update(layouts[0])
         n, r = self.n, len(members)
         values = MemberValues(members) if values is None else values
-        # Replications by their count of Chinese firms (China's firms come first):
-        # active_counts() counts each such set of rows over its own slices of the firms.
-        split: dict[int, list[int]] = {}
-        for i, layout in enumerate(layouts):
-            split.setdefault(layout["n_china"], []).append(i)
-        if len(split) == 1:  # one layout for the batch (one run, a scenario's replications)
-            self._splits = [(self.n_china, None, self._cohort_slices)]
-        else:
-            self._splits = [(n_china, np.array(rows), layouts[rows[0]]["_cohort_slices"])
-                            for n_china, rows in split.items()]
+        # One layout for the batch (one run, a scenario's replications), or each replication
+        # its own count of Chinese firms (China's firms come first in each).
+        self._mixed = len({layout["n_china"] for layout in layouts}) > 1
+        if self._mixed:
             for name in ("country", "sector", "group"):
                 self.__dict__[name] = np.stack([layout[name] for layout in layouts])
         groups = np.broadcast_to(self.group, (r, n))  # each replication's firms' cohorts
@@ -205,20 +199,19 @@ class FirmPopulation:
         """Firms that traded in each of the first ``years`` years, per replication and
         (country, sector) cohort: (years, replications, 16)."""
         actives = self.actives[:years]
-
-        def counted(part: np.ndarray, cohorts: list[slice]) -> np.ndarray:
-            return np.stack([np.add.reduce(part[..., firms], axis=-1, dtype=np.intp)
-                             for firms in cohorts], axis=-1)
-
-        _, rows, cohorts = self._splits[0]
-        if rows is None:  # one layout
-            if self.n <= 3000:  # (with more firms, sums over every 8th firm are faster)
-                return self._counted_in_runs(actives)
-            return counted(actives, cohorts)
-        counts = np.empty((*actives.shape[:2], N_GROUPS), dtype=np.intp)
-        for _, rows, cohorts in self._splits:
-            counts[:, rows] = counted(actives[:, rows], cohorts)
-        return counts
+        if self._mixed:
+            # each replication's own cohorts, counted in decide()'s bins a year at a time
+            # (counting each share of Russian firms apart took twice as long)
+            r = actives.shape[1]
+            counts = np.empty((years, r * N_GROUPS))
+            for t in range(years):
+                counts[t] = np.bincount(self._bins, weights=actives[t].ravel(),
+                                        minlength=r * N_GROUPS)
+            return counts.reshape(years, r, N_GROUPS).astype(np.intp)
+        if self.n <= 3000:  # (with more firms, sums over every 8th firm are faster)
+            return self._counted_in_runs(actives)
+        return np.stack([np.add.reduce(actives[..., firms], axis=-1, dtype=np.intp)
+                         for firms in self._cohort_slices], axis=-1)
 
     def _counted_in_runs(self, actives: np.ndarray) -> np.ndarray:
         """:meth:`active_counts` where the batch has one layout: a country's firms cycle
