@@ -61,22 +61,25 @@ def power_each(base: Any, exponent: Any) -> np.ndarray:
     one too large OverflowError."""
     b, e = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
     # math.pow is Python's float power, the C library's pow with C99's special cases
-    out = np.fromiter(map(math.pow, b.ravel().tolist(), e.ravel().tolist()), dtype=float,
-                      count=b.size).reshape(b.shape)
+    out = _each(math.pow, b, e)
     half = e == 0.5
     if half.any():
         out[half] = np.sqrt(b[half])
     return out
 
 
-
 def log_each(values: Any) -> np.ndarray:
     """The natural logarithm element by element with :func:`math.log` (the C library's
     ``log``), for the same reason as :func:`power_each`: NumPy's vectorised ``log`` gives
     other last bits on CPUs with AVX-512. 0 or less raises ValueError."""
-    x = np.asarray(values, dtype=float)
-    return np.fromiter(map(math.log, x.ravel().tolist()), dtype=float,
-                       count=x.size).reshape(x.shape)
+    return _each(math.log, np.asarray(values, dtype=float))
+
+
+def _each(function: Callable[..., float], first: np.ndarray, *rest: np.ndarray) -> np.ndarray:
+    """``function`` of the values of equally shaped float arrays, one element at a time."""
+    return np.fromiter(map(function, first.ravel().tolist(), *(a.ravel().tolist() for a in rest)),
+                       dtype=float, count=first.size).reshape(first.shape)
+
 
 # ---------------------------------------------------------------- did you mean
 

@@ -219,7 +219,6 @@ class Russia(Patron):
         return self.value_usd * (1.0 + self.west[t])
 
 
-
 @functools.lru_cache(maxsize=64)
 def _fiscal_room(oil: bytes, rouble: bytes, oil_elasticity: float,
                  rouble_elasticity: float) -> np.ndarray:
@@ -230,6 +229,7 @@ def _fiscal_room(oil: bytes, rouble: bytes, oil_elasticity: float,
             * power_each(np.frombuffer(rouble), rouble_elasticity))
     room.setflags(write=False)
     return room
+
 
 def patron_leverage(resources_usd: Sequence, alignment, tilt_exposure):
     """How far the dominant patron holds Pyongyang: 0 (two equal sponsors) to 1 + tilt_exposure.
