@@ -314,7 +314,19 @@ def _terms(targets: Sequence[Target], df: pd.DataFrame, roles: Sequence[str]) ->
 
 
 def _panel_terms(chosen: Sequence[Target], panel: Panel) -> dict[str, float]:
-    return {t.id: t.weight * float(np.mean(t.excess(t.values(panel)) ** 2)) for t in chosen}
+    return dict(zip([t.id for t in chosen], _term_table(chosen, panel, 1)[0].tolist(),
+                    strict=True))
+
+
+def _term_table(chosen: Sequence[Target], panel: Panel, sets: int) -> np.ndarray:
+    """Each target's term of the loss for each of ``sets`` parameter sets whose replications
+    are the panel's rows in turn, (sets, targets): ``weight * mean over the set's replications
+    of excess**2``."""
+    terms = np.empty((sets, len(chosen)))
+    for j, t in enumerate(chosen):
+        excess = t.excess(t.values(panel)).reshape(sets, -1)
+        terms[:, j] = t.weight * (excess ** 2).mean(axis=1)
+    return terms
 
 
 def loss_terms(targets: Sequence[Target], df: pd.DataFrame, roles: Sequence[str] = ("fit",)) -> pd.Series:
@@ -366,10 +378,7 @@ def band_losses_values(targets: Sequence[Target], values: np.ndarray, years: np.
     sets, replications = values.shape[:2]
     panel = Panel.from_values(values.reshape(sets * replications, *values.shape[2:]), years,
                               outputs, _columns(chosen))
-    terms = np.empty((sets, len(chosen)))
-    for j, t in enumerate(chosen):
-        excess = t.excess(t.values(panel)).reshape(sets, replications)
-        terms[:, j] = t.weight * (excess ** 2).mean(axis=1)
+    terms = _term_table(chosen, panel, sets)
     return np.array([in_order(row) for row in terms.tolist()])  # as band_loss adds them
 
 
