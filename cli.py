@@ -203,7 +203,7 @@ def run(scenario: str, replications: int | None, seed: int | None, out: Path,
     year, goal = _year_and_target(year, target, sc.horizon)  # before any run or folder
     check_budget(estimate_run(sc), sc.path, "--replications" if replications else "replications",
                  yes)
-    # the posterior is read by run_sweep after it has checked the design against the history
+    # the posterior is read by execute after it has checked the scenario against the history
     # (a refusal stays the only line: reading a missing or stale posterior warns)
     calibration = load_calibration("point") if point_estimate else None
     with _progress(sc.replications, sc.name) as bar:

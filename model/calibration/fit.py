@@ -175,12 +175,13 @@ def fit(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
             workers=workers, updating="deferred" if workers != 1 else "immediate",
             polish=False, tol=1e-6, callback=progress,
         )
+        evaluations = int(result.nfev)
     else:
         # A generation's vectors run as batches through the model (objective.losses), in
         # chunks over the workers.
         from model.experiments.executors import make_executor
 
-        evaluated = 0  # vectors: the optimiser's nfev counts its calls, a generation each
+        evaluated = 0  # parameter vectors evaluated
         with make_executor("serial" if workers <= 1 else "local", workers) as (executor, _):
             def generation(xs: np.ndarray) -> np.ndarray:
                 nonlocal evaluated
@@ -194,7 +195,7 @@ def fit(budget: int = DEFAULT_BUDGET, workers: int = 1, seed: int = 0,
                 vectorized=True, updating="deferred", polish=False, tol=1e-6,
                 callback=progress,
             )
-    evaluations = int(result.nfev) if not hasattr(objective, "losses") else evaluated
+        evaluations = evaluated  # the vectors: nfev counts the optimiser's calls
     return Fit(values_from_vector(result.x, params), float(result.fun), evaluations,
                time.perf_counter() - t0, budget, replications, seed)
 
